@@ -1,0 +1,1 @@
+"""gatescan.report"""
