@@ -1,0 +1,167 @@
+"""Where a report goes: the output options every report-producing command shares.
+
+`ReportSink` is the pipeline's observer (live console progress, JSONL events as they happen)
+and, at the end, writes every requested format and returns the exit code (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from rich.console import Console
+
+from .model import ErrorRecord, Finding, Report, Service, Severity
+
+STYLES = ("table", "tree", "plain")
+
+
+class UsageError(ValueError):
+    """A bad option value: exit 2, nothing sent."""
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    json: str | None = None
+    jsonl: str | None = None
+    sarif: Path | None = None
+    html: Path | None = None
+    quiet: bool = False
+    style: str = "table"
+    fail_on: Severity = Severity.HIGH
+    baseline: Path | None = None
+
+    @classmethod
+    def parse(cls, *, json, jsonl, sarif, html, quiet, style, fail_on, baseline) -> "OutputOptions":
+        if style not in STYLES:
+            raise UsageError(f"--style must be one of {', '.join(STYLES)}, not {style!r}")
+        try:
+            threshold = Severity.parse(fail_on)
+        except ValueError as exc:
+            raise UsageError(f"--fail-on: {exc}") from None
+        if json == "-" and jsonl == "-":
+            raise UsageError("--json - and --jsonl - cannot both write to stdout")
+        if baseline is not None and not Path(baseline).is_file():
+            raise UsageError(f"--baseline: {baseline}: no such file")
+        return cls(json=json, jsonl=jsonl, sarif=sarif, html=html, quiet=quiet, style=style,
+                   fail_on=threshold, baseline=baseline)
+
+    @property
+    def stdout_taken(self) -> bool:
+        return self.json == "-" or self.jsonl == "-"
+
+
+def exit_code_for(report: Report, fail_on: Severity) -> int:
+    """3 when the run failed or is incomplete, else 1 when a finding reaches `fail_on`, else 0."""
+    if not report.complete:
+        return 3
+    return 1 if report.findings_at_least(fail_on) else 0
+
+
+class ReportSink:
+    """Observer for the pipeline and writer of the final outputs."""
+
+    PROGRESS_EVERY_S = 1.0  # JSONL progress events at most this often
+
+    def __init__(self, options: OutputOptions, report: Report) -> None:
+        from .report.console import ConsoleReporter
+
+        self.options = options
+        self.report = report
+        # With a document on stdout, the human output moves to stderr.
+        self.console = Console(stderr=options.stdout_taken, highlight=False)
+        self.reporter = ConsoleReporter(self.console, style=options.style, quiet=options.quiet)
+        self._jsonl_file: IO[str] | None = None
+        self.jsonl = None
+        if options.jsonl:
+            from .report.jsonl import JsonlWriter
+
+            self._jsonl_file = sys.stdout if options.jsonl == "-" else open(options.jsonl, "w", encoding="utf-8")
+            self.jsonl = JsonlWriter(self._jsonl_file)
+        self._last_progress = 0.0
+        self._was_interrupted = False
+
+    # observer interface (pipeline.ScanObserver)
+    def start(self, total: int, label: str) -> None:
+        self.reporter.start(total, label)
+
+    def progress(self, done: int, total: int, open_found: int, rate: float) -> None:
+        self.reporter.advance(done, open_found)
+        now = time.monotonic()
+        if self.jsonl and (now - self._last_progress >= self.PROGRESS_EVERY_S or done >= total):
+            self._last_progress = now
+            self.jsonl.progress(done, total, open_found, rate)
+
+    def service(self, service: Service) -> None:
+        if self.jsonl:
+            self.jsonl.service(service)
+
+    def finding(self, finding: Finding) -> None:
+        if self.jsonl:
+            self.jsonl.finding(finding)
+
+    def skill(self, skill) -> None:
+        if self.jsonl:
+            self.jsonl.skill(skill)
+
+    def error(self, error: ErrorRecord) -> None:
+        if self.jsonl:
+            self.jsonl.error(error)
+
+    def notice(self, message: str) -> None:
+        self.reporter.notice(message)
+
+    def interrupted(self) -> None:
+        self._was_interrupted = True
+
+    # the end of the run
+    def finish(self) -> int:
+        """Apply the baseline, write every requested output, return the exit code."""
+        self.reporter.stop()
+        if self.options.baseline is not None:
+            self._apply_baseline()
+        self._write_documents()
+        if self.jsonl:
+            self.jsonl.summary(self.report)
+            if self._jsonl_file is not sys.stdout:
+                self._jsonl_file.close()
+        if self._was_interrupted:
+            self.console.print("[yellow]interrupted: the report holds what was found so far (complete: false)[/]")
+        self.reporter.render(self.report)
+        return exit_code_for(self.report, self.options.fail_on)
+
+    def _apply_baseline(self) -> None:
+        try:
+            from .suppress import apply_baseline
+        except ImportError:
+            self.report.errors.append(ErrorRecord(where="--baseline", message="baselines are not supported by this build"))
+            return
+        try:
+            apply_baseline(self.report, self.options.baseline)
+        except Exception as exc:  # a broken baseline must not lose the scan
+            self.report.errors.append(ErrorRecord(where=str(self.options.baseline), message=f"baseline not applied: {exc}"))
+
+    def _write_documents(self) -> None:
+        opts = self.options
+        if opts.json:
+            from .report.jsonout import write_json
+
+            self._guarded(str(opts.json), lambda: write_json(self.report, opts.json))
+        if opts.sarif:
+            from .report.sarif import render_sarif
+
+            self._guarded(str(opts.sarif), lambda: Path(opts.sarif).write_text(render_sarif(self.report), encoding="utf-8"))
+        if opts.html:
+            from .report.html import render_html
+
+            self._guarded(str(opts.html), lambda: Path(opts.html).write_text(render_html(self.report), encoding="utf-8"))
+
+    def _guarded(self, where: str, write) -> None:
+        try:
+            write()
+        except OSError as exc:
+            self.report.complete = False
+            self.console.print(f"[bold red]error:[/] cannot write {where}: {exc.strerror or exc}")

@@ -1,0 +1,159 @@
+"""The network pipeline: sweep -> identify -> checks, streaming into one Report.
+
+The engine never prints: it tells an observer what happened as it happens (the console,
+JSONL) and fills the Report in place, so an interrupted run still holds what it found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Awaitable, Callable, Protocol
+
+from .model import Endpoint, ErrorRecord, Finding, Report, Service
+from .scope import ScanPlan
+from .sweep import Notice, OpenPort, ProbeError, Progress, SweepConfig, sweep
+
+# identify: endpoints in, services out (streaming); checks: one service in, its findings out.
+IdentifyStage = Callable[[AsyncIterator[Endpoint]], AsyncIterator[Service]]
+CheckStage = Callable[[Service], Awaitable[list[Finding]]]
+
+
+class ScanObserver(Protocol):
+    def progress(self, done: int, total: int, open_found: int, rate: float) -> None: ...
+    def service(self, service: Service) -> None: ...
+    def finding(self, finding: Finding) -> None: ...
+    def error(self, error: ErrorRecord) -> None: ...
+    def notice(self, message: str) -> None: ...
+
+
+class NullObserver:
+    def progress(self, done: int, total: int, open_found: int, rate: float) -> None: ...
+    def service(self, service: Service) -> None: ...
+    def finding(self, finding: Finding) -> None: ...
+    def error(self, error: ErrorRecord) -> None: ...
+    def notice(self, message: str) -> None: ...
+
+
+@dataclass
+class ScanStages:
+    """What runs after discovery; None means the stage is off (e.g. --no-identify)."""
+
+    identify: IdentifyStage | None = None
+    checks: CheckStage | None = None
+    check_concurrency: int = 32
+
+
+@dataclass
+class _Counters:
+    started: float = field(default_factory=time.monotonic)
+    probes_done: int = 0
+    open_found: int = 0
+    probe_errors: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+def _unidentified(endpoint: Endpoint) -> Service:
+    return Service(host=endpoint.host, port=endpoint.port, product="unknown", confidence=0.0)
+
+
+async def run_scan(
+    plan: ScanPlan,
+    config: SweepConfig,
+    report: Report,
+    observer: ScanObserver | None = None,
+    stages: ScanStages | None = None,
+) -> Report:
+    """Run the whole network pipeline for `plan`, filling `report` as results arrive."""
+    observer = observer or NullObserver()
+    stages = stages or ScanStages()
+    counters = _Counters()
+    endpoints: asyncio.Queue[Endpoint | None] = asyncio.Queue()
+
+    for error in plan.errors:
+        report.errors.append(error)
+        observer.error(error)
+
+    async def discover() -> None:
+        try:
+            async for event in sweep(plan, config):
+                if isinstance(event, OpenPort):
+                    counters.open_found += 1
+                    await endpoints.put(event.endpoint)
+                elif isinstance(event, Progress):
+                    counters.probes_done = event.done
+                    elapsed = max(time.monotonic() - counters.started, 1e-6)
+                    observer.progress(event.done, event.total, event.open, event.done / elapsed)
+                elif isinstance(event, ProbeError):
+                    counters.probe_errors += 1
+                    record = ErrorRecord(where=f"{event.host}:{event.port}", message=event.message)
+                    report.errors.append(record)
+                    observer.error(record)
+                elif isinstance(event, Notice):
+                    counters.notices.append(event.message)
+                    observer.notice(event.message)
+        finally:
+            await endpoints.put(None)
+
+    async def endpoint_stream() -> AsyncIterator[Endpoint]:
+        while (endpoint := await endpoints.get()) is not None:
+            yield endpoint
+
+    async def checked(service: Service) -> None:
+        if stages.checks is None or service.product == "unknown":
+            return
+        try:
+            findings = await stages.checks(service)
+        except Exception as exc:  # a check bug must cost one service, not the scan
+            record = ErrorRecord(where=f"{service.host}:{service.port}", message=f"checks failed: {exc!r}")
+            report.errors.append(record)
+            observer.error(record)
+            return
+        for finding in findings:
+            report.findings.append(finding)
+            observer.finding(finding)
+
+    async def consume() -> None:
+        services = stages.identify(endpoint_stream()) if stages.identify else _plain(endpoint_stream())
+        semaphore = asyncio.Semaphore(stages.check_concurrency)
+        pending: set[asyncio.Task] = set()
+
+        async def one(service: Service) -> None:
+            async with semaphore:
+                await checked(service)
+            observer.service(service)
+
+        async for service in services:
+            report.services.append(service)
+            task = asyncio.create_task(one(service))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        if pending:
+            await asyncio.gather(*pending)
+
+    async def _plain(stream: AsyncIterator[Endpoint]) -> AsyncIterator[Service]:
+        async for endpoint in stream:
+            yield _unidentified(endpoint)
+
+    try:
+        await asyncio.gather(discover(), consume())
+    finally:
+        report.stats.update(_stats(plan, counters, report))
+    return report
+
+
+def _stats(plan: ScanPlan, counters: _Counters, report: Report) -> dict[str, Any]:
+    elapsed = time.monotonic() - counters.started
+    return {
+        "probes_total": plan.total,
+        "probes_done": counters.probes_done,
+        "open": counters.open_found,
+        "services": len(report.services),
+        "identified": sum(1 for s in report.services if s.product != "unknown"),
+        "findings": len(report.findings),
+        "probe_errors": counters.probe_errors,
+        "duration_s": round(elapsed, 3),
+        "probes_per_s": round(counters.probes_done / elapsed, 1) if elapsed > 0 else None,
+        "notices": counters.notices,
+    }

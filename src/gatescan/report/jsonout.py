@@ -1,0 +1,114 @@
+"""The whole-document JSON output (`--json FILE|-`) and the one loader for saved reports.
+
+Every command that reads a report (render, diff, merge, --baseline) goes through
+`load_report`, so a truncated or foreign file fails the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from ..model import SCHEMA, Report
+
+# Saved reports above this are refused rather than read into memory whole.
+MAX_REPORT_BYTES = 2 * 1024**3
+
+
+class ReportLoadError(Exception):
+    """A file that is not a readable gatescan report; the CLI maps it to exit 2."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+def report_to_json(report: Report, *, indent: int | None = 2) -> str:
+    return json.dumps(report.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+
+
+def write_json(report: Report, dest: str) -> None:
+    """Write the document to `dest` ("-" is stdout); files are replaced atomically."""
+    text = report_to_json(report)
+    if dest == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    write_text_atomic(dest, text)
+
+
+def write_text_atomic(dest: str, text: str) -> None:
+    """Write a whole file so a reader never sees half of it (a crash leaves the old file)."""
+    path = Path(dest)
+    if path.exists() and not path.is_file():  # /dev/stdout, a FIFO: write straight through
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def parse_report(text: str, where: str = "<string>") -> Report:
+    """Parse a report document; ReportLoadError names `where` and what is wrong."""
+    if not text.strip():
+        raise ReportLoadError(where, "empty file, not a gatescan report")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()):
+            raise ReportLoadError(where, f"truncated JSON (ends early at line {exc.lineno}, column {exc.colno})") from None
+        raise ReportLoadError(where, f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise ReportLoadError(where, f"not a gatescan report (top level is a JSON {type(data).__name__})")
+    if data.get("schema") != SCHEMA:
+        found = data.get("schema")
+        what = f"schema {found!r}" if found is not None else "no 'schema' field"
+        raise ReportLoadError(where, f"not a gatescan report ({what}; expected {SCHEMA!r})")
+    try:
+        return Report.from_dict(data)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ReportLoadError(where, f"malformed gatescan report: {_short(exc)}") from None
+
+
+def load_report(path: str) -> Report:
+    """Read a saved report ("-" is stdin)."""
+    where = "<stdin>" if path == "-" else str(path)
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            size = os.stat(path).st_size
+            if size > MAX_REPORT_BYTES:
+                raise ReportLoadError(where, f"file is {size} bytes, larger than the {MAX_REPORT_BYTES} byte limit")
+            with open(path, "r", encoding="utf-8") as fh:
+                text = fh.read()
+    except ReportLoadError:
+        raise
+    except FileNotFoundError:
+        raise ReportLoadError(where, "no such file") from None
+    except IsADirectoryError:
+        raise ReportLoadError(where, "is a directory, not a report file") from None
+    except UnicodeDecodeError as exc:
+        raise ReportLoadError(where, f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ReportLoadError(where, exc.strerror or str(exc)) from None
+    return parse_report(text, where)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
