@@ -1,0 +1,73 @@
+"""The wheel carries everything: build it offline, install it into a fresh virtualenv, run it."""
+
+from __future__ import annotations
+
+import json
+import site
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import tcp_listeners
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def wheel_venv(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("packaging")
+    dist = work / "dist"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(REPO)],
+        capture_output=True, text=True, timeout=300,
+    )
+    if built.returncode != 0 and "No module named" in built.stderr and "hatchling" in built.stderr:
+        pytest.skip("hatchling is not installed (it is in the [test] extra)")
+    assert built.returncode == 0, built.stderr
+    wheel = next(dist.glob("gatescan-*.whl"))
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    # The runtime dependencies come from the environment running the tests (itself perhaps a
+    # virtualenv); plain path lines do not process that environment's .pth files, so its
+    # editable gatescan stays out and the wheel is what gets imported.
+    purelib = next((venv / "lib").glob("python3*/site-packages"))
+    (purelib / "outer-deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+                   check=True, timeout=300)
+    return venv
+
+
+def _run(venv: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(venv / "bin" / "gatescan"), *args], capture_output=True, text=True, timeout=120, **kwargs)
+
+
+def test_installed_wheel_imports_from_its_own_site_packages(wheel_venv):
+    out = subprocess.run([str(wheel_venv / "bin" / "python"), "-c", textwrap.dedent("""
+        import gatescan, gatescan._paths as p
+        print(gatescan.__file__)
+        print(p.data_dir("fingerprints"))
+        print(p.data_dir("lab"))
+        print(p.import_lab().__file__)
+    """)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split()
+    assert all(str(wheel_venv) in line for line in lines), lines
+
+
+def test_installed_version(wheel_venv):
+    out = _run(wheel_venv, "--version")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().startswith("gatescan ")
+
+
+def test_installed_scan_finds_a_listener(wheel_venv):
+    with tcp_listeners([("127.0.0.1", 0)]) as bound:
+        port = bound[0][1]
+        out = _run(wheel_venv, "scan", "127.0.0.1", "-p", str(port), "--no-identify", "--json", "-", "--quiet")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert [(s["host"], s["port"]) for s in doc["services"]] == [("127.0.0.1", port)]
+    assert doc["complete"] is True
