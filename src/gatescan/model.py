@@ -162,6 +162,7 @@ class Service(_Record):
     checks: list[CheckResult] = field(default_factory=list)
     banner: str | None = None
     vantage: str | None = None
+    machine: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     _nested = {"evidence": _list_of(Evidence), "checks": _list_of(CheckResult)}
@@ -263,6 +264,7 @@ class ErrorRecord(_Record):
     where: str
     message: str
     vantage: str | None = None
+    machine: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -156,7 +156,7 @@ class ConsoleReporter:
         if self.quiet:
             return
         for block in render_blocks(report, style=self.style, max_rows=self.max_rows):
-            self.console.print(block)
+            self.console.print(block, soft_wrap=isinstance(block, Text))
 
 
 def render_blocks(report: Report, *, style: str = "table", max_rows: int = 500) -> list:
@@ -178,7 +178,7 @@ def render_console_text(report: Report, *, style: str = "table", width: int = 12
     """The console summary as uncoloured text (for `report render --format console -o FILE`)."""
     console = Console(width=width, no_color=True, color_system=None, record=True, file=open(os.devnull, "w"))
     for block in render_blocks(report, style=style):
-        console.print(block)
+        console.print(block, soft_wrap=isinstance(block, Text))
     text = console.export_text(styles=False)
     console.file.close()
     return text
@@ -215,6 +215,11 @@ def _host_key(host: str) -> tuple:
         return (1, 0, 0, host)
 
 
+def hostport(host: str | None, port: int | None) -> str:
+    h = clean(host, 60)
+    return f"[{h}]:{port}" if ":" in h else f"{h}:{port}"
+
+
 def _product(s: Service) -> str:
     name = s.product_name or s.product
     return clean(name if s.product == "unknown" or not s.product_name else f"{name}", 40)
@@ -236,7 +241,7 @@ def _network_findings(report: Report) -> Iterable[Finding]:
 
 def _where(f: Finding) -> str:
     if f.port is not None:
-        return clean(f.target or f"{f.host}:{f.port}", 60)
+        return clean(f.target, 60) if f.target else hostport(f.host, f.port)
     loc = f.path or f.target
     if f.line:
         loc = f"{loc}:{f.line}"
@@ -340,7 +345,7 @@ def _plain(report: Report, max_rows: int) -> list:
     by_service = _findings_by_service(report)
     for host, services in _hosts(report).items():
         for s in services:
-            lines.append(Text(f"service {clean(host, 60)}:{s.port} {_product(s)} {clean(s.version or '-', 30)}"))
+            lines.append(Text(f"service {hostport(host, s.port)} {_product(s)} {clean(s.version or '-', 30)}"))
             for c in s.checks:
                 lines.append(Text(f"  check {clean(c.check, 40)} {c.result.value}"
                                   + (f" ({clean(c.reason, 100)})" if c.reason else "")))
