@@ -1,0 +1,173 @@
+"""The lab service interface: one `LabService` per twin, plus helpers to serve it on (host, port).
+
+Every lab/<module>.py exposes `SERVICES: list[LabService]`; lab/__init__.py collects them.
+A service's `start(host, port)` returns a handle whose `close()` stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Literal, Protocol
+
+from aiohttp import web
+
+Twin = Literal["vulnerable", "hardened", "decoy"]
+
+
+class Handle(Protocol):
+    async def close(self) -> None: ...
+
+
+Starter = Callable[[str, int], Awaitable[Handle]]
+
+
+@dataclass(frozen=True)
+class LabService:
+    """One lab listener: a product twin or a decoy.
+
+    key       unique, stable id (compose service names and `--only` use it)
+    product   fingerprint id it imitates (None for decoys)
+    version   the version it imitates (None for decoys)
+    twin      vulnerable | hardened | decoy
+    port      the product's default port (the runner binds a distinct 127.x address per service)
+    expected  check ids the checks issue will report on it (DESIGN.md catalogue)
+    start     async (host, port) -> Handle
+    notes     one line for humans (the table `gatescan lab up` prints)
+    hostile   True for servers that exist only to break the scanner (not in `lab up` by default)
+    """
+
+    key: str
+    product: str | None
+    version: str | None
+    twin: Twin
+    port: int
+    expected: tuple[str, ...]
+    start: Starter = field(compare=False, repr=False)
+    notes: str = ""
+    hostile: bool = False
+    tls: bool = False
+
+    def manifest_entry(self, host: str, port: int) -> dict[str, Any]:
+        return {"host": host, "port": port, "product": self.product, "version": self.version,
+                "twin": self.twin, "expected": list(self.expected), "key": self.key}
+
+
+# ------------------------------------------------------------------ serving helpers
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket bound to (host, port), SO_REUSEADDR, ready for aiohttp or asyncio."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(256)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+class AppHandle:
+    """A running aiohttp application."""
+
+    def __init__(self, runner: web.AppRunner, sock: socket.socket):
+        self._runner, self.sock = runner, sock
+
+    @property
+    def port(self) -> int:
+        return self.sock.getsockname()[1]
+
+    async def close(self) -> None:
+        await self._runner.cleanup()
+
+
+async def serve_app(app: web.Application, host: str, port: int, *, ssl_context=None) -> AppHandle:
+    """Serve an aiohttp application on (host, port); port 0 picks a free one."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    await runner.setup()
+    sock = _bind(host, port)
+    try:
+        site = web.SockSite(runner, sock, ssl_context=ssl_context, shutdown_timeout=1.0)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        sock.close()
+        raise
+    return AppHandle(runner, sock)
+
+
+Connection = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+class RawHandle:
+    """A running asyncio stream server; close() also cancels open connection handlers."""
+
+    def __init__(self, server: asyncio.base_events.Server, tasks: set[asyncio.Task]):
+        self._server, self._tasks = server, tasks
+
+    @property
+    def port(self) -> int:
+        return self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            await asyncio.wait_for(self._server.wait_closed(), 2.0)
+        except (asyncio.TimeoutError, Exception):
+            pass
+
+
+async def serve_raw(handler: Connection, host: str, port: int, *, ssl_context=None) -> RawHandle:
+    """Serve a raw TCP handler on (host, port); each connection runs `handler(reader, writer)`."""
+    tasks: set[asyncio.Task] = set()
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        tasks.add(task)
+        try:
+            await handler(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            tasks.discard(task)
+            writer.close()
+
+    sock = _bind(host, port)
+    server = await asyncio.start_server(on_connect, sock=sock, ssl=ssl_context, backlog=256)
+    return RawHandle(server, tasks)
+
+
+class MultiHandle:
+    """Several handles closed together (a service with more than one listener)."""
+
+    def __init__(self, *handles: Handle):
+        self._handles = handles
+
+    async def close(self) -> None:
+        for h in reversed(self._handles):
+            await h.close()
+
+
+def app_service(factory: Callable[[], web.Application]) -> Starter:
+    """A `start` for LabService from a function building the aiohttp application."""
+
+    async def start(host: str, port: int) -> AppHandle:
+        return await serve_app(factory(), host, port)
+
+    return start
+
+
+def raw_service(handler: Connection) -> Starter:
+    async def start(host: str, port: int) -> RawHandle:
+        return await serve_raw(handler, host, port)
+
+    return start

@@ -1,0 +1,499 @@
+"""Fingerprints as data: load fingerprints/<id>.yaml, validate them, and match probe results.
+
+The YAML format is the JSON Schema in schemas/fingerprint-v1.schema.json plus the semantic
+checks below (probe references, regexes); a bad file fails naming the file, field and reason.
+
+Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worked example):
+
+  id, name, category, ports[], port_ranges[[a, b]], description, references[]
+  probes[]:   {id, kind: http|ws, when: always|matched|unidentified, path, headers}
+              http: method, body (text) | json (object), read_until (regex: stop reading there)
+              ws:   subprotocols[], origin, read_first_frame (default true), send (text or JSON)
+              `always` probes are cheap and run whenever the product is a candidate;
+              `matched` probes run only after a matcher of this product matched (version,
+              deeper evidence); `unidentified` probes run on every HTTP port nothing named.
+              Identical requests are sent once per endpoint, whichever products ask.
+  matchers[]: {probe, confidence, variant?, <conditions>, not: {<conditions>}}
+              conditions (all must hold): status, headers {Name: regex | true | false},
+              body_contains, body_regex, json {path: value | {exists, equals, pattern}},
+              ws_accepted, ws_status, subprotocol, frame_contains/_regex/_json (first server
+              frame), reply_contains/_regex/_json (the frame answering `send`), close_code.
+  version[]:  {probe, source: body|frame|reply|close_reason, header, json, regex}; first hit wins
+  attributes[]: the same with a `name` (e.g. protocol)
+  checks:     {check-id: {parameters for that check} | null}
+  advisories: [{id, ...}] (fields owned by the advisories check)
+
+JSON paths are dotted: `a.b.0.c` (a number indexes a list).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from . import _paths
+
+SCHEMA_FILE = Path(__file__).resolve().parent / "schemas" / "fingerprint-v1.schema.json"
+
+
+class FingerprintError(ValueError):
+    """A fingerprint file is malformed: names the file, the field and the reason."""
+
+    def __init__(self, file: str | Path, where: str, reason: str):
+        self.file, self.where, self.reason = str(file), where, reason
+        super().__init__(f"{file}: {where or '<top>'}: {reason}")
+
+
+# ---------------------------------------------------------------- the records
+
+
+@dataclass(frozen=True)
+class Probe:
+    id: str
+    kind: str  # http | ws
+    when: str = "always"
+    path: str = "/"
+    headers: tuple[tuple[str, str], ...] = ()
+    method: str = "GET"
+    body: bytes | None = None
+    read_until: str | None = None
+    subprotocols: tuple[str, ...] = ()
+    origin: str | None = None
+    read_first_frame: bool = True
+    send: str | None = None
+
+    def key(self) -> tuple:
+        """Requests with the same key are sent once per endpoint."""
+        return (self.kind, self.method, self.path, self.headers, self.body, self.read_until,
+                self.subprotocols, self.origin, self.read_first_frame, self.send)
+
+    def describe(self) -> str:
+        if self.kind == "ws":
+            extra = f" subprotocols={','.join(self.subprotocols)}" if self.subprotocols else ""
+            sent = " +send" if self.send else ""
+            return f"WS {self.path}{extra}{sent}"
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Matcher:
+    probe: str
+    confidence: float
+    conditions: dict[str, Any]
+    negated: dict[str, Any] = field(default_factory=dict)
+    variant: str | None = None
+
+
+@dataclass(frozen=True)
+class Extractor:
+    probe: str
+    source: str = "body"
+    header: str | None = None
+    json: str | None = None
+    regex: str | None = None
+    name: str = "version"
+
+
+@dataclass
+class Fingerprint:
+    id: str
+    name: str
+    category: str
+    ports: tuple[int, ...]
+    probes: list[Probe]
+    matchers: list[Matcher]
+    version: list[Extractor] = field(default_factory=list)
+    attributes: list[Extractor] = field(default_factory=list)
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    advisories: list[dict[str, Any]] = field(default_factory=list)
+    description: str = ""
+    references: list[str] = field(default_factory=list)
+    path: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def probe(self, probe_id: str) -> Probe:
+        for p in self.probes:
+            if p.id == probe_id:
+                return p
+        raise KeyError(probe_id)
+
+    def probes_when(self, when: str) -> list[Probe]:
+        return [p for p in self.probes if p.when == when]
+
+
+# ---------------------------------------------------------------- loading
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    import jsonschema
+
+    schema = json.loads(SCHEMA_FILE.read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _where(path: Iterable[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _schema_problems(doc: Any) -> list[tuple[str, str]]:
+    problems = []
+    for err in sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path)):
+        # the deepest, most specific reason of a oneOf/allOf failure
+        best = err
+        while best.context:
+            best = min(best.context, key=lambda e: len(list(e.absolute_path)) * -1)
+        problems.append((_where(best.absolute_path) or _where(err.absolute_path), best.message))
+    return problems
+
+
+def _compile(file: Path, where: str, pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise FingerprintError(file, where, f"invalid regex {pattern!r}: {exc}") from None
+
+
+_REGEX_KEYS = ("body_regex", "frame_regex", "reply_regex")
+
+
+def _check_conditions(file: Path, where: str, conds: dict[str, Any]) -> None:
+    for key in _REGEX_KEYS:
+        if key in conds:
+            _compile(file, f"{where}.{key}", conds[key])
+    for name, pattern in (conds.get("headers") or {}).items():
+        if isinstance(pattern, str):
+            _compile(file, f"{where}.headers.{name}", pattern)
+    for key in ("json", "frame_json", "reply_json"):
+        for jpath, spec in (conds.get(key) or {}).items():
+            if isinstance(spec, dict) and "pattern" in spec:
+                _compile(file, f"{where}.{key}.{jpath}.pattern", spec["pattern"])
+
+
+def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
+    probes: list[Probe] = []
+    seen: set[str] = set()
+    for i, p in enumerate(doc["probes"]):
+        where = f"probes[{i}]"
+        if p["id"] in seen:
+            raise FingerprintError(file, f"{where}.id", f"duplicate probe id {p['id']!r}")
+        seen.add(p["id"])
+        headers = tuple(sorted((str(k), str(v)) for k, v in (p.get("headers") or {}).items()))
+        if p["kind"] == "http":
+            if "body" in p and "json" in p:
+                raise FingerprintError(file, where, "give either body or json, not both")
+            body = p.get("body")
+            if "json" in p:
+                body = json.dumps(p["json"], separators=(",", ":"))
+                if not any(k.lower() == "content-type" for k, _ in headers):
+                    headers = tuple(sorted(headers + (("Content-Type", "application/json"),)))
+            if p.get("read_until"):
+                _compile(file, f"{where}.read_until", p["read_until"])
+            probes.append(Probe(
+                id=p["id"], kind="http", when=p.get("when", "always"), path=p["path"],
+                headers=headers, method=p.get("method", "POST" if body is not None else "GET"),
+                body=body.encode() if body is not None else None, read_until=p.get("read_until"),
+            ))
+        else:
+            send = p.get("send")
+            if send is not None and not isinstance(send, str):
+                send = json.dumps(send, separators=(",", ":"))
+            probes.append(Probe(
+                id=p["id"], kind="ws", when=p.get("when", "always"), path=p.get("path", "/"),
+                headers=headers, subprotocols=tuple(p.get("subprotocols") or ()),
+                origin=p.get("origin"), read_first_frame=p.get("read_first_frame", True), send=send,
+            ))
+    kinds = {p.id: p.kind for p in probes}
+
+    matchers = []
+    for i, m in enumerate(doc["matchers"]):
+        where = f"matchers[{i}]"
+        if m["probe"] not in kinds:
+            raise FingerprintError(file, f"{where}.probe", f"unknown probe {m['probe']!r} (probes: {', '.join(kinds)})")
+        conds = {k: v for k, v in m.items() if k not in ("probe", "confidence", "variant", "not")}
+        if not conds:
+            raise FingerprintError(file, where, "a matcher needs at least one condition")
+        _check_conditions(file, where, conds)
+        _check_conditions(file, f"{where}.not", m.get("not") or {})
+        matchers.append(Matcher(probe=m["probe"], confidence=float(m["confidence"]), conditions=conds,
+                                negated=dict(m.get("not") or {}), variant=m.get("variant")))
+
+    def extractors(key: str) -> list[Extractor]:
+        out = []
+        for i, e in enumerate(doc.get(key) or []):
+            where = f"{key}[{i}]"
+            if e["probe"] not in kinds:
+                raise FingerprintError(file, f"{where}.probe", f"unknown probe {e['probe']!r}")
+            if not (e.get("json") or e.get("regex") or e.get("header")):
+                raise FingerprintError(file, where, "needs json, regex or header")
+            if e.get("regex"):
+                _compile(file, f"{where}.regex", e["regex"])
+            out.append(Extractor(probe=e["probe"], source=e.get("source", "body"), header=e.get("header"),
+                                 json=e.get("json"), regex=e.get("regex"), name=e.get("name", "version")))
+        return out
+
+    ports = set(doc["ports"])
+    for first, last in doc.get("port_ranges") or []:
+        if last < first:
+            raise FingerprintError(file, "port_ranges", f"range {first}-{last} is reversed")
+        ports.update(range(first, last + 1))
+
+    return Fingerprint(
+        id=doc["id"], name=doc["name"], category=doc["category"], ports=tuple(sorted(ports)),
+        probes=probes, matchers=matchers, version=extractors("version"),
+        attributes=extractors("attributes"),
+        checks={k: (v or {}) for k, v in (doc.get("checks") or {}).items()},
+        advisories=list(doc.get("advisories") or []), description=doc.get("description", ""),
+        references=list(doc.get("references") or []), path=file, raw=doc,
+    )
+
+
+def load_file(file: str | Path) -> Fingerprint:
+    """Load and validate one fingerprint file; raises FingerprintError."""
+    file = Path(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FingerprintError(file, "", f"unreadable: {exc}") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        raise FingerprintError(file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    problems = _schema_problems(doc)
+    if problems:
+        where, reason = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise FingerprintError(file, where, reason + more)
+    if file.suffix in (".yaml", ".yml") and file.stem != doc["id"]:
+        raise FingerprintError(file, "id", f"id {doc['id']!r} does not match the file name {file.name!r}")
+    return _build(file, doc)
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
+    return [path]
+
+
+def default_dir() -> Path:
+    return _paths.data_dir("fingerprints")
+
+
+def load_fingerprints(path: str | Path | None = None) -> list[Fingerprint]:
+    """Every fingerprint in `path` (a directory or one file; default: the shipped set)."""
+    if path is None:
+        return list(_shipped())
+    out, ids = [], {}
+    for file in _files(Path(path)):
+        fp = load_file(file)
+        if fp.id in ids:
+            raise FingerprintError(file, "id", f"duplicate product id {fp.id!r} (also in {ids[fp.id]})")
+        ids[fp.id] = file.name
+        out.append(fp)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> tuple[Fingerprint, ...]:
+    return tuple(load_fingerprints(default_dir()))
+
+
+def validate_path(path: str | Path | None = None) -> list[str]:
+    """Problems found in every file under `path` (default: the shipped set); [] when all is well."""
+    root = Path(path) if path is not None else default_dir()
+    if not root.exists():
+        return [f"{root}: no such file or directory"]
+    problems, ids = [], {}
+    for file in _files(root):
+        try:
+            fp = load_file(file)
+        except FingerprintError as exc:
+            problems.append(str(exc))
+            continue
+        if fp.id in ids:
+            problems.append(str(FingerprintError(file, "id", f"duplicate product id {fp.id!r} (also in {ids[fp.id]})")))
+        ids[fp.id] = file.name
+    return problems
+
+
+def get(product_id: str) -> Fingerprint:
+    for fp in _shipped():
+        if fp.id == product_id:
+            return fp
+    raise KeyError(product_id)
+
+
+def agent_ports() -> tuple[int, ...]:
+    """The union of every shipped fingerprint's default ports: the `agents` port set."""
+    return tuple(sorted({port for fp in _shipped() for port in fp.ports}))
+
+
+def claimants(port: int, fingerprints: Iterable[Fingerprint] | None = None) -> list[Fingerprint]:
+    """The fingerprints whose default ports include `port`."""
+    return [fp for fp in (fingerprints if fingerprints is not None else _shipped()) if port in fp.ports]
+
+
+# ---------------------------------------------------------------- matching
+
+
+def json_get(doc: Any, path: str) -> tuple[bool, Any]:
+    """(found, value) at a dotted path (`a.b.0.c`)."""
+    cur = doc
+    for part in path.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.lstrip("-").isdigit() and -len(cur) <= int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return False, None
+    return True, cur
+
+
+def _json_holds(doc: Any, spec: dict[str, Any]) -> str | None:
+    """The observed fragment when every JSON condition holds, else None."""
+    if doc is None:
+        return None
+    seen = []
+    for jpath, want in spec.items():
+        found, value = json_get(doc, jpath)
+        if not isinstance(want, dict):
+            want = {"equals": want}
+        if "exists" in want and found != want["exists"]:
+            return None
+        if "equals" in want and (not found or value != want["equals"]):
+            return None
+        if "pattern" in want and (not found or re.search(want["pattern"], _text(value)) is None):
+            return None
+        seen.append(f"{jpath}={_text(value)[:80]}" if found else f"{jpath} absent")
+    return ", ".join(seen)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def _contains(text: str | None, want: str | list[str]) -> str | None:
+    if text is None:
+        return None
+    wants = [want] if isinstance(want, str) else want
+    if all(w in text for w in wants):
+        return " & ".join(wants)
+    return None
+
+
+def _regex(text: str | None, pattern: str) -> str | None:
+    if text is None:
+        return None
+    m = re.search(pattern, text)
+    return m.group(0)[:200] if m else None
+
+
+def condition(result: Any, key: str, want: Any) -> str | None:
+    """Test one condition against a probe result (probes.http.HttpResult / probes.ws.WsResult).
+
+    Returns the observed fragment (evidence) when it holds, None when it does not.
+    """
+    get = lambda name: getattr(result, name, None)  # noqa: E731
+    if key == "status":
+        status = get("status")
+        wants = want if isinstance(want, list) else [want]
+        return f"status {status}" if status is not None and status in wants else None
+    if key == "headers":
+        headers = get("headers") or {}
+        seen = []
+        for name, pattern in want.items():
+            value = headers.get(name.lower())
+            if pattern is False:
+                if value is not None:
+                    return None
+                seen.append(f"no {name}")
+                continue
+            if value is None or (isinstance(pattern, str) and re.search(pattern, value, re.I) is None):
+                return None
+            seen.append(f"{name}: {value[:120]}")
+        return "; ".join(seen)
+    if key == "body_contains":
+        return _contains(get("text"), want)
+    if key == "body_regex":
+        return _regex(get("text"), want)
+    if key == "json":
+        return _json_holds(result.json() if hasattr(result, "json") else None, want)
+    if key == "ws_accepted":
+        return f"websocket {'accepted' if want else 'refused'}" if bool(get("accepted")) == want else None
+    if key == "ws_status":
+        return f"upgrade status {want}" if get("status") == want else None
+    if key == "subprotocol":
+        return f"subprotocol {want}" if get("subprotocol") == want else None
+    if key == "close_code":
+        return f"close {want} {get('close_reason') or ''}".strip() if get("close_code") == want else None
+    for prefix in ("frame", "reply"):
+        if key.startswith(prefix + "_"):
+            text = get(prefix)
+            kind = key[len(prefix) + 1:]
+            if kind == "contains":
+                return _contains(text, want)
+            if kind == "regex":
+                return _regex(text, want)
+            if kind == "json":
+                return _json_holds(_loads(text), want)
+    raise KeyError(f"unknown matcher condition {key!r}")
+
+
+def _loads(text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def match(matcher: Matcher, result: Any) -> list[str] | None:
+    """The observed fragments if `matcher` holds on `result`, else None."""
+    if result is None or getattr(result, "error", None) and not getattr(result, "usable", False):
+        return None
+    seen = []
+    for key, want in matcher.conditions.items():
+        observed = condition(result, key, want)
+        if observed is None:
+            return None
+        seen.append(observed)
+    for key, want in matcher.negated.items():
+        if condition(result, key, want) is not None:
+            return None
+    return seen
+
+
+def extract(extractor: Extractor, result: Any) -> str | None:
+    """The value an extractor reads from a probe result (version, protocol, ...), or None."""
+    if result is None:
+        return None
+    if extractor.header:
+        text = (getattr(result, "headers", None) or {}).get(extractor.header.lower())
+    else:
+        text = getattr(result, {"body": "text"}.get(extractor.source, extractor.source), None)
+    if text is None:
+        return None
+    if extractor.json:
+        found, value = json_get(_loads(text), extractor.json)
+        if not found or value is None or isinstance(value, (dict, list)):
+            return None
+        text = str(value)
+    if extractor.regex:
+        m = re.search(extractor.regex, text)
+        if not m:
+            return None
+        text = m.groupdict().get("version") or (m.group(1) if m.groups() else m.group(0))
+    text = text.strip()
+    return text[:100] if text else None
