@@ -1,0 +1,239 @@
+"""Reading other scanners' results (nmap -oX, masscan -oJ/-oD) as scan targets.
+
+Pure file parsing with line numbers for every complaint; scope.py decides what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from xml.parsers import expat
+
+Format = Literal["nmap", "masscan"]
+
+MAX_IMPORT_BYTES = 512 * 1024 * 1024  # a masscan -oJ of a /8 stays well below this
+_SNIFF_BYTES = 4096
+
+
+class ImportFileError(ValueError):
+    """An import file that is not what it claims to be; names the file and line."""
+
+    def __init__(self, path: str, line: int | None, reason: str) -> None:
+        self.path, self.line, self.reason = str(path), line, reason
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {reason}")
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.line, self.reason))
+
+
+@dataclass
+class ImportedHost:
+    """One host of an import: its address, the first line naming it, its open TCP ports.
+
+    `ports` empty means the file shows the host up with nothing open (or not port-scanned):
+    scope then scans it on the `-p` ports. Otherwise scope scans exactly these ports.
+    """
+
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    line: int
+    ports: set[int] = field(default_factory=set)
+
+
+def sniff(path: str | Path) -> Format | None:
+    """Guess an `@file`'s format from its first bytes: '<' nmap XML, '[' or '{' masscan JSON,
+    anything else a plain target list (None)."""
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"<"):
+        return "nmap"
+    if text.startswith((b"[", b"{")):
+        return "masscan"
+    return None
+
+
+def load(path: str | Path, fmt: Format) -> list[ImportedHost]:
+    """Hosts of an nmap XML or masscan JSON file, in file order, one entry per address."""
+    path = str(path)
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        raise ImportFileError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    if size > MAX_IMPORT_BYTES:
+        raise ImportFileError(path, None, f"{size} bytes is larger than the {MAX_IMPORT_BYTES} byte limit")
+    hosts: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, ImportedHost] = {}
+    try:
+        if fmt == "nmap":
+            _read_nmap(path, hosts)
+        elif fmt == "masscan":
+            _read_masscan(path, hosts)
+        else:  # pragma: no cover - callers pass a Format
+            raise ImportFileError(path, None, f"unknown import format {fmt!r}")
+    except OSError as exc:
+        raise ImportFileError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    return list(hosts.values())
+
+
+def _address(path: str, line: int, text: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    if not isinstance(text, str) or "%" in text:
+        raise ImportFileError(path, line, f"bad address {str(text)[:80]!r}")
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        raise ImportFileError(path, line, f"bad address {text[:80]!r}") from None
+
+
+def _port(path: str, line: int, value: object) -> int:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 5:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise ImportFileError(path, line, f"bad port {str(value)[:20]!r}")
+    return value  # 0 (nmap -p0, masscan's ICMP-ish records) is valid in a file, never scanned
+
+
+def _add(hosts: dict, addr, line: int, ports: set[int]) -> None:
+    entry = hosts.get(addr)
+    if entry is None:
+        hosts[addr] = ImportedHost(addr, line, set(ports))
+    else:
+        entry.ports |= ports
+
+
+def _read_nmap(path: str, hosts: dict) -> None:
+    """nmap -oX: <nmaprun><host><status state="up"/><address addr=.. addrtype="ipv4"/>
+    <ports><port protocol="tcp" portid="80"><state state="open"/>..."""
+    parser = expat.ParserCreate()
+    # Never fetch or expand external entities/DTDs (nmap's <!DOCTYPE nmaprun> has none).
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    state: dict = {"root": None, "host": None, "port": None}
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        line = parser.CurrentLineNumber
+        if state["root"] is None:
+            if name != "nmaprun":
+                raise ImportFileError(path, line, f"not nmap XML (root element <{name[:40]}>, expected <nmaprun>)")
+            state["root"] = name
+            return
+        host = state["host"]
+        if name == "host":
+            state["host"] = {"line": line, "up": False, "addrs": [], "ports": set()}
+        elif host is None:
+            return
+        elif name == "status":
+            host["up"] = attrs.get("state") == "up"
+        elif name == "address" and attrs.get("addrtype") in ("ipv4", "ipv6"):
+            host["addrs"].append(_address(path, line, attrs.get("addr")))
+        elif name == "port":
+            proto = attrs.get("protocol")
+            state["port"] = _port(path, line, attrs.get("portid")) if proto == "tcp" else None
+        elif name == "state" and state["port"] is not None and attrs.get("state") == "open":
+            if state["port"]:
+                host["ports"].add(state["port"])
+
+    def end(name: str) -> None:
+        if name == "port":
+            state["port"] = None
+        elif name == "host" and state["host"] is not None:
+            host, state["host"] = state["host"], None
+            if host["up"]:
+                for addr in host["addrs"]:
+                    _add(hosts, addr, host["line"], host["ports"])
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        with open(path, "rb") as fh:
+            parser.ParseFile(fh)
+    except expat.ExpatError as exc:
+        raise ImportFileError(path, exc.lineno, f"not valid nmap XML: {expat.ErrorString(exc.code)}") from None
+    if state["root"] is None:
+        raise ImportFileError(path, None, "not nmap XML (no <nmaprun> element)")
+
+
+def _read_masscan(path: str, hosts: dict) -> None:
+    """masscan -oJ: a JSON array of {"ip", "ports": [{"port", "proto", "status"}]} objects
+    that older releases end with a trailing comma before "]" (and an interrupted run may
+    leave without the "]"); -oD/ndjson is the same objects one per line, no brackets."""
+    raw = open(path, "rb").read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ImportFileError(path, line, "not valid masscan JSON: not UTF-8 text") from None
+    decoder = json.JSONDecoder()
+    n = len(text)
+    line, line_pos = 1, 0
+
+    def line_at(pos: int) -> int:
+        nonlocal line, line_pos
+        line += text.count("\n", line_pos, pos)
+        line_pos = pos
+        return line
+
+    def skip_ws(pos: int) -> int:
+        while pos < n and text[pos] in " \t\r\n":
+            pos += 1
+        return pos
+
+    def fail(pos: int, reason: str) -> ImportFileError:
+        return ImportFileError(path, line_at(pos), f"not valid masscan JSON: {reason}")
+
+    pos = skip_ws(0)
+    if pos >= n:
+        return  # masscan writes an empty file when it found nothing
+    in_array = pos < n and text[pos] == "["
+    if in_array:
+        pos += 1
+    elif text[pos] != "{":
+        raise fail(pos, "expected '[' or '{'")
+    records = 0
+    while True:
+        pos = skip_ws(pos)
+        if pos >= n:
+            if in_array and records == 0:
+                raise fail(pos, "unterminated array")
+            break  # an interrupted masscan run leaves no closing bracket
+        ch = text[pos]
+        if in_array and ch == "]":
+            pos = skip_ws(pos + 1)
+            if pos < n:
+                raise fail(pos, "data after the closing ']'")
+            break
+        if ch != "{":
+            raise fail(pos, f"expected a host object, found {text[pos:pos + 10]!r}")
+        try:
+            record, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise ImportFileError(path, exc.lineno, f"not valid masscan JSON: {exc.msg}") from None
+        _masscan_record(path, line_at(pos), record, hosts)
+        records += 1
+        pos = skip_ws(end)
+        if pos < n and text[pos] == ",":
+            pos += 1  # masscan's trailing comma after the last record is accepted here
+
+
+def _masscan_record(path: str, line: int, record: object, hosts: dict) -> None:
+    if not isinstance(record, dict) or "ip" not in record:
+        raise ImportFileError(path, line, 'not valid masscan JSON: a record without "ip"')
+    addr = _address(path, line, record["ip"])
+    ports_field = record.get("ports", [])
+    if not isinstance(ports_field, list):
+        raise ImportFileError(path, line, 'not valid masscan JSON: "ports" is not a list')
+    open_ports: set[int] = set()
+    for entry in ports_field:
+        if not isinstance(entry, dict) or "port" not in entry:
+            raise ImportFileError(path, line, 'not valid masscan JSON: a port entry without "port"')
+        if entry.get("proto", "tcp") != "tcp":
+            continue
+        # banner records (--banners) carry "service" and no "status": the port answered.
+        if entry.get("status", "open") != "open":
+            continue
+        port = _port(path, line, entry["port"])
+        if port:
+            open_ports.add(port)
+    _add(hosts, addr, line, open_ports)
