@@ -1,0 +1,162 @@
+"""nmap -oX and masscan -oJ/-oD imports: what is taken, and errors that name file and line."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatescan.scope import ScopeError, build_plan
+
+NMAP = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE nmaprun>
+<?xml-stylesheet href="file:///usr/bin/../share/nmap/nmap.xsl" type="text/xsl"?>
+<nmaprun scanner="nmap" args="nmap -sT -oX out.xml 10.0.0.0/29" start="1700000000" version="7.93" xmloutputversion="1.05">
+<scaninfo type="connect" protocol="tcp" numservices="1000" services="1-1000"/>
+<host starttime="1700000000" endtime="1700000001"><status state="up" reason="conn-refused" reason_ttl="0"/>
+<address addr="10.0.0.1" addrtype="ipv4"/>
+<address addr="00:11:22:33:44:55" addrtype="mac" vendor="X"/>
+<hostnames><hostname name="gw.lan" type="PTR"/></hostnames>
+<ports><extraports state="closed" count="997"><extrareasons reason="conn-refused" count="997"/></extraports>
+<port protocol="tcp" portid="22"><state state="open" reason="syn-ack" reason_ttl="0"/><service name="ssh" method="table" conf="3"/></port>
+<port protocol="tcp" portid="8080"><state state="open" reason="syn-ack" reason_ttl="0"/></port>
+<port protocol="tcp" portid="9000"><state state="filtered" reason="no-response" reason_ttl="0"/></port>
+<port protocol="udp" portid="53"><state state="open" reason="udp-response" reason_ttl="0"/></port>
+</ports>
+</host>
+<host><status state="down" reason="no-response" reason_ttl="0"/>
+<address addr="10.0.0.2" addrtype="ipv4"/></host>
+<host><status state="up" reason="echo-reply" reason_ttl="0"/>
+<address addr="10.0.0.3" addrtype="ipv4"/>
+<hostnames/>
+</host>
+<host><status state="up" reason="user-set" reason_ttl="0"/>
+<address addr="fd00::7" addrtype="ipv6"/>
+<ports><port protocol="tcp" portid="18789"><state state="open" reason="syn-ack" reason_ttl="0"/></port></ports>
+</host>
+<runstats><finished time="1700000002" timestr="x" elapsed="2" summary="x" exit="success"/><hosts up="3" down="1" total="4"/></runstats>
+</nmaprun>
+"""
+
+MASSCAN_OJ = """[
+{   "ip": "10.0.0.5",   "timestamp": "1700000000", "ports": [ {"port": 11434, "proto": "tcp", "status": "open", "reason": "syn-ack", "ttl": 64} ] },
+{   "ip": "10.0.0.5",   "timestamp": "1700000000", "ports": [ {"port": 22, "proto": "tcp", "status": "open", "reason": "syn-ack", "ttl": 64} ] },
+{   "ip": "10.0.0.6",   "timestamp": "1700000000", "ports": [ {"port": 53, "proto": "udp", "status": "open", "reason": "x", "ttl": 64} ] },
+{   "ip": "10.0.0.5",   "timestamp": "1700000001", "ports": [ {"port": 11434, "proto": "tcp", "service": {"name": "http", "banner": "HTTP/1.0 200 OK ],"} } ] },
+]
+"""
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_nmap_import(tmp_path, resolver):
+    f = write(tmp_path, "scan.xml", NMAP)
+    plan = build_plan([f"nmap:{f}"], [80, 443], resolver=resolver)
+    assert list(plan.iter_pairs()) == [
+        # hosts without open ports join the product (the -p ports) ...
+        ("10.0.0.3", 80), ("10.0.0.3", 443),
+        # ... hosts with open TCP ports contribute exactly those pairs
+        ("10.0.0.1", 22), ("10.0.0.1", 8080), ("fd00::7", 18789),
+    ]
+    assert resolver.calls == []  # hostnames in the file are never looked up
+    sniffed = build_plan([f"@{f}"], [80, 443], resolver=resolver)
+    assert list(sniffed.iter_pairs()) == list(plan.iter_pairs())
+
+
+def test_masscan_import_with_trailing_comma(tmp_path, resolver):
+    f = write(tmp_path, "scan.json", MASSCAN_OJ)
+    plan = build_plan([f"masscan:{f}"], [80], resolver=resolver)
+    assert list(plan.iter_pairs()) == [("10.0.0.6", 80), ("10.0.0.5", 22), ("10.0.0.5", 11434)]
+    assert list(build_plan([f"@{f}"], [80], resolver=resolver).iter_pairs()) == list(plan.iter_pairs())
+
+
+@pytest.mark.parametrize("text", [
+    MASSCAN_OJ.replace("},\n]", "}\n]"),                      # newer masscan: no trailing comma
+    MASSCAN_OJ.rsplit("]", 1)[0],                            # interrupted: no closing bracket
+    "\n".join(line.rstrip(",") for line in MASSCAN_OJ.splitlines()[1:-1]),  # -oD ndjson
+])
+def test_masscan_variants(tmp_path, resolver, text):
+    f = write(tmp_path, "scan.json", text)
+    plan = build_plan([f"masscan:{f}"], [80], resolver=resolver)
+    assert plan.total == 3
+
+
+def test_empty_masscan_file(tmp_path, resolver):
+    f = write(tmp_path, "scan.json", "")
+    assert build_plan([f"masscan:{f}"], [80], resolver=resolver).total == 0
+
+
+def test_explicit_pairs_coexist_with_the_product(tmp_path, resolver):
+    f = write(tmp_path, "scan.xml", NMAP)
+    plan = build_plan([f"nmap:{f}", "10.0.0.0/31"], [22, 80], resolver=resolver)
+    pairs = list(plan.iter_pairs())
+    assert pairs == [
+        ("10.0.0.0", 22), ("10.0.0.0", 80), ("10.0.0.1", 22), ("10.0.0.1", 80),
+        ("10.0.0.3", 22), ("10.0.0.3", 80),
+        # ("10.0.0.1", 22) is already in the product: listed once
+        ("10.0.0.1", 8080), ("fd00::7", 18789),
+    ]
+    assert plan.total == len(pairs) == len(set(pairs))
+
+
+def test_excludes_win_over_imports(tmp_path, resolver):
+    f = write(tmp_path, "scan.xml", NMAP)
+    plan = build_plan([f"nmap:{f}"], [80], excludes=["10.0.0.1", "fd00::/64"], resolver=resolver)
+    assert list(plan.iter_pairs()) == [("10.0.0.3", 80)]
+
+
+def test_imported_public_addresses_follow_the_policy(tmp_path, resolver):
+    f = write(tmp_path, "scan.xml", NMAP.replace("10.0.0.3", "203.0.113.9"))
+    with pytest.raises(ScopeError, match=rf"203\.0\.113\.9.*{f}:\d+"):
+        build_plan([f"nmap:{f}"], [80], resolver=resolver)
+    plan = build_plan([f"nmap:{f}"], [80], allow_public=True, resolver=resolver)
+    assert ("203.0.113.9", 80) in list(plan.iter_pairs())
+
+
+BAD_NMAP = [
+    ("<nmaprun>\n<host>\n</nmaprun>\n", 3),                       # mismatched tag
+    ("<?xml version='1.0'?>\n<report>\n</report>\n", 2),          # not nmap
+    ("<nmaprun>\n<host><status state='up'/>\n<address addr='10.0.0.999' addrtype='ipv4'/></host></nmaprun>", 3),
+    ("<nmaprun>\n<host><status state='up'/><address addr='10.0.0.1' addrtype='ipv4'/>\n"
+     "<ports><port protocol='tcp' portid='http'><state state='open'/></port></ports></host></nmaprun>", 3),
+    ("<nmaprun>\n<host><status state='up'/>\n", 3),                # truncated (interrupted nmap)
+    ("<", 1),
+]
+
+
+@pytest.mark.parametrize("text,line", BAD_NMAP)
+def test_bad_nmap_names_file_and_line(tmp_path, resolver, text, line):
+    f = write(tmp_path, "bad.xml", text)
+    for token in (f"nmap:{f}", f"@{f}"):
+        with pytest.raises(ScopeError) as err:
+            build_plan([token], [80], resolver=resolver)
+        assert f"{f}:{line}:" in str(err.value)
+
+
+BAD_MASSCAN = [
+    ('[\n{"ip": "10.0.0.1", "ports": []},\n{"ip": "10.0.0.1" "ports": []}\n]', 3),
+    ('[\n{"ip": "10.0.0.1"},\n{"ports": []}\n]', 3),
+    ('[\n{"ip": "10.0.0.999", "ports": []}\n]', 2),
+    ('[\n{"ip": "10.0.0.1", "ports": [{"port": 99999, "proto": "tcp"}]}\n]', 2),
+    ('[\n{"ip": "10.0.0.1", "ports": [{"proto": "tcp"}]}\n]', 2),
+    ('[\n{"ip": "10.0.0.1", "ports": {}}\n]', 2),
+    ('[\n{"ip": "10.0.0.1"}\n]\n[', 4),
+    ('[\n\n  17\n]', 3),
+    ('[', 1),
+    ('hello', 1),
+]
+
+
+@pytest.mark.parametrize("text,line", BAD_MASSCAN)
+def test_bad_masscan_names_file_and_line(tmp_path, resolver, text, line):
+    f = write(tmp_path, "bad.json", text)
+    with pytest.raises(ScopeError) as err:
+        build_plan([f"masscan:{f}"], [80], resolver=resolver)
+    assert f"{f}:{line}:" in str(err.value)
+
+
+def test_missing_import_file(tmp_path, resolver):
+    with pytest.raises(ScopeError, match="gone.xml"):
+        build_plan([f"nmap:{tmp_path}/gone.xml"], [80], resolver=resolver)
