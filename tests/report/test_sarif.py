@@ -1,0 +1,95 @@
+"""SARIF 2.1.0: valid against the vendored OASIS schema, one rule per check, levels,
+security-severity, locations and fingerprints stable across runs."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from gatescan.report.sarif import FINGERPRINT_KEY, render_sarif
+from tests.report.conftest import DATA
+from tests.report.synth import full_report
+
+
+@pytest.fixture(scope="module")
+def sarif_validator():
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+
+
+def _doc(report):
+    return json.loads(render_sarif(report))
+
+
+def test_valid_against_sarif_schema(report, sarif_validator):
+    errors = list(sarif_validator.iter_errors(_doc(report)))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+
+
+def test_rules_results_levels(report):
+    run = _doc(report)["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    ids = [r["id"] for r in rules]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == {f.check for f in report.findings} | {s.finding.check for s in report.suppressed}
+    for r in rules:
+        assert r["help"]["text"] and r["properties"]["security-severity"]
+    by_rule = {r["id"]: r for r in rules}
+    assert by_rule["auth.missing"]["properties"]["security-severity"] == "9.5"  # worst of critical and high
+    assert "Turn" in by_rule["auth.missing"]["help"]["text"] or "token" in by_rule["auth.missing"]["help"]["text"]
+    results = run["results"]
+    assert len(results) == len(report.findings) + len(report.suppressed)
+    levels = {(r["ruleId"], r["properties"]["severity"]): r["level"] for r in results}
+    assert levels[("auth.missing", "critical")] == "error"
+    assert levels[("version.vulnerable", "medium")] == "warning"
+    assert levels[("skill.unlisted", "info")] == "note"
+    for r in results:
+        assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
+
+
+def test_locations(report):
+    results = _doc(report)["runs"][0]["results"]
+    net = next(r for r in results if r["ruleId"] == "ws.origin.unchecked")
+    assert net["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "ws://127.0.0.1:18789/"
+    skill = next(r for r in results if r["ruleId"] == "skill.rule.reverse-shell")
+    phys = skill["locations"][0]["physicalLocation"]
+    assert phys["artifactLocation"]["uri"] == "file:///home/u/.openclaw/skills/evil/SKILL.md"
+    assert phys["region"]["startLine"] == 40
+
+
+def test_suppressed_are_marked(report):
+    results = _doc(report)["runs"][0]["results"]
+    sup = [r for r in results if r.get("suppressions")]
+    assert len(sup) == 1
+    assert sup[0]["suppressions"][0]["kind"] == "external"
+    assert "lab box" in sup[0]["suppressions"][0]["justification"]
+
+
+def test_fingerprints_stable_and_distinct():
+    a = _doc(full_report())["runs"][0]["results"]
+    other = full_report()
+    other.scan_id = "another-run"
+    other.findings.reverse()
+    other.findings[0].title = "reworded title"
+    b = _doc(other)["runs"][0]["results"]
+    fa = {r["ruleId"] + str(r["properties"].get("host")) + str(r["properties"].get("skill")): r["partialFingerprints"][FINGERPRINT_KEY] for r in a}
+    fb = {r["ruleId"] + str(r["properties"].get("host")) + str(r["properties"].get("skill")): r["partialFingerprints"][FINGERPRINT_KEY] for r in b}
+    assert fa == fb
+    assert len(set(fa.values())) == len(fa)
+
+
+def test_incomplete_run_and_errors(report, sarif_validator):
+    report.complete = False
+    doc = _doc(report)
+    inv = doc["runs"][0]["invocations"][0]
+    assert inv["executionSuccessful"] is False
+    assert len(inv["toolExecutionNotifications"]) == len(report.errors)
+    sarif_validator.validate(doc)
+
+
+def test_empty_report_valid(sarif_validator):
+    from gatescan.model import Report
+
+    sarif_validator.validate(_doc(Report()))
