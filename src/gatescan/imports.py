@@ -60,6 +60,8 @@ def sniff(path: str | Path) -> Format | None:
 def load(path: str | Path, fmt: Format) -> list[ImportedHost]:
     """Hosts of an nmap XML or masscan JSON file, in file order, one entry per address."""
     path = str(path)
+    if "\x00" in path:
+        raise ImportFileError(repr(path), None, "bad file name")
     try:
         size = os.stat(path).st_size
     except OSError as exc:
@@ -210,6 +212,8 @@ def _read_masscan(path: str, hosts: dict) -> None:
             record, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise ImportFileError(path, exc.lineno, f"not valid masscan JSON: {exc.msg}") from None
+        except RecursionError:
+            raise fail(pos, "nested too deeply") from None
         _masscan_record(path, line_at(pos), record, hosts)
         records += 1
         pos = skip_ws(end)

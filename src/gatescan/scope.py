@@ -440,6 +440,7 @@ class _Builder:
     def add_file(self, path: str, fmt: str | None) -> None:
         if not path:
             raise ScopeError("bad target: a file name is missing after @, nmap: or masscan:")
+        _check_path(path)
         if fmt is None:
             try:
                 fmt = _imports.sniff(path)
@@ -508,8 +509,14 @@ class _Builder:
         )
 
 
+def _check_path(path: str | Path) -> None:
+    if "\x00" in str(path):
+        raise ScopeError(f"bad file name {_show(path)}")
+
+
 def _target_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     """(line number, token) of a target or exclude list; '#' starts a comment."""
+    _check_path(path)
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_TARGET_FILE_BYTES + 1)

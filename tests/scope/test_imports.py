@@ -160,3 +160,9 @@ def test_bad_masscan_names_file_and_line(tmp_path, resolver, text, line):
 def test_missing_import_file(tmp_path, resolver):
     with pytest.raises(ScopeError, match="gone.xml"):
         build_plan([f"nmap:{tmp_path}/gone.xml"], [80], resolver=resolver)
+
+
+def test_deeply_nested_json_is_a_scope_error(tmp_path, resolver):
+    f = write(tmp_path, "deep.json", '[\n{"ip": "10.0.0.1", "x": ' + "[" * 50000 + "]" * 50000 + "}]")
+    with pytest.raises(ScopeError, match=rf"{f}:2: .*nested too deeply"):
+        build_plan([f"masscan:{f}"], [80], resolver=resolver)

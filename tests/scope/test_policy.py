@@ -129,3 +129,23 @@ def test_bad_exclude_file_line(tmp_path, resolver):
         build_plan(["10.0.0.1"], [80], exclude_files=[ex], resolver=resolver)
     with pytest.raises(ScopeError, match="missing.txt"):
         build_plan(["10.0.0.1"], [80], exclude_files=[tmp_path / "missing.txt"], resolver=resolver)
+
+
+def test_scope_never_touches_the_network(monkeypatch, tmp_path):
+    """Building and iterating plans (refused or not) opens no socket and, for literals,
+    looks up no name: the default resolver is only reached by names."""
+    import socket
+
+    def forbidden(*_a, **_k):
+        raise AssertionError("scope touched the network")
+
+    monkeypatch.setattr(socket, "socket", forbidden)
+    monkeypatch.setattr(socket, "create_connection", forbidden)
+    monkeypatch.setattr(socket, "getaddrinfo", forbidden)
+    with pytest.raises(ScopeError, match="8.8.8.8"):
+        build_plan(["10.0.0.0/24", "8.8.8.8"], [80])
+    f = tmp_path / "t.txt"
+    f.write_text("10.0.0.1\nfd00::1\n")
+    plan = build_plan(["127.0.0.1", "::1", f"@{f}", "192.168.0.0/30"], [22, 80],
+                      excludes=["192.168.0.1"])
+    assert len(list(plan.iter_pairs())) == plan.total == 14
