@@ -25,7 +25,11 @@ fc00::/7 are allowed. Any other address is refused (ScopeError naming it) unless
 a /32 or /128, a name's resolved address, one line or host of a file). A public CIDR or range,
 even with `allow_public`, is refused: public addresses are listed one by one. Multicast,
 broadcast, reserved and unspecified addresses are never scanned. Excludes are applied before
-the policy (so an excluded public part does not cause a refusal) and always win.
+the policy (so an excluded public part does not cause a refusal) and always win, over
+imports too. Excludes take the target forms except files (those go in exclude files, same
+syntax as a target list); an exclude name that cannot be resolved is a ScopeError, since an
+exclusion that cannot be honoured must stop the scan. A target name that cannot be resolved
+is only an ErrorRecord in `plan.errors`: the scan goes on.
 
 Order and sharding: the plan's pairs are numbered k = 0, 1, ...: first the host x port product
 (IPv4 hosts ascending, then IPv6, each host's ports ascending), then the imported explicit
