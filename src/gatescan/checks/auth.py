@@ -1,0 +1,89 @@
+"""auth.missing: a privileged, read-only request answered without any credential.
+
+Kinds (fingerprint `checks: auth.missing:` parameters): an HTTP spec (`request`, `open`,
+`closed`, see spec.py), `protocol: mcp` (initialize + tools/list over streamable HTTP or
+`transport: ws`), or `protocol: ws` (a WebSocket that should demand a credential on upgrade).
+Never a tool call, a chat, a config change or a real credential.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..protocols import mcp
+from . import spec as specs
+from . import wsio
+from .registry import Outcome, register
+
+
+@register(
+    "auth.missing", order=10,
+    title="{product} answers privileged requests without authentication",
+    remediation="Turn authentication on for this service and restart it.",
+    references=("CWE-306",),
+)
+async def auth_missing(run, params: dict[str, Any]) -> Outcome:
+    protocol = params.get("protocol", "http")
+    if protocol == "mcp":
+        return await _mcp(run, params)
+    if protocol == "ws":
+        return await _ws(run, params)
+    req = specs.from_params(params)
+    if req is None:
+        return Outcome.not_applicable("the fingerprint names no privileged request for this product")
+    answer = await run.http(req.method, req.path, headers=req.headers, json_body=req.json_body,
+                            note="no credentials sent")
+    state = req.classify(answer)
+    if state == specs.OPEN:
+        return Outcome.finding(
+            f"{req.describe()} answered HTTP {answer.status} without credentials",
+            f"{req.describe()} was sent with no credentials and answered as only an authenticated "
+            f"client should be (HTTP {answer.status}); anyone who reaches this port can use the API.",
+            [answer.exchange], target=run.base_url + req.path, data={"auth": "none"},
+        )
+    if state == specs.CLOSED:
+        return Outcome.passed(f"{req.describe()} refused without credentials (HTTP {answer.status})",
+                              data={"auth": "enforced"})
+    why = answer.error or f"unexpected answer HTTP {answer.status}"
+    return Outcome.inconclusive(f"{req.describe()}: {why}")
+
+
+async def _mcp(run, params: dict[str, Any]) -> Outcome:
+    path = params.get("path", "/mcp")
+    if params.get("transport") == "ws":
+        url = run.ws_url(path)
+        result = await mcp.list_tools_ws(url, open_timeout=run.ctx.connect_timeout,
+                                         reply_timeout=run.ctx.read_timeout, max_frame=run.ctx.max_frame,
+                                         excerpt=run.ctx.excerpt)
+        run.ctx.count(result.probes)
+    else:
+        url = run.base_url + path
+        result = await mcp.list_tools_http(run.session, run.ctx, run.base_url, path)
+    if result.state == mcp.OPEN:
+        names = ", ".join(result.tools[:12]) + (" ..." if len(result.tools) > 12 else "")
+        server = (result.server_info or {}).get("name", "the server")
+        summary = (f"MCP initialize was answered by {server} with no credentials"
+                   + (f", and tools/list named {len(result.tools)} tools ({names})" if result.tools else "")
+                   + ". Any client that reaches it can call those tools. No tool was called.")
+        return Outcome.finding(result.reason, summary, result.exchanges, target=url,
+                               data={"auth": "none", "tools": result.tools})
+    if result.state == mcp.CLOSED:
+        return Outcome.passed(result.reason, data={"auth": "enforced"})
+    return Outcome.inconclusive(result.reason or "no MCP answer")
+
+
+async def _ws(run, params: dict[str, Any]) -> Outcome:
+    path = params.get("path", "/")
+    url = run.ws_url(path)
+    up = await wsio.upgrade(run.ctx, url, None, subprotocol=params.get("subprotocol"))
+    if up.accepted:
+        return Outcome.finding(
+            "the WebSocket upgrade was accepted without credentials",
+            f"A WebSocket upgrade to {path} carrying no credential was accepted (101) and kept open: "
+            "any local process or page that reaches it can speak the protocol.",
+            [up.exchange], target=url, data={"auth": "none"},
+        )
+    if up.accepted is False and up.status in (400, 401, 403):
+        return Outcome.passed(f"the upgrade without credentials was refused ({up.reason})",
+                              data={"auth": "enforced"})
+    return Outcome.inconclusive(up.reason)

@@ -1,0 +1,34 @@
+"""The privileged request at the real host, with no credentials: the baseline that the
+rebinding and CORS checks replay. Reuses what auth.missing already learnt (no extra probe).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import spec as specs
+
+
+async def privileged(run, params: dict[str, Any]):
+    """(spec, state, exchange): the request to replay, 'open'/'closed'/'undecided', and its proof."""
+    auth_params = run.params.get("auth.missing", {})
+    merged = dict(params)
+    if "request" in params and not any(k in params for k in ("open", "expect")):
+        # a replay of auth.missing's request without its own match rules borrows them
+        for key in ("open", "expect", "closed"):
+            if key in auth_params and key not in merged:
+                merged[key] = auth_params[key]
+    own = specs.from_params(merged)
+    theirs = specs.from_params(auth_params)
+    req = own or theirs
+    if req is None:
+        return None, specs.UNDECIDED, None
+    same = own is None or (theirs is not None and (own.method, own.path.split("gatescan-probe")[0])
+                           == (theirs.method, theirs.path.split("gatescan-probe")[0]))
+    done = run.results.get("auth.missing")
+    if same and done is not None and done.data.get("auth") in ("none", "enforced"):
+        state = specs.OPEN if done.data["auth"] == "none" else specs.CLOSED
+        return req, state, (done.exchanges[0] if done.exchanges else None)
+    answer = await run.http(req.method, req.path, headers=req.headers, json_body=req.json_body,
+                            stop=req.stop, note="baseline: real host, no credentials")
+    return req, req.classify(answer), answer.exchange

@@ -1,0 +1,83 @@
+"""http.cors.permissive: the privileged API, answered without credentials, also hands its answer
+to a foreign page: `Access-Control-Allow-Origin` is `*` or reflects the page's Origin (after a
+successful preflight when the browser would send one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import spec as specs
+from .baseline import privileged
+from .context import random_token
+from .registry import Outcome, register
+
+SIMPLE_METHODS = {"GET", "HEAD", "POST"}
+SIMPLE_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+SAFE_HEADERS = {"accept", "accept-language", "content-language", "content-type"}
+
+
+def needs_preflight(method: str, headers: dict[str, str]) -> bool:
+    if method not in SIMPLE_METHODS:
+        return True
+    for name, value in headers.items():
+        low = name.lower()
+        if low not in SAFE_HEADERS:
+            return True
+        if low == "content-type" and not value.lower().startswith(SIMPLE_TYPES):
+            return True
+    return False
+
+
+def _allows(answer, origin: str) -> bool:
+    return answer.headers.get("access-control-allow-origin", "").strip() in ("*", origin)
+
+
+@register(
+    "http.cors.permissive", order=40,
+    title="{product} lets any web page read its API (permissive CORS)",
+    remediation="Send Access-Control-Allow-Origin only for an explicit list of trusted origins.",
+    references=("CWE-942",),
+)
+async def http_cors_permissive(run, params: dict[str, Any]) -> Outcome:
+    req, state, base_exchange = await privileged(run, params)
+    if req is None:
+        return Outcome.not_applicable("the fingerprint names no privileged HTTP request for this product")
+    if state == specs.CLOSED:
+        return Outcome.not_applicable(f"{req.describe()} is refused without credentials: a page has "
+                                      "nothing to read")
+    if state != specs.OPEN:
+        return Outcome.inconclusive(f"the baseline {req.describe()} gave no clear answer")
+    origin = f"{run.scheme}://{random_token('gatescan')}.attacker.invalid"
+    headers = {**req.headers}
+    if req.json_body is not None:
+        headers.setdefault("Content-Type", "application/json")
+    exchanges = [base_exchange] if base_exchange else []
+    if needs_preflight(req.method, headers):
+        custom = sorted(h.lower() for h in headers if h.lower() not in SAFE_HEADERS or h.lower() == "content-type")
+        pre = await run.http("OPTIONS", req.path, headers={
+            "Origin": origin, "Access-Control-Request-Method": req.method,
+            "Access-Control-Request-Headers": ", ".join(custom)}, note="CORS preflight")
+        exchanges.append(pre.exchange)
+        if pre.status is None or pre.error:
+            return Outcome.inconclusive(f"the preflight got no answer ({pre.error})")
+        if not (200 <= pre.status < 300 and _allows(pre, origin)):
+            return Outcome.passed(f"the CORS preflight from a foreign Origin is not granted (HTTP {pre.status})")
+    answer = await run.http(req.method, req.path, headers={**headers, "Origin": origin},
+                            json_body=req.json_body, stop=req.stop, note="from a foreign Origin")
+    exchanges.append(answer.exchange)
+    if answer.status is None or answer.error:
+        return Outcome.inconclusive(f"the cross-origin request got no answer ({answer.error})")
+    acao = answer.headers.get("access-control-allow-origin")
+    if req.classify(answer) == specs.OPEN and _allows(answer, origin):
+        how = "`*`" if acao.strip() == "*" else "the page's own Origin reflected back"
+        return Outcome.finding(
+            f"{req.describe()} from Origin {origin} answered with Access-Control-Allow-Origin {acao}",
+            f"{req.describe()} from the foreign Origin {origin} was answered as without one, with "
+            f"Access-Control-Allow-Origin {how}: any web page the user visits can read this API's answers.",
+            exchanges, target=run.base_url + req.path,
+        )
+    if acao:
+        return Outcome.passed(f"the foreign Origin got HTTP {answer.status} with "
+                              f"Access-Control-Allow-Origin {acao[:60]!r}: the page cannot read it")
+    return Outcome.passed(f"no Access-Control-Allow-Origin for a foreign Origin (HTTP {answer.status})")

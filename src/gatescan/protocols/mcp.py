@@ -1,0 +1,202 @@
+"""Minimal MCP client: `initialize`, `notifications/initialized`, `tools/list`, nothing else.
+
+It proves whether an MCP server answers without credentials and names its tools, and never
+sends `tools/call` (products.md §1.5). Streamable HTTP and the WebSocket transport
+(subprotocol `mcp`) are spoken; replies may arrive as JSON or as an SSE `message` event on
+a stream that never ends, so reading stops once our request id has answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from .. import __version__
+
+PROTOCOL_VERSION = "2025-06-18"
+POST_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+OPEN, CLOSED, UNDECIDED = "open", "closed", "undecided"
+
+
+def initialize_request(req_id: int = 1) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": req_id, "method": "initialize",
+            "params": {"protocolVersion": PROTOCOL_VERSION, "capabilities": {},
+                       "clientInfo": {"name": "gatescan", "version": __version__}}}
+
+
+def tools_list_request(req_id: int = 2) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": req_id, "method": "tools/list", "params": {}}
+
+
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+
+
+def find_reply(body: bytes | str, req_id: int) -> dict[str, Any] | None:
+    """The JSON-RPC message answering `req_id` in a JSON body or an SSE stream, if present."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    candidates: list[str] = [text]
+    if "data:" in text:  # SSE: one JSON document per `data:` line (multi-line data joined)
+        candidates = []
+        for event in text.replace("\r\n", "\n").split("\n\n"):
+            data = "\n".join(line[5:].lstrip() for line in event.split("\n") if line.startswith("data:"))
+            if data:
+                candidates.append(data)
+    for chunk in candidates:
+        try:
+            doc = json.loads(chunk)
+        except ValueError:
+            continue
+        for msg in doc if isinstance(doc, list) else [doc]:
+            if isinstance(msg, dict) and msg.get("id") == req_id and ("result" in msg or "error" in msg):
+                return msg
+    return None
+
+
+def reply_arrived(req_id: int) -> Callable[[bytes], bool]:
+    return lambda body: find_reply(body, req_id) is not None
+
+
+@dataclass
+class McpResult:
+    state: str  # OPEN / CLOSED / UNDECIDED
+    reason: str
+    server_info: dict[str, Any] | None = None
+    tools: list[str] = field(default_factory=list)
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+    probes: int = 0
+
+
+async def list_tools_http(session, ctx, base_url: str, path: str = "/mcp",
+                          headers: dict[str, str] | None = None) -> McpResult:
+    """initialize then tools/list over streamable HTTP, with no credentials."""
+    from ..checks.httpio import request  # the bounded HTTP exchange the checks share
+
+    url = base_url + path
+    sent_headers = {**POST_HEADERS, **(headers or {})}
+    init = initialize_request(1)
+    first = await request(session, ctx, "POST", url, headers=sent_headers, json_body=init,
+                          stop=reply_arrived(1))
+    result = McpResult(UNDECIDED, "", exchanges=[first.exchange], probes=1)
+    if first.status in (401, 403):
+        auth = first.headers.get("www-authenticate", "")
+        result.state, result.reason = CLOSED, f"initialize refused with HTTP {first.status}" + (
+            f" ({auth[:80]})" if auth else "")
+        return result
+    reply = find_reply(first.body, 1) if first.status is not None else None
+    if first.error and reply is None:
+        result.reason = f"initialize: {first.error}"
+        return result
+    if reply is None or not isinstance(reply.get("result"), dict):
+        result.reason = (f"initialize answered HTTP {first.status} without a JSON-RPC result"
+                         if reply is None else "initialize answered a JSON-RPC error")
+        return result
+    result.state = OPEN
+    info = reply["result"].get("serverInfo")
+    result.server_info = info if isinstance(info, dict) else None
+    session_id = first.headers.get("mcp-session-id")
+    follow = dict(sent_headers)
+    if session_id:
+        follow["mcp-session-id"] = session_id
+    follow["mcp-protocol-version"] = str(reply["result"].get("protocolVersion", PROTOCOL_VERSION))
+    note = await request(session, ctx, "POST", url, headers=follow, json_body=INITIALIZED)
+    listing = await request(session, ctx, "POST", url, headers=follow, json_body=tools_list_request(2),
+                            stop=reply_arrived(2))
+    result.exchanges += [note.exchange, listing.exchange]
+    result.probes += 2
+    result.tools = _tool_names(find_reply(listing.body, 2))
+    result.reason = (f"initialize and tools/list answered without credentials ({len(result.tools)} tools)"
+                     if result.tools else "initialize answered without credentials")
+    if session_id:  # end our own session; the server forgets it (a DELETE of nothing else)
+        bye = await request(session, ctx, "DELETE", url, headers={"mcp-session-id": session_id})
+        result.probes += 1
+        del bye
+    return result
+
+
+async def list_tools_ws(url: str, *, origin: str | None = None, open_timeout: float = 3.0,
+                        reply_timeout: float = 5.0, max_frame: int = 256 * 1024,
+                        excerpt: int = 400) -> McpResult:
+    """initialize then tools/list over the WebSocket transport (subprotocol `mcp`)."""
+    exchange: dict[str, Any] = {"request": {"websocket": url, "subprotocol": "mcp",
+                                            "origin": origin or "(none)", "frames_sent": []},
+                                "response": None}
+    result = McpResult(UNDECIDED, "", exchanges=[exchange], probes=1)
+    try:
+        async with asyncio.timeout(open_timeout):
+            ws = await ws_connect(url, subprotocols=["mcp"], origin=origin, compression=None,
+                                  proxy=None, open_timeout=None, ping_interval=None, close_timeout=1,
+                                  max_size=max_frame, max_queue=4,
+                                  user_agent_header="gatescan (read-only security check)",
+                                  ssl=_no_verify() if url.startswith("wss:") else None)
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        exchange["response"] = {"status": status}
+        result.state = CLOSED if status in (401, 403) else UNDECIDED
+        result.reason = f"the upgrade was answered with HTTP {status}"
+        return result
+    except (TimeoutError, InvalidHandshake, ConnectionClosed, OSError, EOFError, ValueError) as exc:
+        result.reason = f"the WebSocket upgrade failed ({type(exc).__name__})"
+        return result
+    frames: list[str] = []
+    exchange["response"] = {"status": 101, "frames": frames}
+    try:
+        async with asyncio.timeout(reply_timeout):
+            replies = {}
+            for msg in (initialize_request(1), INITIALIZED, tools_list_request(2)):
+                await ws.send(json.dumps(msg))
+                exchange["request"]["frames_sent"].append(json.dumps(msg)[:excerpt])
+                if "id" not in msg:
+                    continue
+                while msg["id"] not in replies:
+                    raw = await ws.recv()
+                    if isinstance(raw, bytes):
+                        result.reason = "the server sent a binary frame"
+                        return result
+                    frames.append(raw[:excerpt])
+                    found = find_reply(raw, msg["id"])
+                    if found is not None:
+                        replies[msg["id"]] = found
+                if msg["id"] == 1 and not isinstance(replies[1].get("result"), dict):
+                    result.reason = "initialize answered a JSON-RPC error"
+                    return result
+            result.state = OPEN
+            info = replies[1]["result"].get("serverInfo")
+            result.server_info = info if isinstance(info, dict) else None
+            result.tools = _tool_names(replies.get(2))
+            result.reason = f"initialize and tools/list answered without credentials ({len(result.tools)} tools)"
+            return result
+    except TimeoutError:
+        result.reason = f"no JSON-RPC reply within {reply_timeout:g} s"
+        return result
+    except ConnectionClosed as exc:
+        result.reason = f"the server closed the WebSocket ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
+        return result
+    finally:
+        try:
+            async with asyncio.timeout(1.5):
+                await ws.close()
+        except Exception:  # noqa: BLE001 - a hostile peer must not make closing raise
+            ws.transport.abort()
+
+
+def _tool_names(reply: dict[str, Any] | None) -> list[str]:
+    if not reply or not isinstance(reply.get("result"), dict):
+        return []
+    tools = reply["result"].get("tools")
+    if not isinstance(tools, list):
+        return []
+    return [str(t.get("name"))[:80] for t in tools[:200] if isinstance(t, dict) and t.get("name")]
+
+
+def _no_verify() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context

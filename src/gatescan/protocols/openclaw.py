@@ -1,0 +1,245 @@
+"""Minimal OpenClaw gateway WebSocket client: the pre-authentication part of `connect`.
+
+It asks a gateway how far a connect gets (Origin gate, then credential/device gates) without
+ever sending a credential or a device identity, so no failed-login counter or pairing request
+is created (openclaw-gateway.md §4.2, §4.3, §6.2, §13). Identification may reuse
+`protocol_version()` and `connect_probe()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+# Outcome kinds of one connect attempt.
+ORIGIN_REJECTED = "origin_rejected"  # close 1008 "origin not allowed": the Origin gate held
+NEXT_GATE = "next_gate"  # an auth / device-identity / pairing error: the Origin gate let us by
+HELLO_OK = "hello_ok"  # admitted outright (no auth, no device needed)
+PROTOCOL_MISMATCH = "protocol_mismatch"  # our range missed; expected_protocol says the server's
+UNDECIDED = "undecided"  # anything else: the caller treats it as inconclusive
+
+# details.code values that come after the Origin check (§4.1, §4.3; 2026.9.6 verified in §13).
+NEXT_GATE_CODES = frozenset({
+    "AUTH_TOKEN_MISSING", "AUTH_TOKEN_MISMATCH", "AUTH_PASSWORD_MISSING", "AUTH_PASSWORD_MISMATCH",
+    "AUTH_TOKEN_NOT_CONFIGURED", "AUTH_PASSWORD_NOT_CONFIGURED", "AUTH_RATE_LIMITED",
+    "AUTH_REQUIRED", "AUTH_UNAUTHORIZED", "AUTH_TAILSCALE_IDENTITY_MISSING",
+    "AUTH_TAILSCALE_IDENTITY_MISMATCH", "DEVICE_IDENTITY_REQUIRED", "PAIRING_REQUIRED",
+})
+# Older eras carry no details.code: their messages (§4.3) mark the same gates.
+NEXT_GATE_TEXT = ("unauthorized", "device identity required", "pairing required",
+                  "control ui requires")
+ORIGIN_CODES = frozenset({"CONTROL_UI_ORIGIN_NOT_ALLOWED", "ORIGIN_NOT_ALLOWED"})
+
+DEFAULT_RANGE = (3, 4)  # protocol 3 until ~2026-05, 4 since (§1); one retry follows a mismatch
+
+
+@dataclass
+class ConnectOutcome:
+    kind: str
+    reason: str  # one line a report reader understands
+    code: str | None = None  # error details.code, when the server sent one
+    expected_protocol: int | None = None
+    server_version: str | None = None  # from hello-ok, when admitted
+    upgrade_status: int | None = None
+    close: dict[str, Any] | None = None  # {code, reason} when the server closed
+    transcript: list[dict[str, Any]] = field(default_factory=list)  # trimmed frames, both ways
+
+    def exchange(self, url: str, origin: str | None) -> dict[str, Any]:
+        """This attempt as a DESIGN.md evidence exchange."""
+        request = {"websocket": url, "origin": origin if origin is not None else "(none)",
+                   "frames_sent": [f["frame"] for f in self.transcript if f["dir"] == "sent"]}
+        response: dict[str, Any] = {"status": self.upgrade_status, "outcome": self.kind,
+                                    "frames": [f["frame"] for f in self.transcript if f["dir"] == "recv"]}
+        if self.close:
+            response["close"] = self.close
+        return {"request": request, "response": response}
+
+
+def connect_frame(min_protocol: int, max_protocol: int, client_id: str = "cli") -> dict[str, Any]:
+    """A connect request with no `auth` and no `device` at all (nothing to count as a failure)."""
+    mode = {"openclaw-control-ui": "ui", "webchat": "webchat"}.get(client_id, "cli")
+    return {
+        "type": "req", "id": f"gatescan-{uuid.uuid4().hex[:12]}", "method": "connect",
+        "params": {
+            "minProtocol": min_protocol, "maxProtocol": max_protocol,
+            "client": {"id": client_id, "version": "0.0.0", "platform": "linux", "mode": mode},
+            "role": "operator", "scopes": ["operator.read"],
+        },
+    }
+
+
+def ws_url(host: str, port: int, tls: bool = False, path: str = "/") -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"{'wss' if tls else 'ws'}://{shown}:{port}{path}"
+
+
+async def connect_probe(
+    host: str, port: int, *, origin: str | None = None, client_id: str = "cli",
+    protocol_range: tuple[int, int] = DEFAULT_RANGE, tls: bool = False,
+    open_timeout: float = 3.0, reply_timeout: float = 5.0, max_frame: int = 256 * 1024,
+    max_frames: int = 16, excerpt: int = 400, retry_mismatch: bool = True,
+) -> tuple[ConnectOutcome, int]:
+    """One connect attempt (plus one retry on a protocol mismatch). Returns (outcome, sockets used)."""
+    outcome = await _attempt(host, port, origin, client_id, protocol_range, tls, open_timeout,
+                             reply_timeout, max_frame, max_frames, excerpt)
+    if (retry_mismatch and outcome.kind == PROTOCOL_MISMATCH and outcome.expected_protocol
+            and not protocol_range[0] <= outcome.expected_protocol <= protocol_range[1]):
+        n = outcome.expected_protocol
+        again = await _attempt(host, port, origin, client_id, (n, n), tls, open_timeout,
+                               reply_timeout, max_frame, max_frames, excerpt)
+        again.transcript = outcome.transcript + again.transcript
+        again.expected_protocol = again.expected_protocol or n
+        return again, 2
+    return outcome, 1
+
+
+async def protocol_version(host: str, port: int, *, tls: bool = False, timeout: float = 5.0) -> int | None:
+    """The server's protocol version, from the pre-auth mismatch reply to a 1..1 range (§7.2)."""
+    outcome, _ = await connect_probe(host, port, protocol_range=(1, 1), tls=tls,
+                                     open_timeout=timeout, reply_timeout=timeout, retry_mismatch=False)
+    return outcome.expected_protocol
+
+
+async def _attempt(host, port, origin, client_id, protocol_range, tls, open_timeout,
+                   reply_timeout, max_frame, max_frames, excerpt) -> ConnectOutcome:
+    url = ws_url(host, port, tls)
+    transcript: list[dict[str, Any]] = []
+
+    def note(direction: str, frame: Any) -> None:
+        text = frame if isinstance(frame, str) else json.dumps(frame)
+        transcript.append({"dir": direction, "frame": text if len(text) <= excerpt else text[:excerpt] + "..."})
+
+    def done(kind: str, reason: str, **kw: Any) -> ConnectOutcome:
+        return ConnectOutcome(kind, reason, transcript=transcript, **kw)
+
+    headers = {"Origin": origin} if origin is not None else None
+    try:
+        async with asyncio.timeout(open_timeout):
+            ws = await ws_connect(
+                url, additional_headers=headers, compression=None, proxy=None,
+                open_timeout=None, ping_interval=None, close_timeout=1, max_size=max_frame,
+                max_queue=4, user_agent_header="gatescan (read-only security check)",
+                ssl=_no_verify() if tls else None,
+            )
+    except TimeoutError:
+        return done(UNDECIDED, "the WebSocket upgrade timed out")
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        return done(UNDECIDED, f"the WebSocket upgrade was answered with HTTP {status}, not 101",
+                    upgrade_status=status)
+    except (InvalidHandshake, ConnectionClosed, OSError, EOFError, ValueError) as exc:
+        return done(UNDECIDED, f"the WebSocket upgrade failed ({type(exc).__name__})")
+    try:
+        return await _converse(ws, client_id, protocol_range, reply_timeout, max_frames, note, done)
+    finally:
+        try:
+            async with asyncio.timeout(1.5):
+                await ws.close()
+        except Exception:  # noqa: BLE001 - closing a hostile socket must not raise
+            ws.transport.abort()
+
+
+async def _converse(ws, client_id, protocol_range, reply_timeout, max_frames, note, done):
+    request = connect_frame(*protocol_range, client_id=client_id)
+    frames_read = 0
+    sent = False
+    # ≥2026.1.20 sends connect.challenge first; older eras wait for the client (§4.2, §6.4).
+    try:
+        async with asyncio.timeout(reply_timeout):
+            while True:
+                if not sent:
+                    try:
+                        raw = await asyncio.wait_for(ws.recv(), timeout=min(2.0, reply_timeout))
+                    except TimeoutError:
+                        raw = None  # no challenge: an older era; connect anyway
+                else:
+                    raw = await ws.recv()
+                if raw is not None:
+                    frames_read += 1
+                    if frames_read > max_frames:
+                        return done(UNDECIDED, f"no reply among the first {max_frames} frames")
+                    if isinstance(raw, bytes):
+                        note("recv", f"<binary frame, {len(raw)} bytes>")
+                        return done(UNDECIDED, "the server sent a binary frame (the gateway speaks JSON text)")
+                    note("recv", raw)
+                    try:
+                        frame = json.loads(raw)
+                    except ValueError:
+                        return done(UNDECIDED, "the server sent a frame that is not JSON")
+                    if not isinstance(frame, dict):
+                        return done(UNDECIDED, "the server sent JSON that is not a gateway frame")
+                    if not sent and frame.get("type") == "event" and frame.get("event") == "connect.challenge":
+                        pass  # expected; answer it below
+                    elif sent and frame.get("type") == "res" and frame.get("id") == request["id"]:
+                        return _classify_res(frame, done)
+                    # other events (tick, presence) are skipped
+                if not sent:
+                    await ws.send(json.dumps(request))
+                    note("sent", request)
+                    sent = True
+    except TimeoutError:
+        what = "the connect request" if sent else "the WebSocket"
+        return done(UNDECIDED, f"no answer to {what} within {reply_timeout:g} s")
+    except ConnectionClosed as exc:
+        rcvd = exc.rcvd
+        close = {"code": rcvd.code, "reason": rcvd.reason} if rcvd else None
+        if exc.sent is not None and exc.sent.code == 1009:
+            return done(UNDECIDED, "the server sent a frame larger than the size cap")
+        if close is None:
+            return done(UNDECIDED, "the connection dropped without a close frame")
+        return _classify_close(close, done, sent)
+
+
+def _classify_res(frame: dict[str, Any], done) -> ConnectOutcome:
+    if frame.get("ok") is True:
+        payload = frame.get("payload") if isinstance(frame.get("payload"), dict) else {}
+        if payload.get("type") == "hello-ok":
+            server = payload.get("server") if isinstance(payload.get("server"), dict) else {}
+            version = server.get("version") if isinstance(server.get("version"), str) else None
+            return done(HELLO_OK, "the gateway answered hello-ok with no credentials", server_version=version)
+        return done(UNDECIDED, "the connect succeeded without a hello-ok payload")
+    error = frame.get("error") if isinstance(frame.get("error"), dict) else {}
+    details = error.get("details") if isinstance(error.get("details"), dict) else {}
+    code = details.get("code") if isinstance(details.get("code"), str) else None
+    message = str(error.get("message", ""))[:200]
+    low = message.lower()
+    if code == "PROTOCOL_MISMATCH" or "protocol mismatch" in low:
+        expected = details.get("expectedProtocol")
+        return done(PROTOCOL_MISMATCH, f"protocol mismatch: {message}", code=code,
+                    expected_protocol=expected if isinstance(expected, int) else None)
+    if code in ORIGIN_CODES or "origin not allowed" in low:
+        return done(ORIGIN_REJECTED, f"refused on Origin: {message}", code=code)
+    if code in NEXT_GATE_CODES or (code is None and low.startswith(NEXT_GATE_TEXT)):
+        return done(NEXT_GATE, f"reached the credential/device gate: {message}", code=code)
+    return done(UNDECIDED, f"unexpected connect error: {message or 'no message'}", code=code)
+
+
+def _classify_close(close: dict[str, Any], done, sent: bool) -> ConnectOutcome:
+    reason = str(close.get("reason") or "")
+    low = reason.lower()
+    if close.get("code") == 1008 and "origin not allowed" in low:
+        return done(ORIGIN_REJECTED, f"closed 1008: {reason}", close=close)
+    if close.get("code") == 1002 and "protocol mismatch" in low:
+        return done(PROTOCOL_MISMATCH, "closed 1002: protocol mismatch", close=close)
+    if close.get("code") == 1008 and sent and low.startswith(NEXT_GATE_TEXT):
+        return done(NEXT_GATE, f"reached the credential/device gate: closed 1008 {reason}", close=close)
+    when = "after the connect request" if sent else "before the connect request"
+    return done(UNDECIDED, f"closed {when} ({close.get('code')} {reason!r})", close=close)
+
+
+def _no_verify() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+__all__ = ["ConnectOutcome", "connect_probe", "protocol_version", "connect_frame", "ws_url",
+           "ORIGIN_REJECTED", "NEXT_GATE", "HELLO_OK", "PROTOCOL_MISMATCH", "UNDECIDED"]

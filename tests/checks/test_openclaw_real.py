@@ -1,0 +1,43 @@
+"""The checks against the real OpenClaw gateway (openclaw@2026.9.6) in none/token/password
+modes (issue 13, Real targets; openclaw-gateway.md §13)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatescan import fingerprints
+from gatescan.model import CheckStatus
+from tests.netns import requires_netns
+
+pytestmark = [requires_netns, pytest.mark.real, pytest.mark.slow]
+
+
+def _fp():
+    return fingerprints.get("openclaw-gateway")
+
+
+async def test_auth_none(real_openclaw_none, scan):
+    gw = real_openclaw_none
+    service, findings, results = await scan(gw.host, gw.port, _fp())
+    assert results["auth.missing"].result is CheckStatus.FINDING
+    assert results["http.host.unchecked"].result is CheckStatus.PASSED, results["http.host.unchecked"].reason
+    assert results["ws.origin.unchecked"].result is CheckStatus.PASSED, results["ws.origin.unchecked"].reason
+    assert results["http.cors.permissive"].result is CheckStatus.PASSED
+    (finding,) = findings
+    assert finding.check == "auth.missing" and finding.severity.value == "critical"
+    exchange = finding.evidence.exchanges[0]
+    assert exchange.request["method"] == "POST" and "/tools/invoke" in exchange.request["url"]
+    assert exchange.response["status"] == 404 and "Tool not available" in exchange.response["body"]
+    assert "gateway.auth" in finding.remediation
+
+
+@pytest.mark.parametrize("mode", ["token", "password"])
+async def test_auth_enforced(real_openclaw_factory, scan, mode):
+    gw = real_openclaw_factory(mode)
+    service, findings, results = await scan(gw.host, gw.port, _fp())
+    assert findings == []
+    assert results["auth.missing"].result is CheckStatus.PASSED
+    assert results["http.host.unchecked"].result is CheckStatus.NOT_APPLICABLE
+    assert results["ws.origin.unchecked"].result is CheckStatus.PASSED, results["ws.origin.unchecked"].reason
+    # no credential was ever sent: nothing in the evidence carries one
+    assert gw.secret not in repr(service.to_dict())
