@@ -1,0 +1,378 @@
+"""`gatescan skills`: inventory, manifest, identity and allowlist joined into records and findings.
+
+The CLI calls `audit_skills` and puts the result in a Report (`apply_to`); a rules engine plugs
+in as a `RulesHook` that returns findings for one skill. Severities: docs/skills.md.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+from ..model import ErrorRecord, Finding, FindingEvidence, Report, Severity, SkillRecord, utc_now
+from . import allowlist as allow
+from . import hashes as hashing
+from .identity import LockCache, Provenance, compare, provenance
+from .inventory import FoundSkill, SkillRoot, SymlinkEscape, WalkError, default_roots, discover, inside, user_roots
+from .manifest import Manifest, ManifestIssue, read_manifest
+
+SEVERITY = {
+    "skill.known-malicious": Severity.CRITICAL,
+    "skill.modified": Severity.HIGH,
+    "skill.unlisted": Severity.MEDIUM,
+    "skill.manifest.conflict": Severity.MEDIUM,
+    "skill.symlink.escape": Severity.MEDIUM,
+    "skill.manifest.invalid": Severity.LOW,
+    "skill.shadowed": Severity.LOW,  # MEDIUM when it hides an approved skill behind an unapproved one
+}
+REFERENCES = ["https://github.com/openclaw/clawhub/blob/main/docs/skill-format.md"]
+
+
+@dataclass
+class SkillContext:
+    """What a rules engine sees of one skill (files are read by the rule, bounded)."""
+
+    record: SkillRecord
+    dir: Path
+    skill_file: Path
+    manifest: Manifest
+    files: Mapping[str, str]  # files ClawHub would publish -> sha256 ({} if not hashed)
+    root: SkillRoot
+
+
+RulesHook = Callable[[SkillContext], Iterable[Finding]]
+
+
+@dataclass
+class SkillsAudit:
+    skills: list[SkillRecord] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[ErrorRecord] = field(default_factory=list)
+    roots: list[SkillRoot] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+
+    def apply_to(self, report: Report) -> Report:
+        """Put the audit into a report: skills[], findings[], errors[], stats.skills."""
+        report.skills = (report.skills or []) + self.skills
+        report.findings.extend(self.findings)
+        report.errors.extend(self.errors)
+        report.stats["skills"] = dict(self.stats)
+        return report
+
+    def to_report(self) -> Report:
+        report = Report()
+        report.scope.targets = [str(r.path) for r in self.roots]
+        self.apply_to(report)
+        report.finish()
+        return report
+
+
+def _finding(check: str, title: str, *, skill: str | None, path: Path | str, line: int | None,
+             summary: str, remediation: str, severity: Severity | None = None) -> Finding:
+    return Finding(
+        check=check,
+        severity=severity or SEVERITY[check],
+        title=title,
+        target=str(path),
+        path=str(path),
+        line=line,
+        skill=skill,
+        evidence=FindingEvidence(summary=summary),
+        remediation=remediation,
+        references=list(REFERENCES),
+    )
+
+
+def _source(prov: Provenance, root: SkillRoot) -> str:
+    if prov.source_kind:
+        return prov.source_kind
+    if prov.managed:
+        reg = (prov.registry or "").lower()
+        return "clawhub" if not reg or "clawhub" in reg or "clawdhub" in reg else "registry"
+    if root.source == "openclaw-bundled":
+        return "bundled"
+    if root.source == "claude-plugin":
+        return "plugin"
+    return "local"
+
+
+class _Auditor:
+    def __init__(self, allowlist: allow.Allowlist | None, rules: Sequence[RulesHook], report_unlisted: bool):
+        self.allowlist = allowlist
+        self.rules = rules
+        self.report_unlisted = report_unlisted
+        self.locks = LockCache()
+        self.out = SkillsAudit()
+        self.winners: dict[tuple[str, str], SkillRecord] = {}
+
+    def error(self, where: str | Path, message: str) -> None:
+        self.out.errors.append(ErrorRecord(where=str(where), message=message))
+
+    def escape(self, link: Path, target: str, skill: str | None) -> None:
+        self.out.findings.append(_finding(
+            "skill.symlink.escape", f"Symlink leaves the skills root: {link.name}",
+            skill=skill, path=link, line=None,
+            summary=f"{link} -> {target} (outside the skills root; not followed)",
+            remediation="Replace the link with the files it points to, or remove it; an agent "
+                        "that follows it reads (and may run) files nobody audited.",
+        ))
+
+    def run_root(self, root: SkillRoot) -> None:
+        for item in discover(root):
+            if isinstance(item, WalkError):
+                self.error(item.where, item.message)
+            elif isinstance(item, SymlinkEscape):
+                self.escape(item.link, item.target, item.link.name)
+            else:
+                try:
+                    self.skill(item)
+                except Exception as exc:  # noqa: BLE001 - one broken skill never ends the audit
+                    self.error(item.dir, f"skill audit failed: {type(exc).__name__}: {exc}")
+
+    def skill(self, found: FoundSkill) -> None:
+        root = found.root
+        try:
+            manifest = read_manifest(found.skill_file)
+        except OSError as exc:
+            self.error(found.skill_file, f"cannot read: {exc.strerror or exc}")
+            manifest = Manifest(issues=[ManifestIssue(f"cannot read: {exc.strerror or exc}", None)])
+        name = manifest.name or found.dir.name
+        try:
+            hashes: hashing.SkillHashes | None = hashing.compute(found.dir)
+        except hashing.HashLimitError as exc:
+            hashes = None
+            self.error(found.dir, f"not fingerprinted: {exc}")
+        except OSError as exc:
+            hashes = None
+            self.error(getattr(exc, "filename", None) or found.dir, f"not fingerprinted: {exc.strerror or exc}")
+        prov, prov_errors = provenance(found.dir, root.path, self.locks)
+        for pe in prov_errors:
+            self.error(pe.path, pe.problem)
+
+        record = SkillRecord(
+            name=name, path=str(found.dir), root=str(root.path), agent=root.agent,
+            source=_source(prov, root), slug=prov.slug, owner=prov.owner,
+            version=prov.version or manifest.version,
+            fingerprint=hashes.fingerprint if hashes else None, status="unlisted",
+        )
+        record.extra = {"skill_file": found.skill_file.name, "root_source": root.source}
+        if hashes:
+            if hashes.file_tree_sha256:
+                record.extra["file_tree_sha256"] = hashes.file_tree_sha256
+            if hashes.skill_file:
+                record.extra["skill_file_sha256"] = hashes.skill_file["sha256"]
+        if prov.registry:
+            record.extra["registry"] = prov.registry
+        skill_path = found.skill_file
+
+        for issue in manifest.issues:
+            self.out.findings.append(_finding(
+                "skill.manifest.invalid", f"Skill manifest cannot be read as written: {name}",
+                skill=name, path=skill_path, line=issue.line, summary=issue.message,
+                remediation="Fix the SKILL.md frontmatter (a '---' block of YAML with name and "
+                            "description); agents skip or misread a skill whose manifest does not parse.",
+            ))
+        if manifest.conflict:
+            self.out.findings.append(_finding(
+                "skill.manifest.conflict", f"Manifest blocks disagree: {name}",
+                skill=name, path=skill_path, line=manifest.conflict_line, summary=manifest.conflict,
+                remediation="Keep one manifest block (metadata.openclaw); a skill that shows the "
+                            "registry one set of requirements and the runtime another is hiding something.",
+            ))
+
+        # symlinks inside the skill that leave the root (recorded by the hash walk)
+        if hashes is None or hashes.file_tree_problem:
+            self._escapes_inside(found, name)
+
+        # recorded hashes vs. the files
+        mismatches = compare(prov, hashes) if hashes else []
+        match = None
+        if self.allowlist is not None:
+            match = allow.match(
+                self.allowlist, slug=prov.slug, owner=prov.owner, registry=prov.registry,
+                version=record.version, name=name,
+                fingerprint=hashes.fingerprint if hashes else None,
+                source_fingerprint=hashes.source_fingerprint if hashes else None,
+                file_tree_sha256=hashes.file_tree_sha256 if hashes else None,
+                skill_file_sha256=hashes.skill_file["sha256"] if hashes and hashes.skill_file else None,
+                files=hashes.files if hashes else None,
+            )
+        approved_bytes = match is not None and match.status == "allowlisted" and match.entry is not None \
+            and match.entry.has_hashes
+
+        status = "unlisted"
+        if match is not None and match.status == "malicious":
+            status = "malicious"
+            self.out.findings.append(_finding(
+                "skill.known-malicious", f"Known malicious skill installed: {name}",
+                skill=name, path=skill_path, line=None,
+                summary=f"{match.entry.label() if match.entry else name}: {match.detail} "
+                        f"(from {match.entry.source if match.entry else 'allowlist'})",
+                remediation="Remove the skill now, then rotate every credential the agent could "
+                            "read (API keys, ~/.openclaw/openclaw.json, SSH keys, browser sessions).",
+            ))
+        elif mismatches and not approved_bytes:
+            status = "modified"
+            parts = []
+            for mm in mismatches:
+                note = f" ({mm.note})" if mm.note else ""
+                parts.append(f"{mm.what} recorded in {mm.where} is {mm.recorded}, files now give {mm.actual}{note}")
+            self.out.findings.append(_finding(
+                "skill.modified", f"Skill changed after install: {name}",
+                skill=name, path=skill_path, line=None, summary="; ".join(parts),
+                remediation="Compare the files with the published version (clawhub inspect / "
+                            "openclaw skills verify) and reinstall it if the change is not yours.",
+            ))
+        elif match is not None and match.status == "modified":
+            status = "modified"
+            changed = f"; changed files: {', '.join(match.changed_files[:20])}" if match.changed_files else ""
+            self.out.findings.append(_finding(
+                "skill.modified", f"Skill differs from its approved copy: {name}",
+                skill=name, path=skill_path, line=None,
+                summary=f"{match.entry.label() if match.entry else name}: {match.detail}{changed}",
+                remediation="Review the changed files; re-approve (gatescan allowlist init) only if "
+                            "the change is intended, otherwise reinstall the approved version.",
+            ))
+        elif match is not None and match.status == "allowlisted":
+            status = "allowlisted"
+        elif self.allowlist is not None and self.report_unlisted:
+            who = f"@{prov.owner}/{prov.slug}" if prov.owner and prov.slug else (prov.slug or name)
+            self.out.findings.append(_finding(
+                "skill.unlisted", f"Skill not on the allowlist: {name}",
+                skill=name, path=skill_path, line=None,
+                summary=f"{who} ({record.source}, version {record.version or 'unknown'}) is in no "
+                        f"allowlist entry of {', '.join(self.allowlist.sources) or 'the allowlist'}",
+                remediation="Review the skill and add it to the allowlist, or remove it.",
+            ))
+        record.status = status
+
+        for hook in self.rules:
+            ctx = SkillContext(record, found.dir, found.skill_file, manifest,
+                               hashes.files if hashes else {}, root)
+            try:
+                for f in hook(ctx):
+                    f.skill = f.skill or name
+                    self.out.findings.append(f)
+                    if f.severity == Severity.CRITICAL:
+                        record.status = "malicious"
+            except Exception as exc:  # noqa: BLE001 - a broken rule never ends the audit
+                self.error(found.dir, f"rules failed: {type(exc).__name__}: {exc}")
+
+        self._shadowing(record, root, skill_path)
+        self.out.skills.append(record)
+
+    def _escapes_inside(self, found: FoundSkill, name: str) -> None:
+        real_root = found.real_root or os.path.realpath(found.root.path)
+        stack = [(found.dir, 0)]
+        seen = 0
+        while stack:
+            d, depth = stack.pop()
+            try:
+                with os.scandir(d) as it:
+                    for e in it:
+                        seen += 1
+                        if seen > hashing.MAX_FILES:
+                            return
+                        if e.is_symlink():
+                            target = os.path.realpath(e.path)
+                            if not inside(target, real_root):
+                                self.escape(Path(e.path), target, name)
+                        elif e.is_dir(follow_symlinks=False) and depth < hashing.MAX_DEPTH:
+                            stack.append((Path(e.path), depth + 1))
+            except OSError:
+                continue
+
+    def _shadowing(self, record: SkillRecord, root: SkillRoot, skill_path: Path) -> None:
+        key = (root.agent, record.name.lower())
+        winner = self.winners.get(key)
+        if winner is None:
+            self.winners[key] = record
+            return
+        hijack = record.status == "allowlisted" and winner.status != "allowlisted"
+        where = "the same root" if winner.root == record.root else f"{winner.root}"
+        self.out.findings.append(_finding(
+            "skill.shadowed", f"Skill hidden by another with the same name: {record.name}",
+            skill=record.name, path=skill_path, line=None,
+            severity=Severity.MEDIUM if hijack else None,
+            summary=f"{root.agent} loads {winner.path} ({winner.status}, from {where}) instead of "
+                    f"{record.path} ({record.status})",
+            remediation="Rename or remove one of the two; the agent runs only the higher-precedence copy"
+                        + (", which here is not the approved one." if hijack else "."),
+        ))
+
+
+def resolve_roots(roots: Sequence[Path | str | SkillRoot] | None, home: Path, cwd: Path,
+                  env: Mapping[str, str] | None = None) -> list[SkillRoot]:
+    return user_roots(roots) if roots else default_roots(home, cwd, env)
+
+
+def audit_skills(
+    roots: Sequence[Path | str | SkillRoot] | None = None,
+    *,
+    allowlist: allow.Allowlist | None = None,
+    home: Path | None = None,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    rules: Sequence[RulesHook] = (),
+    report_unlisted: bool = True,
+) -> SkillsAudit:
+    """Audit the skills under `roots` (None or empty: every agent's default roots).
+
+    Never raises for bad input: unreadable or hostile files become findings or errors.
+    `skill.unlisted` findings appear only when an allowlist is given.
+    """
+    started = time.perf_counter()
+    home = Path(home) if home is not None else Path.home()
+    cwd = Path(cwd) if cwd is not None else Path.cwd()
+    resolved = resolve_roots(roots, home, cwd, env)
+    auditor = _Auditor(allowlist, rules, report_unlisted)
+    scanned = 0
+    for root in resolved:
+        if root.explicit or os.path.isdir(root.path):
+            scanned += 1
+        auditor.run_root(root)
+    out = auditor.out
+    out.roots = resolved
+    counts: dict[str, int] = {}
+    for s in out.skills:
+        counts[s.status] = counts.get(s.status, 0) + 1
+    out.stats = {
+        "roots": len(resolved),
+        "roots_present": scanned,
+        "skills": len(out.skills),
+        "by_status": counts,
+        "allowlist": list(allowlist.sources) if allowlist else [],
+        "seconds": round(time.perf_counter() - started, 3),
+        "finished_at": utc_now(),
+    }
+    return out
+
+
+def init_allowlist(directory: Path | str, *, comment: str | None = None) -> allow.Allowlist:
+    """Snapshot the skills under `directory` as approved: identity plus every hash."""
+    audit_roots = [SkillRoot(Path(directory), "user", "path", 0, explicit=True)]
+    entries: list[allow.AllowEntry] = []
+    locks = LockCache()
+    for item in discover(audit_roots[0]):
+        if not isinstance(item, FoundSkill):
+            continue
+        try:
+            manifest = read_manifest(item.skill_file)
+            hashes = hashing.compute(item.dir)
+        except (OSError, hashing.HashLimitError):
+            continue
+        prov, _ = provenance(item.dir, item.root.path, locks)
+        name = manifest.name or item.dir.name
+        entries.append(allow.AllowEntry(
+            slug=prov.slug, owner=prov.owner, registry=prov.registry,
+            version=prov.version or manifest.version,
+            name=None if prov.slug else name,
+            fingerprint=hashes.fingerprint, file_tree_sha256=hashes.file_tree_sha256,
+            skill_file_sha256=hashes.skill_file["sha256"] if hashes.skill_file else None,
+            files=dict(hashes.files) or None,
+            reason=f"snapshot of {item.dir}",
+        ))
+    return allow.new_allowlist(entries, comment or f"gatescan allowlist init {directory}")

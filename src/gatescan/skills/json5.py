@@ -1,0 +1,189 @@
+"""A small, bounded JSON5 reader for the `metadata` strings skills embed in their frontmatter.
+
+OpenClaw re-parses `metadata` with JSON5 (comments, trailing commas, single quotes, bare
+keys); this reads the same inputs without a dependency and without unbounded recursion.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+MAX_DEPTH = 64
+MAX_CHARS = 256 * 1024
+
+
+class JSON5Error(ValueError):
+    def __init__(self, message: str, pos: int, text: str):
+        line = text.count("\n", 0, pos) + 1
+        super().__init__(f"{message} (line {line})")
+        self.line = line
+
+
+_NUMBER = re.compile(
+    r"[+-]?(?:0[xX][0-9a-fA-F]+|Infinity|NaN|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+)
+_IDENT = re.compile(r"[A-Za-z_$\u00c0-\uffff][\w$\u00c0-\uffff]*")
+_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "0": "\0"}
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.pos = 0
+
+    def fail(self, message: str):
+        raise JSON5Error(message, self.pos, self.text)
+
+    def skip(self) -> None:
+        text = self.text
+        while self.pos < len(text):
+            c = text[self.pos]
+            if c in " \t\r\n\v\f\u00a0\ufeff\u2028\u2029":
+                self.pos += 1
+            elif text.startswith("//", self.pos):
+                end = text.find("\n", self.pos)
+                self.pos = len(text) if end == -1 else end + 1
+            elif text.startswith("/*", self.pos):
+                end = text.find("*/", self.pos + 2)
+                if end == -1:
+                    self.fail("unterminated comment")
+                self.pos = end + 2
+            else:
+                break
+
+    def value(self, depth: int):
+        if depth > MAX_DEPTH:
+            self.fail(f"nested deeper than {MAX_DEPTH}")
+        self.skip()
+        if self.pos >= len(self.text):
+            self.fail("unexpected end of input")
+        c = self.text[self.pos]
+        if c == "{":
+            return self.obj(depth)
+        if c == "[":
+            return self.arr(depth)
+        if c in "\"'":
+            return self.string()
+        for word, val in (("true", True), ("false", False), ("null", None)):
+            if self.text.startswith(word, self.pos):
+                self.pos += len(word)
+                return val
+        m = _NUMBER.match(self.text, self.pos)
+        if m:
+            self.pos = m.end()
+            return _number(m.group())
+        self.fail(f"unexpected character {c!r}")
+
+    def string(self) -> str:
+        quote = self.text[self.pos]
+        self.pos += 1
+        out = []
+        text = self.text
+        while True:
+            if self.pos >= len(text):
+                self.fail("unterminated string")
+            c = text[self.pos]
+            if c == quote:
+                self.pos += 1
+                return "".join(out)
+            if c == "\\":
+                self.pos += 1
+                if self.pos >= len(text):
+                    self.fail("unterminated string")
+                e = text[self.pos]
+                if e in _ESCAPES:
+                    out.append(_ESCAPES[e])
+                elif e == "x":
+                    out.append(chr(int(text[self.pos + 1 : self.pos + 3], 16)))
+                    self.pos += 2
+                elif e == "u":
+                    try:
+                        out.append(chr(int(text[self.pos + 1 : self.pos + 5], 16)))
+                    except ValueError:
+                        self.fail("bad \\u escape")
+                    self.pos += 4
+                elif e == "\r":
+                    if text.startswith("\n", self.pos + 1):
+                        self.pos += 1
+                elif e in "\n\u2028\u2029":
+                    pass  # line continuation
+                else:
+                    out.append(e)
+                self.pos += 1
+                continue
+            if c == "\n":
+                self.fail("newline in string")
+            out.append(c)
+            self.pos += 1
+
+    def key(self) -> str:
+        self.skip()
+        if self.pos < len(self.text) and self.text[self.pos] in "\"'":
+            return self.string()
+        m = _IDENT.match(self.text, self.pos)
+        if not m:
+            self.fail("expected a key")
+        self.pos = m.end()
+        return m.group()
+
+    def obj(self, depth: int) -> dict:
+        self.pos += 1
+        out: dict = {}
+        while True:
+            self.skip()
+            if self.text.startswith("}", self.pos):
+                self.pos += 1
+                return out
+            k = self.key()
+            self.skip()
+            if not self.text.startswith(":", self.pos):
+                self.fail("expected ':'")
+            self.pos += 1
+            out[k] = self.value(depth + 1)
+            self.skip()
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+            elif not self.text.startswith("}", self.pos):
+                self.fail("expected ',' or '}'")
+
+    def arr(self, depth: int) -> list:
+        self.pos += 1
+        out: list = []
+        while True:
+            self.skip()
+            if self.text.startswith("]", self.pos):
+                self.pos += 1
+                return out
+            out.append(self.value(depth + 1))
+            self.skip()
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+            elif not self.text.startswith("]", self.pos):
+                self.fail("expected ',' or ']'")
+
+
+def _number(tok: str):
+    sign = -1 if tok.startswith("-") else 1
+    body = tok.lstrip("+-")
+    if body == "Infinity":
+        return sign * math.inf
+    if body == "NaN":
+        return math.nan
+    if body[:2] in ("0x", "0X"):
+        return sign * int(body, 16)
+    if re.fullmatch(r"\d+", body):
+        return sign * int(body)
+    return sign * float(body)
+
+
+def loads(text: str):
+    """Parse JSON5 text; raises JSON5Error (with .line) on anything it cannot read."""
+    if len(text) > MAX_CHARS:
+        raise JSON5Error(f"longer than {MAX_CHARS} characters", 0, "")
+    p = _Parser(text)
+    val = p.value(0)
+    p.skip()
+    if p.pos != len(text):
+        p.fail("trailing characters")
+    return val
