@@ -171,3 +171,20 @@ def test_no_field_removed_or_renamed_without_version_bump(report_schema):
 
 def test_large_report_validates(validate_report):
     validate_report(json.loads(report_to_json(many_findings(500, hosts=50))))
+
+
+def test_streamed_text_equals_the_model_dict():
+    """report_to_json streams records one per line; the document is still exactly to_dict()."""
+    r = full_report()
+    assert json.loads(report_to_json(r)) == r.to_dict()
+    empty = Report()
+    assert json.loads(report_to_json(empty)) == empty.to_dict()
+    empty.skills = []
+    assert json.loads(report_to_json(empty))["skills"] == []
+
+
+def test_sarif_streamed_equals_document():
+    from gatescan.report.sarif import render_sarif, sarif_document
+
+    r = full_report()
+    assert json.loads(render_sarif(r)) == json.loads(json.dumps(sarif_document(r)))

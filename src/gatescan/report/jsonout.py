@@ -6,13 +6,16 @@ Every command that reads a report (render, diff, merge, --baseline) goes through
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from ..model import SCHEMA, Report
+from ._stream import Stream, iter_json
 
 # Saved reports above this are refused rather than read into memory whole.
 MAX_REPORT_BYTES = 2 * 1024**3
@@ -27,32 +30,45 @@ class ReportLoadError(Exception):
         super().__init__(f"{self.path}: {problem}")
 
 
-def report_to_json(report: Report, *, indent: int | None = 2) -> str:
-    return json.dumps(report.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+_LISTS = ("services", "findings", "suppressed", "skills", "errors")
+
+
+def iter_report_json(report: Report) -> Iterator[str]:
+    """The document in pieces: the skeleton indented, one record per line in the big lists."""
+    skeleton = dataclasses.replace(report, **{k: [] for k in _LISTS if getattr(report, k) is not None}).to_dict()
+    for key in _LISTS:
+        if key in skeleton:
+            skeleton[key] = Stream(getattr(report, key), lambda record: record.to_dict())
+    yield from iter_json(skeleton)
+    yield "\n"
+
+
+def report_to_json(report: Report) -> str:
+    return "".join(iter_report_json(report))
 
 
 def write_json(report: Report, dest: str) -> None:
     """Write the document to `dest` ("-" is stdout); files are replaced atomically."""
-    text = report_to_json(report)
     if dest == "-":
-        sys.stdout.write(text)
+        sys.stdout.writelines(iter_report_json(report))
         sys.stdout.flush()
         return
-    write_text_atomic(dest, text)
+    write_text_atomic(dest, iter_report_json(report))
 
 
-def write_text_atomic(dest: str, text: str) -> None:
+def write_text_atomic(dest: str, chunks: str | Iterable[str]) -> None:
     """Write a whole file so a reader never sees half of it (a crash leaves the old file)."""
+    chunks = [chunks] if isinstance(chunks, str) else chunks
     path = Path(dest)
     if path.exists() and not path.is_file():  # /dev/stdout, a FIFO: write straight through
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.writelines(chunks)
         return
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as fh:
+            fh.writelines(chunks)
         os.replace(tmp, path)
     except BaseException:
         try:

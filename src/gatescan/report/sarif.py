@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import quote
 
 from ..model import Finding, Report, Severity
+from ._stream import Stream, iter_json
 from .catalog import describe
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -122,14 +123,19 @@ def _result(f: Finding, rule_index: dict[str, int], suppression: dict[str, Any] 
     return result
 
 
-def sarif_document(report: Report) -> dict[str, Any]:
-    rules, index = _rules(report)
-    results = [_result(f, index) for f in report.findings]
+def _results(report: Report, index: dict[str, int]) -> Iterator[dict[str, Any]]:
+    for f in report.findings:
+        yield _result(f, index)
     for s in report.suppressed:
         sup: dict[str, Any] = {"kind": "external", "status": "accepted"}
         if s.reason:
             sup["justification"] = s.reason + (f" (expires {s.expires})" if s.expires else "")
-        results.append(_result(s.finding, index, sup))
+        yield _result(s.finding, index, sup)
+
+
+def _document(report: Report, *, lazy: bool) -> dict[str, Any]:
+    rules, index = _rules(report)
+    results: Any = Stream(_results(report, index)) if lazy else list(_results(report, index))
     invocation: dict[str, Any] = {"executionSuccessful": bool(report.complete)}
     if report.started_at:
         invocation["startTimeUtc"] = report.started_at
@@ -156,5 +162,29 @@ def sarif_document(report: Report) -> dict[str, Any]:
     }
 
 
+def sarif_document(report: Report) -> dict[str, Any]:
+    """The SARIF log as a dict (tests, small reports)."""
+    return _document(report, lazy=False)
+
+
+def iter_sarif(report: Report) -> Iterator[str]:
+    """The SARIF log in pieces, one result per line: fast and flat in memory for big reports."""
+    yield from iter_json(_document(report, lazy=True))
+    yield "\n"
+
+
 def render_sarif(report: Report) -> str:
-    return json.dumps(sarif_document(report), indent=2, ensure_ascii=False) + "\n"
+    return "".join(iter_sarif(report))
+
+
+def write_sarif(report: Report, dest: str) -> None:
+    """Write the SARIF log to `dest` atomically ("-" is stdout)."""
+    from .jsonout import write_text_atomic
+
+    if dest == "-":
+        import sys
+
+        sys.stdout.writelines(iter_sarif(report))
+        sys.stdout.flush()
+    else:
+        write_text_atomic(dest, iter_sarif(report))
