@@ -36,6 +36,8 @@ class LabService:
     start     async (host, port) -> Handle
     notes     one line for humans (the table `gatescan lab up` prints)
     hostile   True for servers that exist only to break the scanner (not in `lab up` by default)
+    version_observable  False when the product does not reveal its version without credentials
+              (identification then reports version null; tests expect that)
     """
 
     key: str
@@ -48,6 +50,12 @@ class LabService:
     notes: str = ""
     hostile: bool = False
     tls: bool = False
+    version_observable: bool = True
+
+    @property
+    def identified_version(self) -> str | None:
+        """The version identification should report for this twin."""
+        return self.version if self.version_observable else None
 
     def manifest_entry(self, host: str, port: int) -> dict[str, Any]:
         return {"host": host, "port": port, "product": self.product, "version": self.version,
@@ -171,3 +179,33 @@ def raw_service(handler: Connection) -> Starter:
         return await serve_raw(handler, host, port)
 
     return start
+
+
+def strip_server_header(app: web.Application, replace: dict[str, str] | None = None) -> web.Application:
+    """Drop aiohttp's `Server` header (Node's http server sends none) and add `replace` headers."""
+
+    async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers.popall("Server", None)
+        for name, value in (replace or {}).items():
+            response.headers.setdefault(name, value)
+
+    app.on_response_prepare.append(on_prepare)
+    return app
+
+
+def is_loopback_name(host: str | None) -> bool:
+    """True for localhost, 127/8 and ::1 (a Host or Origin hostname, brackets allowed)."""
+    if not host:
+        return False
+    h = host.strip("[]").lower()
+    return h == "localhost" or h.endswith(".localhost") or h == "::1" or h.startswith("127.")
+
+
+def host_only(value: str | None) -> str:
+    """The hostname of a Host header value (`[::1]:80`, `a:80`, `a`)."""
+    if not value:
+        return ""
+    value = value.strip()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value

@@ -13,7 +13,8 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               `matched` probes run only after a matcher of this product matched (version,
               deeper evidence); `unidentified` probes run on every HTTP port nothing named.
               Identical requests are sent once per endpoint, whichever products ask.
-  matchers[]: {probe, confidence, variant?, <conditions>, not: {<conditions>}}
+  matchers[]: {probe, confidence, variant?, default_port_only?, <conditions>, not: {<conditions>}}
+              (default_port_only: a weak, generic signal that counts only on the default ports)
               conditions (all must hold): status, headers {Name: regex | true | false},
               body_contains, body_regex, json {path: value | {exists, equals, pattern}},
               ws_accepted, ws_status, subprotocol, frame_contains/_regex/_json (first server
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -67,11 +68,12 @@ class Probe:
     origin: str | None = None
     read_first_frame: bool = True
     send: str | None = None
+    path_from: tuple[tuple, str] | None = None  # (source probe's key, regex): path read from its body
 
     def key(self) -> tuple:
         """Requests with the same key are sent once per endpoint."""
         return (self.kind, self.method, self.path, self.headers, self.body, self.read_until,
-                self.subprotocols, self.origin, self.read_first_frame, self.send)
+                self.subprotocols, self.origin, self.read_first_frame, self.send, self.path_from)
 
     def describe(self) -> str:
         if self.kind == "ws":
@@ -88,6 +90,7 @@ class Matcher:
     conditions: dict[str, Any]
     negated: dict[str, Any] = field(default_factory=dict)
     variant: str | None = None
+    default_port_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -213,19 +216,28 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
                 origin=p.get("origin"), read_first_frame=p.get("read_first_frame", True), send=send,
             ))
     kinds = {p.id: p.kind for p in probes}
+    for i, p in enumerate(doc["probes"]):  # path_from names an earlier probe of this file
+        if "path_from" in p:
+            where, src = f"probes[{i}].path_from", p["path_from"]["probe"]
+            earlier = {q.id: q for q in probes[:i]}
+            if src not in earlier:
+                raise FingerprintError(file, f"{where}.probe", f"unknown or later probe {src!r}")
+            _compile(file, f"{where}.regex", p["path_from"]["regex"])
+            probes[i] = replace(probes[i], path_from=(earlier[src].key(), p["path_from"]["regex"]))
 
     matchers = []
     for i, m in enumerate(doc["matchers"]):
         where = f"matchers[{i}]"
         if m["probe"] not in kinds:
             raise FingerprintError(file, f"{where}.probe", f"unknown probe {m['probe']!r} (probes: {', '.join(kinds)})")
-        conds = {k: v for k, v in m.items() if k not in ("probe", "confidence", "variant", "not")}
+        conds = {k: v for k, v in m.items() if k not in ("probe", "confidence", "variant", "not", "default_port_only")}
         if not conds:
             raise FingerprintError(file, where, "a matcher needs at least one condition")
         _check_conditions(file, where, conds)
         _check_conditions(file, f"{where}.not", m.get("not") or {})
         matchers.append(Matcher(probe=m["probe"], confidence=float(m["confidence"]), conditions=conds,
-                                negated=dict(m.get("not") or {}), variant=m.get("variant")))
+                                negated=dict(m.get("not") or {}), variant=m.get("variant"),
+                                default_port_only=bool(m.get("default_port_only", False))))
 
     def extractors(key: str) -> list[Extractor]:
         out = []
@@ -461,7 +473,7 @@ def _loads(text: str | None) -> Any:
 
 def match(matcher: Matcher, result: Any) -> list[str] | None:
     """The observed fragments if `matcher` holds on `result`, else None."""
-    if result is None or getattr(result, "error", None) and not getattr(result, "usable", False):
+    if result is None:
         return None
     seen = []
     for key, want in matcher.conditions.items():
