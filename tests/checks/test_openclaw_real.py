@@ -13,7 +13,7 @@ pytestmark = [requires_netns, pytest.mark.real, pytest.mark.slow]
 
 
 def _fp():
-    return fingerprints.get("openclaw-gateway")
+    return OPENCLAW_FP
 
 
 async def test_auth_none(real_openclaw_none, scan):

@@ -45,7 +45,7 @@ async def auth_missing(run, params: dict[str, Any]) -> Outcome:
         return Outcome.passed(f"{req.describe()} refused without credentials (HTTP {answer.status})",
                               data={"auth": "enforced"})
     why = answer.error or f"unexpected answer HTTP {answer.status}"
-    return Outcome.inconclusive(f"{req.describe()}: {why}")
+    return Outcome.inconclusive(f"{req.describe()}: {why}", data={"auth": "undecided"})
 
 
 async def _mcp(run, params: dict[str, Any]) -> Outcome:
@@ -54,7 +54,7 @@ async def _mcp(run, params: dict[str, Any]) -> Outcome:
         url = run.ws_url(path)
         result = await mcp.list_tools_ws(url, open_timeout=run.ctx.connect_timeout,
                                          reply_timeout=run.ctx.read_timeout, max_frame=run.ctx.max_frame,
-                                         excerpt=run.ctx.excerpt)
+                                         excerpt=run.ctx.excerpt, subprotocol=params.get("subprotocol", "mcp"))
         run.ctx.count(result.probes)
     else:
         url = run.base_url + path
@@ -69,7 +69,7 @@ async def _mcp(run, params: dict[str, Any]) -> Outcome:
                                data={"auth": "none", "tools": result.tools})
     if result.state == mcp.CLOSED:
         return Outcome.passed(result.reason, data={"auth": "enforced"})
-    return Outcome.inconclusive(result.reason or "no MCP answer")
+    return Outcome.inconclusive(result.reason or "no MCP answer", data={"auth": "undecided"})
 
 
 async def _ws(run, params: dict[str, Any]) -> Outcome:

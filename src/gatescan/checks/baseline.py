@@ -26,8 +26,8 @@ async def privileged(run, params: dict[str, Any]):
     same = own is None or (theirs is not None and (own.method, own.path.split("gatescan-probe")[0])
                            == (theirs.method, theirs.path.split("gatescan-probe")[0]))
     done = run.results.get("auth.missing")
-    if same and done is not None and done.data.get("auth") in ("none", "enforced"):
-        state = specs.OPEN if done.data["auth"] == "none" else specs.CLOSED
+    if same and done is not None and done.data.get("auth") in ("none", "enforced", "undecided"):
+        state = {"none": specs.OPEN, "enforced": specs.CLOSED}.get(done.data["auth"], specs.UNDECIDED)
         return req, state, (done.exchanges[0] if done.exchanges else None)
     answer = await run.http(req.method, req.path, headers=req.headers, json_body=req.json_body,
                             stop=req.stop, note="baseline: real host, no credentials")

@@ -47,7 +47,8 @@ async def http_cors_permissive(run, params: dict[str, Any]) -> Outcome:
         return Outcome.not_applicable(f"{req.describe()} is refused without credentials: a page has "
                                       "nothing to read")
     if state != specs.OPEN:
-        return Outcome.inconclusive(f"the baseline {req.describe()} gave no clear answer")
+        why = run.results["auth.missing"].reason if "auth.missing" in run.results else "no clear answer"
+        return Outcome.inconclusive(f"the baseline {req.describe()} gave no clear answer ({why})")
     origin = f"{run.scheme}://{random_token('gatescan')}.attacker.invalid"
     headers = {**req.headers}
     if req.json_body is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..protocols import openclaw
+from ..protocols import mcp, openclaw
 from .context import random_token
 from .registry import Outcome, register
 from . import wsio
@@ -49,11 +49,17 @@ async def _generic(run, params: dict[str, Any]) -> Outcome:
                                         f"from {params['path_from'].get('path')}")
     url = run.ws_url(path or "/")
     sub = params.get("subprotocol")
-    base = await wsio.upgrade(run.ctx, url, None, subprotocol=sub)
+
+    async def try_origin(origin: str | None):
+        if params.get("confirm") == "mcp":  # accepted = the MCP initialize is answered too
+            return await _mcp_upgrade(run, url, origin, sub)
+        return await wsio.upgrade(run.ctx, url, origin, subprotocol=sub)
+
+    base = await try_origin(None)
     own = f"{run.scheme}://{run.netloc}"
     exchanges = [base.exchange]
     if not base.accepted:
-        base = await wsio.upgrade(run.ctx, url, own, subprotocol=sub)
+        base = await try_origin(own)
         exchanges.append(base.exchange)
     if not base.accepted:
         if base.accepted is False:
@@ -62,7 +68,7 @@ async def _generic(run, params: dict[str, Any]) -> Outcome:
         return Outcome.inconclusive(f"baseline upgrade: {base.reason}")
     passed, refused, undecided = [], [], []
     for label, origin in variants(run.scheme, run.host):
-        up = await wsio.upgrade(run.ctx, url, origin, subprotocol=sub)
+        up = await try_origin(origin)
         bucket = passed if up.accepted else refused if up.accepted is False else undecided
         bucket.append((label, origin, up))
     return _verdict(url, exchanges, passed, refused, undecided, what="the WebSocket upgrade")
@@ -144,6 +150,19 @@ def _verdict(url, exchanges, passed, refused, undecided, *, what: str) -> Outcom
                                     f"({first[0]}: {first[2].reason})")
     return Outcome.passed(f"every foreign Origin variant was refused ({len(refused)} tried): "
                           f"{refused[0][2].reason}" if refused else "no variant tried")
+
+
+async def _mcp_upgrade(run, url: str, origin: str | None, sub: str | None) -> wsio.Upgrade:
+    ctx = run.ctx
+    result = await mcp.list_tools_ws(url, origin=origin, open_timeout=ctx.connect_timeout,
+                                     reply_timeout=ctx.read_timeout, max_frame=ctx.max_frame,
+                                     excerpt=ctx.excerpt, subprotocol=sub)
+    ctx.count(result.probes)
+    accepted = {mcp.OPEN: True, mcp.CLOSED: False}.get(result.state)
+    if result.state == mcp.UNDECIDED and "answered with HTTP" in result.reason:
+        accepted = False  # the upgrade itself was refused (403 and the like)
+    status = (result.exchanges[0].get("response") or {}).get("status")
+    return wsio.Upgrade(accepted, status, result.reason, result.exchanges[0])
 
 
 async def _discover_path(run, rule: dict[str, Any]) -> str | None:

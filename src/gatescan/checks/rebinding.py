@@ -28,7 +28,8 @@ async def http_host_unchecked(run, params: dict[str, Any]) -> Outcome:
         return Outcome.not_applicable(f"{req.describe()} is refused without credentials at the real host: "
                                       "authentication stands in the way of a rebinding page")
     if state != specs.OPEN:
-        return Outcome.inconclusive(f"the baseline {req.describe()} gave no clear answer")
+        why = run.results["auth.missing"].reason if "auth.missing" in run.results else "no clear answer"
+        return Outcome.inconclusive(f"the baseline {req.describe()} gave no clear answer ({why})")
     name = f"{random_token('gs')}.rebind.invalid:{run.port}"
     headers = {**req.headers, "Host": name, "Origin": f"{run.scheme}://{name}"}
     answer = await run.http(req.method, req.path, headers=headers, json_body=req.json_body, stop=req.stop,

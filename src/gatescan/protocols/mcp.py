@@ -122,15 +122,17 @@ async def list_tools_http(session, ctx, base_url: str, path: str = "/mcp",
 
 async def list_tools_ws(url: str, *, origin: str | None = None, open_timeout: float = 3.0,
                         reply_timeout: float = 5.0, max_frame: int = 256 * 1024,
-                        excerpt: int = 400) -> McpResult:
-    """initialize then tools/list over the WebSocket transport (subprotocol `mcp`)."""
-    exchange: dict[str, Any] = {"request": {"websocket": url, "subprotocol": "mcp",
+                        excerpt: int = 400, subprotocol: str | None = "mcp") -> McpResult:
+    """initialize then tools/list over a WebSocket (the SDK transport offers subprotocol `mcp`;
+    the Claude Code IDE socket none)."""
+    exchange: dict[str, Any] = {"request": {"websocket": url, "subprotocol": subprotocol,
                                             "origin": origin or "(none)", "frames_sent": []},
                                 "response": None}
     result = McpResult(UNDECIDED, "", exchanges=[exchange], probes=1)
     try:
         async with asyncio.timeout(open_timeout):
-            ws = await ws_connect(url, subprotocols=["mcp"], origin=origin, compression=None,
+            ws = await ws_connect(url, subprotocols=[subprotocol] if subprotocol else None,
+                                  origin=origin, compression=None,
                                   proxy=None, open_timeout=None, ping_interval=None, close_timeout=1,
                                   max_size=max_frame, max_queue=4,
                                   user_agent_header="gatescan (read-only security check)",
