@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from .base import LabService, app_service
+from .base import LabService, app_service, strip_server_header
 
 _BROWSER_ID = "630ca6bf-148a-40a7-92e1-e02432117fde"
 _PAGE_ID = "AD89B0B2A0C34D10358BBB2F8ECEA8D6"
@@ -106,7 +106,7 @@ def _app(version: str, *, allow_origins_any: bool) -> web.Application:
     app.router.add_get("/json", json_list)
     app.router.add_get("/devtools/{target:(browser|page)/[^/]+}", devtools_ws)
     app.router.add_route("*", "/{tail:.*}", not_found)
-    return app
+    return strip_server_header(app)  # Chromium's DevTools server sends no Server header
 
 
 SERVICES = [

@@ -13,7 +13,7 @@ import json
 
 from aiohttp import web
 
-from .base import LabService, app_service
+from .base import LabService, app_service, strip_server_header
 
 # The VS Code extension's tools (PROTOCOL.md) [SRC-3P]; schemas trimmed to their shape.
 _TOOLS = [{"name": n, "description": d, "inputSchema": {"type": "object", "properties": {}}} for n, d in (
@@ -91,7 +91,7 @@ def _app(*, token: str | None, server_info: dict) -> web.Application:
 
     app = web.Application()
     app.router.add_route("GET", "/{tail:.*}", any_path)
-    return app
+    return strip_server_header(app)
 
 
 SERVICES = [
@@ -115,6 +115,7 @@ SERVICES = [
         product="claude-code-ide",
         version=None,
         twin="hardened",
+        version_observable=False,
         port=38118,
         expected=(),
         start=app_service(lambda: _app(token="5f0c8a52-31d4-4d8e-9b61-0e7c2a9d4b17",

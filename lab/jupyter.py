@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from .base import LabService, app_service
+from .base import LabService, app_service, strip_server_header
 
 _TORNADO = "TornadoServer/6.6.1"
 _CSP_HTML = "frame-ancestors 'self'; report-uri /api/security/csp-report"
@@ -105,7 +105,6 @@ def _app(version: str, *, token: bool, allow_origin_any: bool, allow_remote: boo
         if not origin_ok(request) or not authed(request):
             return web.Response(status=403, text=_PAGE, content_type="text/html", headers=headers(False))
         ws = web.WebSocketResponse(heartbeat=None)
-        ws.headers["Server"] = _TORNADO
         await ws.prepare(request)
         async for _ in ws:
             pass
@@ -127,7 +126,7 @@ def _app(version: str, *, token: bool, allow_origin_any: bool, allow_remote: boo
     app.router.add_get("/", page)
     app.router.add_get("/login", page)
     app.router.add_route("*", "/{tail:.*}", not_found)
-    return app
+    return strip_server_header(app, {"Server": _TORNADO})
 
 
 SERVICES = [

@@ -13,7 +13,7 @@ import json
 
 from aiohttp import web
 
-from .base import LabService, app_service
+from .base import LabService, app_service, strip_server_header
 
 _ENV = {"HOME": "/home/dev", "LOGNAME": "dev", "PATH": "/usr/local/bin:/usr/bin:/bin", "SHELL": "/bin/bash",
         "TERM": "xterm-256color", "USER": "dev"}
@@ -81,7 +81,7 @@ def _proxy_app(*, fixed: bool) -> web.Application:
     for path in ("/mcp", "/message", "/sse", "/stdio"):
         app.router.add_route("*", path, guarded(refuse_session))
     app.router.add_route("*", "/{tail:.*}", cannot)
-    return app
+    return strip_server_header(app)  # Express sends no Server header
 
 
 _UI_HTML = """<!doctype html>
@@ -123,7 +123,7 @@ def _ui_app(version: str) -> web.Application:
     app = web.Application()
     app.router.add_get("/assets/{name}", asset)
     app.router.add_get("/{tail:.*}", index)
-    return app
+    return strip_server_header(app)
 
 
 SERVICES = [
@@ -139,6 +139,7 @@ SERVICES = [
         expected=("auth.missing", "http.cors.permissive", "http.host.unchecked"),
         start=app_service(lambda: _proxy_app(fixed=False)),
         notes="MCP Inspector 0.14.0 proxy (no session token, any Origin)",
+        version_observable=False,
     ),
     LabService(
         key="mcp-inspector-ui-vulnerable",
@@ -162,6 +163,7 @@ SERVICES = [
         expected=(),
         start=app_service(lambda: _proxy_app(fixed=True)),
         notes="MCP Inspector 1.0.1 proxy (session token, Origin allowlist)",
+        version_observable=False,
     ),
     LabService(
         key="mcp-inspector-ui-hardened",

@@ -14,7 +14,7 @@ import uuid
 
 from aiohttp import web
 
-from .base import LabService, app_service
+from .base import LabService, app_service, strip_server_header
 
 _PROTOCOLS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 _LATEST = "2025-06-18"
@@ -99,11 +99,8 @@ def _rebinding_check(enabled: bool):
     return check
 
 
-@web.middleware
-async def _uvicorn(request: web.Request, handler):
-    response = await handler(request)
-    response.headers["server"] = "uvicorn"
-    return response
+def _uvicorn(app: web.Application) -> web.Application:
+    return strip_server_header(app, {"server": "uvicorn"})
 
 
 def _streamable_app(rpc: _Rpc, *, protected: bool, oauth: bool) -> web.Application:
@@ -177,7 +174,7 @@ def _streamable_app(rpc: _Rpc, *, protected: bool, oauth: bool) -> web.Applicati
     async def not_found(request: web.Request) -> web.Response:
         return web.Response(status=404, text="Not Found")
 
-    app = web.Application(middlewares=[_uvicorn])
+    app = web.Application()
     app.router.add_post("/mcp", post)
     app.router.add_get("/mcp", get)
     app.router.add_delete("/mcp", delete)
@@ -185,7 +182,7 @@ def _streamable_app(rpc: _Rpc, *, protected: bool, oauth: bool) -> web.Applicati
     if oauth:
         app.router.add_get("/.well-known/oauth-protected-resource/mcp", resource_metadata)
     app.router.add_route("*", "/{tail:.*}", not_found)
-    return app
+    return _uvicorn(app)
 
 
 def _sse_app(rpc: _Rpc) -> web.Application:
@@ -233,11 +230,11 @@ def _sse_app(rpc: _Rpc) -> web.Application:
     async def not_found(request: web.Request) -> web.Response:
         return web.Response(status=404, text="Not Found")
 
-    app = web.Application(middlewares=[_uvicorn])
+    app = web.Application()
     app.router.add_get("/sse", sse)
     app.router.add_post("/messages/", messages)
     app.router.add_route("*", "/{tail:.*}", not_found)
-    return app
+    return _uvicorn(app)
 
 
 def _ws_app(rpc: _Rpc) -> web.Application:
@@ -262,10 +259,10 @@ def _ws_app(rpc: _Rpc) -> web.Application:
     async def not_found(request: web.Request) -> web.Response:
         return web.Response(status=404, text="Not Found")
 
-    app = web.Application(middlewares=[_uvicorn])
+    app = web.Application()
     app.router.add_get("/ws", ws_handler)
     app.router.add_route("*", "/{tail:.*}", not_found)
-    return app
+    return _uvicorn(app)
 
 
 SERVICES = [
@@ -291,6 +288,9 @@ SERVICES = [
         expected=("auth.missing", "http.host.unchecked"),
         start=app_service(lambda: _sse_app(_Rpc("legacy-notes", "0.9.2"))),
         notes="MCP legacy HTTP+SSE (py-sdk 1.22 era): no auth, no Host/Origin check",
+        # serverInfo arrives on the event stream after a POST to the session endpoint, a
+        # conversation identification's one-request probes do not hold.
+        version_observable=False,
     ),
     # The deprecated WebSocket transport (subprotocol mcp) before 1.28.1 (CVE-2026-59950):
     # any page can open it.
@@ -312,6 +312,7 @@ SERVICES = [
         product="mcp-server",
         version=None,
         twin="hardened",
+        version_observable=False,
         port=8000,
         expected=(),
         start=app_service(lambda: _streamable_app(_Rpc("team-notes", "1.4.0"), protected=True, oauth=True)),

@@ -12,7 +12,7 @@ import re
 
 from aiohttp import web
 
-from .base import LabService, app_service
+from .base import LabService, app_service, strip_server_header
 
 # `GET /api/tags` as routes.go ListHandler shapes it [SRC]; one small model is enough.
 _TAGS = {
@@ -100,7 +100,7 @@ def _app(version: str, *, origins_any: bool, host_check: bool) -> web.Applicatio
     app.router.add_get("/api/tags", api_tags)
     app.router.add_get("/api/ps", api_ps)
     app.router.add_route("*", "/{tail:.*}", not_found)
-    return app
+    return strip_server_header(app)  # Go's net/http sends no Server header
 
 
 SERVICES = [
