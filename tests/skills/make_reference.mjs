@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const openclawDir =
-  process.argv[2] ||
+  (process.argv[2] && process.argv[2] !== "--dirs" ? process.argv[2] : "") ||
   process.env.GATESCAN_OPENCLAW_DIR ||
   path.join(os.homedir(), ".cache/gatescan-lab/openclaw-2026.9.6/node_modules/openclaw");
 const pkgDir = fs.existsSync(path.join(openclawDir, "node_modules/openclaw"))
@@ -71,13 +71,7 @@ function clawhubFiles(root) {
   return out;
 }
 
-const trees = JSON.parse(fs.readFileSync(path.join(here, "samples/trees.json"), "utf8"));
-const work = fs.mkdtempSync(path.join(os.tmpdir(), "gatescan-ref-"));
-const result = { generated_by: "tests/skills/make_reference.mjs", openclaw: JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8")).version, trees: {}, names: [] };
-const names = new Set();
-for (const [name, tree] of Object.entries(trees)) {
-  const root = path.join(work, name);
-  materialise(root, tree);
+function hashDir(root) {
   const files = clawhubFiles(root);
   let skillFile = null;
   for (const marker of ["SKILL.md", "skill.md", "skills.md", "SKILL.MD"]) {
@@ -86,12 +80,31 @@ for (const [name, tree] of Object.entries(trees)) {
       break;
     } catch {}
   }
-  result.trees[name] = {
+  return digestClawHubSkillTree(root).then((tree) => ({
     clawhub_files: files.map((f) => f.path),
     clawhub_fingerprint: sha256(files.map((f) => `${f.path}:${f.sha256}`).join("\n")),
-    file_tree_sha256: await digestClawHubSkillTree(root),
+    file_tree_sha256: tree,
     skill_file: skillFile,
-  };
+  }));
+}
+
+// `--dirs A B ...`: hash existing skill directories instead (used by the live tests).
+const dirsAt = process.argv.indexOf("--dirs");
+if (dirsAt > 0) {
+  const out = {};
+  for (const dir of process.argv.slice(dirsAt + 1)) out[dir] = await hashDir(dir);
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  process.exit(0);
+}
+
+const trees = JSON.parse(fs.readFileSync(path.join(here, "samples/trees.json"), "utf8"));
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "gatescan-ref-"));
+const result = { generated_by: "tests/skills/make_reference.mjs", openclaw: JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8")).version, trees: {}, names: [] };
+const names = new Set();
+for (const [name, tree] of Object.entries(trees)) {
+  const root = path.join(work, name);
+  materialise(root, tree);
+  result.trees[name] = await hashDir(root);
   for (const rel of Object.keys(tree)) {
     names.add(rel);
     for (const seg of rel.split("/")) names.add(seg);

@@ -134,7 +134,9 @@ def _native_entry(raw: Any, i: int, path: Path) -> AllowEntry:
     files = raw.get("files")
     if files is not None:
         if isinstance(files, list):  # [{path, sha256}] as ClawHub lists them
-            files = {f.get("path"): f.get("sha256") for f in files if isinstance(f, dict)}
+            if not all(isinstance(f, dict) for f in files):
+                raise AllowlistError(path, f"entries[{i}].files items must be {{path, sha256}} mappings")
+            files = {f.get("path"): f.get("sha256") for f in files}
         if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
             raise AllowlistError(path, f"entries[{i}].files must map paths to sha256 strings")
     verdict = (_s(raw.get("verdict")) or ALLOW).lower()

@@ -98,6 +98,7 @@ class LockCache:
 
     def __init__(self) -> None:
         self._cache: dict[Path, tuple[dict | None, Path | None, str | None]] = {}
+        self.reported: set[Path] = set()
 
     def get(self, workdir: Path) -> tuple[dict | None, Path | None, str | None]:
         if workdir not in self._cache:
@@ -164,7 +165,9 @@ def provenance(skill_dir: Path, root_path: Path, locks: LockCache) -> tuple[Prov
     for workdir in (root_path.parent, root_path):
         skills, lock_path, problem = locks.get(workdir)
         if problem:
-            errors.append(ProvenanceError(lock_path, problem))  # type: ignore[arg-type]
+            if lock_path not in locks.reported:  # one error per broken lock, not per skill
+                locks.reported.add(lock_path)  # type: ignore[arg-type]
+                errors.append(ProvenanceError(lock_path, problem))  # type: ignore[arg-type]
             continue
         if skills is None:
             continue

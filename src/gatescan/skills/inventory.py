@@ -304,6 +304,11 @@ def discover(root: SkillRoot, max_depth: int = MAX_DEPTH) -> Iterator[FoundSkill
                         continue
                     if not os.path.isdir(target) or target in visited:
                         continue
+                    # a target the walk reaches anyway is not walked twice; one under a
+                    # skipped (dot) directory is, once (`visited` ends loops)
+                    rel = os.path.relpath(target, real_root).split(os.sep)
+                    if not any(seg.startswith(".") or seg in SKIP_DIRS for seg in rel if seg != "."):
+                        continue
                     visited.add(target)
                     subdirs.append(Path(e.path))
                 elif e.is_dir(follow_symlinks=False):

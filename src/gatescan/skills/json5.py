@@ -94,15 +94,13 @@ class _Parser:
                 e = text[self.pos]
                 if e in _ESCAPES:
                     out.append(_ESCAPES[e])
-                elif e == "x":
-                    out.append(chr(int(text[self.pos + 1 : self.pos + 3], 16)))
-                    self.pos += 2
-                elif e == "u":
-                    try:
-                        out.append(chr(int(text[self.pos + 1 : self.pos + 5], 16)))
-                    except ValueError:
-                        self.fail("bad \\u escape")
-                    self.pos += 4
+                elif e in "xu":
+                    width = 2 if e == "x" else 4
+                    digits = text[self.pos + 1 : self.pos + 1 + width]
+                    if len(digits) != width or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                        self.fail(f"bad \\{e} escape")
+                    out.append(chr(int(digits, 16)))
+                    self.pos += width
                 elif e == "\r":
                     if text.startswith("\n", self.pos + 1):
                         self.pos += 1

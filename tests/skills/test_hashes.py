@@ -1,0 +1,96 @@
+"""The ClawHub fingerprint, OpenClaw's fileTreeSha256 and the SKILL.md hash, against values
+the tools' own code computed under Node (tests/skills/make_reference.mjs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gatescan.skills import hashes
+from gatescan.skills.collation import locale_compare_key
+from tests.skills.conftest import HERE, write_tree
+
+
+def test_name_order_matches_localecompare(reference):
+    names = reference["names"]
+    assert sorted(names, key=locale_compare_key) == names
+    # the case the reference notes: Node puts scripts/run.sh before SKILL.md, code points do not
+    assert sorted(["SKILL.md", "scripts/run.sh"], key=locale_compare_key) == ["scripts/run.sh", "SKILL.md"]
+
+
+@pytest.mark.parametrize("tree", ["mixed-names", "gitignored", "lowercase-skill-file", "crlf-and-bom"])
+def test_sample_tree_hashes_match_reference(tmp_path, sample_trees, reference, tree):
+    root = write_tree(tmp_path / tree, sample_trees[tree])
+    got = hashes.compute(root)
+    want = reference["trees"][tree]
+    assert sorted(got.files, key=locale_compare_key) == want["clawhub_files"]
+    assert got.fingerprint == want["clawhub_fingerprint"]
+    assert got.file_tree_sha256 == want["file_tree_sha256"]
+    assert got.skill_file == want["skill_file"]
+
+
+def test_source_fingerprint_leaves_out_generated_files(tmp_path, sample_trees):
+    root = write_tree(tmp_path / "m", sample_trees["mixed-names"])
+    got = hashes.compute(root)
+    source = {p: h for p, h in got.files.items() if p not in ("_meta.json", "skill-card.md")}
+    assert got.source_fingerprint == hashes.clawhub_fingerprint(source) != got.fingerprint
+
+
+def test_file_tree_refuses_symlinks_and_hard_links(tmp_path):
+    root = write_tree(tmp_path / "s", {"SKILL.md": "x", "a.txt": "a"})
+    os.symlink("a.txt", root / "link")
+    got = hashes.compute(root)
+    assert got.file_tree_sha256 is None and "symlink" in got.file_tree_problem
+    assert "link" not in got.files  # the clawhub walk skips non-regular files
+    (root / "link").unlink()
+    os.link(root / "a.txt", root / "b.txt")
+    got = hashes.compute(root)
+    assert got.file_tree_sha256 is None and "hard-linked" in got.file_tree_problem
+
+
+def test_hash_limits_are_enforced(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "big", {f"f{i}.txt": "x" for i in range(30)} | {"SKILL.md": "x"})
+    with pytest.raises(hashes.HashLimitError):
+        hashes.walk_tree(root, max_files=10)
+    with pytest.raises(hashes.HashLimitError):
+        hashes.walk_tree(root, budget=[10])
+
+
+def _node_reference(node: str, dirs: list[Path], openclaw: Path) -> dict:
+    out = subprocess.run(
+        [node, str(HERE / "make_reference.mjs"), str(openclaw), "--dirs", *map(str, dirs)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def test_bundled_skills_hash_like_the_tools(node, openclaw_package):
+    """Every bundled skill of the installed openclaw package, hashed by OpenClaw's own
+    digestClawHubSkillTree and the clawhub algorithm under Node, and by gatescan."""
+    dirs = sorted(p.parent for p in openclaw_package.glob("*skills/*/SKILL.md"))
+    assert len(dirs) >= 40
+    ref = _node_reference(node, dirs, openclaw_package)
+    for d in dirs:
+        got = hashes.compute(d)
+        want = ref[str(d)]
+        assert got.fingerprint == want["clawhub_fingerprint"], d
+        assert got.file_tree_sha256 == want["file_tree_sha256"], d
+        assert got.skill_file == want["skill_file"], d
+
+
+def test_random_names_sort_like_node(node):
+    """Differential: random names over an awkward alphabet, ordered by Node's localeCompare."""
+    import random
+
+    rng = random.Random(7)
+    alphabet = list("aAbBeEsSzZ09_-./ ~$()éèÉßæøłđ日ω–…Жж") + ["\u0301", "🙂"]
+    words = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))) for _ in range(3000)})
+    script = 'const w=JSON.parse(require("fs").readFileSync(0,"utf8"));' \
+             'process.stdout.write(JSON.stringify(w.sort((a,b)=>a.localeCompare(b))))'
+    out = subprocess.run([node, "-e", script], input=json.dumps(words), capture_output=True,
+                         text=True, timeout=60, check=True)
+    assert sorted(words, key=locale_compare_key) == json.loads(out.stdout)

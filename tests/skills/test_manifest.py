@@ -1,0 +1,221 @@
+"""SKILL.md frontmatter: tolerant of what real skills contain, bounded against hostile input."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gatescan.skills import json5
+from gatescan.skills.manifest import parse_manifest, read_manifest
+
+WEATHER_STYLE = """---
+name: weather
+description: "Forecasts: rain, temperature."
+homepage: https://wttr.in/:help
+metadata:
+  {
+    "openclaw":
+      {
+        "emoji": "x",
+        "install":
+          [
+            {
+              "id": "brew",
+              "kind": "brew",
+              "bins": ["curl"],
+            },
+          ],
+      },
+  }
+---
+
+# Weather
+"""
+
+
+def test_flow_mappings_with_trailing_commas():
+    m = parse_manifest(WEATHER_STYLE)
+    assert m.issues == [] and m.conflict is None
+    assert m.name == "weather"
+    assert m.runtime_block["install"][0]["bins"] == ["curl"]
+
+
+def test_metadata_as_json5_string():
+    text = """---
+name: j5
+description: d
+metadata: |
+  {openclaw: {requires: {bins: ["jq",],}, // comment
+   always: true, emoji: '\\u2614'}}
+---
+"""
+    m = parse_manifest(text)
+    assert m.issues == []
+    assert m.runtime_block == {"requires": {"bins": ["jq"]}, "always": True, "emoji": "\u2614"}
+
+
+@pytest.mark.parametrize(
+    "text, message, line",
+    [
+        ("# no frontmatter\n", "no YAML frontmatter", 1),
+        ("---\nname: x\ndescription: y\n", "no closing", 1),
+        ("---\nname: x\ndescription: [unclosed\nother: 1\n---\n", "invalid YAML", None),
+        ("---\n- a\n- b\n---\n", "not a YAML mapping", 2),
+        ("---\nname: x\n---\n", "no `description`", 2),
+        ("---\nname: x\ndescription: y\nmetadata: '{openclaw: nope'\n---\n", "neither a mapping nor JSON5", 4),
+        ("---\nname: x\ndescription: y\nmetadata: 12\n---\n", "not a mapping", 4),
+    ],
+)
+def test_invalid_manifests_name_a_line(text, message, line):
+    m = parse_manifest(text)
+    assert m.issues, text
+    assert message in m.issues[0].message
+    if line is not None:
+        assert m.issues[0].line == line
+    else:
+        assert m.issues[0].line and m.issues[0].line >= 2
+
+
+def test_yaml_error_line_is_the_file_line():
+    text = "---\nname: x\ndescription: y\nbad: [1, 2\nnext: 3\n---\n"
+    m = parse_manifest(text)
+    assert m.issues and 4 <= m.issues[0].line <= 6
+
+
+def test_invalid_yaml_still_read_by_line_fallback():
+    m = parse_manifest("---\nname: fallback\ndescription: has: colons: everywhere\n---\n")
+    assert m.name == "fallback"
+
+
+def test_yaml_12_scalars():
+    m = parse_manifest("---\nname: no\ndescription: on\nversion: 2026-01-02\n---\n")
+    assert m.name == "no" and m.description == "on" and m.version == "2026-01-02"
+
+
+def test_bom_and_crlf():
+    m = parse_manifest("\ufeff---\r\nname: crlf\r\ndescription: d\r\n---\r\nbody\r\n")
+    assert m.issues == [] and m.name == "crlf"
+
+
+@pytest.mark.parametrize(
+    "blocks, conflict",
+    [
+        ('{"openclaw": {"always": true}, "clawdbot": {"always": true}}', False),
+        ('{"openclaw": {"always": false}, "clawdbot": {"always": true}}', True),
+        ('{"openclaw": {"requires": {"env": ["A"]}}, "moltbot": {"requires": {"env": ["B"]}}}', True),
+        ('{"clawdis": {"os": ["linux"]}, "openclaw": {"os": ["darwin"]}}', True),
+    ],
+)
+def test_alias_blocks_disagreeing(blocks, conflict):
+    m = parse_manifest(f"---\nname: a\ndescription: d\nmetadata: {blocks}\n---\n")
+    assert m.issues == []
+    assert (m.conflict is not None) is conflict
+    if conflict:
+        assert m.conflict_line == 4
+        assert "disagree" in m.conflict
+
+
+def test_top_level_clawdis_block_compared_too():
+    m = parse_manifest('---\nname: a\ndescription: d\nmetadata: {"openclaw": {"always": true}}\n'
+                       'clawdis: {"always": false}\n---\n')
+    assert m.conflict and "clawdis" in m.conflict and "always" in m.conflict
+
+
+def test_yaml_bomb_is_refused_quickly():
+    lines = ["---", "name: bomb", "description: d", 'a0: ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 10):
+        prev = f"*a{i - 1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 9)}]")
+    lines[3] = 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'
+    lines.append("metadata: {openclaw: *a9}")
+    lines.append("---")
+    started = time.perf_counter()
+    m = parse_manifest("\n".join(lines) + "\n")
+    assert time.perf_counter() - started < 5  # a runaway parse would take minutes (not a timing claim)
+    assert m.issues and "aliases" in m.issues[0].message
+
+
+def test_small_alias_fan_out_bounded_by_node_budget():
+    # under the alias cap, but expanding past the node budget when walked
+    lines = ["---", "name: b", "description: d", "a0: &a0 [" + ", ".join(["x"] * 200) + "]"]
+    for i in range(1, 6):
+        lines.append(f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]")
+    lines.append("---")
+    m = parse_manifest("\n".join(lines) + "\n")
+    assert m.issues and "too many values" in m.issues[0].message
+
+
+def test_deep_nesting_is_an_issue_not_a_crash():
+    deep = "[" * 5000 + "]" * 5000
+    m = parse_manifest(f"---\nname: d\ndescription: d\nx: {deep}\n---\n")
+    assert m.issues and "deeper" in m.issues[0].message
+    with pytest.raises(json5.JSON5Error):
+        json5.loads(deep)
+
+
+def test_binary_invalid_utf8_and_huge_files(tmp_path):
+    binary = tmp_path / "bin.md"
+    binary.write_bytes(b"\x7fELF\x00\x00\x01" + os.urandom(4096))
+    assert "binary" in read_manifest(binary).issues[0].message
+
+    bad = tmp_path / "bad.md"
+    bad.write_bytes(b"---\nname: x\ndescription: caf\xe9\n---\n")
+    m = read_manifest(bad)
+    assert "invalid UTF-8" in m.issues[0].message and m.issues[0].line == 3
+    assert m.name == "x"
+
+    huge = tmp_path / "huge.md"
+    with open(huge, "wb") as fh:
+        fh.write(b"---\nname: huge\ndescription: big\n---\n")
+        line = b"lorem ipsum " * 85 + b"\n"
+        chunk = line * (1024 * 1024 // len(line))
+        for _ in range(100):  # 100 MB of text: only the head is read
+            fh.write(chunk)
+    m = read_manifest(huge)
+    assert m.name == "huge"
+
+
+def test_not_a_regular_file(tmp_path):
+    fifo = tmp_path / "SKILL.md"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError):
+        read_manifest(fifo)  # returns at once: a FIFO is refused, never opened for a blocking read
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("{a: 1, b: [1, 2,], 'c': \"d\",}", {"a": 1, "b": [1, 2], "c": "d"}),
+        ("// c\n/* block */ {x: 0x1F, y: .5, z: +1, w: -Infinity}", {"x": 31, "y": 0.5, "z": 1, "w": -math.inf}),
+        ("['a\\\nb', \"\\u00e9\", null, true]", ["ab", "é", None, True]),
+    ],
+)
+def test_json5(text, value):
+    assert json5.loads(text) == value
+
+
+@pytest.mark.parametrize("text", ["{a: }", "{a 1}", "[1 2]", "'open", "{a: 1} x", "/* open", ""])
+def test_json5_errors(text):
+    with pytest.raises(json5.JSON5Error):
+        json5.loads(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_parse_manifest_never_raises(body):
+    parse_manifest("---\n" + body + "\n---\n")
+    parse_manifest(body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("{}[]:,'\"/*\\ \nabc01.-+x")), max_size=200))
+def test_json5_never_raises_anything_else(text):
+    try:
+        json5.loads(text)
+    except json5.JSON5Error:
+        pass
