@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from . import __version__
-from .model import Report
+from .model import ErrorRecord, Report
 from .outputs import OutputOptions, ReportSink, UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
@@ -68,7 +68,7 @@ def _root(
 
 
 def _fail_usage(message: str) -> "typer.Exit":
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -92,8 +92,10 @@ def scan(
 ) -> None:
     """Sweep TARGETS for agent services, identify them and check how exposed they are."""
     from . import scope as scope_mod
+    from .fingerprints import FingerprintError
     from .pipeline import run_scan
     from .ports import named_port_sets
+    from .stages import network_stages
     from .sweep import SweepConfig
 
     try:
@@ -104,41 +106,33 @@ def scan(
             excludes=exclude or (), exclude_files=exclude_file or (), allow_public=allow_public,
             shard=scope_mod.Shard.parse(shard) if shard else None,
         )
-    except (scope_mod.ScopeError, UsageError) as exc:
+    except (scope_mod.ScopeError, UsageError, FingerprintError) as exc:
         raise _fail_usage(str(exc))
 
     report = Report(scope=plan.describe())
     report.scope.ports = ports
     config = SweepConfig(concurrency=concurrency, rate=rate, timeout=timeout, retries=retries, workers=workers)
     sink = ReportSink(outputs, report)
-    stages = _network_stages(identify=identify, checks=checks)
     sink.start(total=plan.total, label="sweep")
+
+    async def _run() -> None:
+        def on_error(error: ErrorRecord) -> None:
+            report.errors.append(error)
+            sink.error(error)
+
+        async with network_stages(identify=identify, checks=checks, on_error=on_error) as stages:
+            await run_scan(plan, config, report, observer=sink, stages=stages)
+
     try:
-        asyncio.run(run_scan(plan, config, report, observer=sink, stages=stages))
+        asyncio.run(_run())
         report.finish()
     except KeyboardInterrupt:
         report.finish(complete=False)
         sink.interrupted()
     except Exception as exc:  # the run itself failed: keep what was found, say why, exit 3
-        from .model import ErrorRecord
-
         report.errors.append(ErrorRecord(where="scan", message=f"{type(exc).__name__}: {exc}"))
         report.finish(complete=False)
     raise typer.Exit(sink.finish())
-
-
-def _network_stages(*, identify: bool, checks: bool):
-    """Wire identification and checks when those modules are present and asked for."""
-    from .pipeline import ScanStages
-
-    stages = ScanStages()
-    if not identify:
-        return stages
-    try:
-        from .stages import build_network_stages
-    except ImportError:
-        return stages
-    return build_network_stages(checks=checks)
 
 
 def main() -> None:

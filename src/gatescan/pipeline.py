@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, Protocol
 
@@ -77,22 +78,24 @@ async def run_scan(
 
     async def discover() -> None:
         try:
-            async for event in sweep(plan, config):
-                if isinstance(event, OpenPort):
-                    counters.open_found += 1
-                    await endpoints.put(event.endpoint)
-                elif isinstance(event, Progress):
-                    counters.probes_done = event.done
-                    elapsed = max(time.monotonic() - counters.started, 1e-6)
-                    observer.progress(event.done, event.total, event.open, event.done / elapsed)
-                elif isinstance(event, ProbeError):
-                    counters.probe_errors += 1
-                    record = ErrorRecord(where=f"{event.host}:{event.port}", message=event.message)
-                    report.errors.append(record)
-                    observer.error(record)
-                elif isinstance(event, Notice):
-                    counters.notices.append(event.message)
-                    observer.notice(event.message)
+            # aclosing: on cancellation (Ctrl-C) the sweep stops its workers inside this loop.
+            async with aclosing(sweep(plan, config)) as events:
+                async for event in events:
+                    if isinstance(event, OpenPort):
+                        counters.open_found += 1
+                        await endpoints.put(event.endpoint)
+                    elif isinstance(event, Progress):
+                        counters.probes_done = event.done
+                        elapsed = max(time.monotonic() - counters.started, 1e-6)
+                        observer.progress(event.done, event.total, event.open, event.done / elapsed)
+                    elif isinstance(event, ProbeError):
+                        counters.probe_errors += 1
+                        record = ErrorRecord(where=f"{event.host}:{event.port}", message=event.message)
+                        report.errors.append(record)
+                        observer.error(record)
+                    elif isinstance(event, Notice):
+                        counters.notices.append(event.message)
+                        observer.notice(event.message)
         finally:
             await endpoints.put(None)
 
