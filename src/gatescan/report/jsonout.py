@@ -14,8 +14,9 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..model import SCHEMA, Report
+from ..model import SCHEMA, SCHEMA_VERSION, Report
 from ._stream import Stream, iter_json
+from .validate import validation_errors
 
 # Saved reports above this are refused rather than read into memory whole.
 MAX_REPORT_BYTES = 2 * 1024**3
@@ -94,6 +95,13 @@ def parse_report(text: str, where: str = "<string>") -> Report:
         found = data.get("schema")
         what = f"schema {found!r}" if found is not None else "no 'schema' field"
         raise ReportLoadError(where, f"not a gatescan report ({what}; expected {SCHEMA!r})")
+    version = str(data.get("schema_version", ""))
+    if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        raise ReportLoadError(where, f"unsupported schema_version {data.get('schema_version')!r} "
+                                     f"(this gatescan reads {SCHEMA_VERSION.split('.')[0]}.x)")
+    problems = validation_errors(data, limit=3)
+    if problems:
+        raise ReportLoadError(where, f"malformed gatescan report: {'; '.join(problems)}")
     try:
         return Report.from_dict(data)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:

@@ -59,7 +59,7 @@ def verdict_text(report: Report) -> tuple[str, Severity | None]:
         parts.append(f"{_plural(p['skills_bad'], 'skill')} malicious or modified")
     n = len(report.findings)
     if parts:
-        text = "; ".join(parts) + f" ({_plural(n, 'finding')}, worst {worst.value})"
+        text = "; ".join(parts) + (f" ({_plural(n, 'finding')}, worst {worst.value})" if worst else "")
     elif n:
         text = f"{_plural(n, 'finding')}, worst {worst.value}; nothing anyone can drive was proven"
     else:

@@ -1,0 +1,103 @@
+"""Whatever a saved report file holds, loading it either gives a Report every renderer can
+draw or raises ReportLoadError naming the problem: never a traceback. The runtime
+validator agrees with jsonschema on the published schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import jsonschema
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gatescan.report.console import render_console_text
+from gatescan.report.html import render_html
+from gatescan.report.jsonl import render_jsonl
+from gatescan.report.jsonout import ReportLoadError, parse_report, report_to_json
+from gatescan.report.sarif import render_sarif
+from gatescan.report.validate import validation_errors
+from tests.report.synth import full_report
+
+BASE = full_report().to_dict()
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 70000), st.floats(allow_nan=False),
+                    st.text(max_size=8), st.sampled_from(["info", "high", "finding", "passed", "1/2", "unknown"]),
+                    st.just([]), st.just({}))
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, prefix + (i,))
+
+
+PATHS = [p for p in _paths(BASE) if p]
+
+
+def _mutate(doc, path, action, value):
+    parent = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    last = path[-1]
+    if action == "delete":
+        if isinstance(parent, dict):
+            del parent[last]
+        else:
+            parent.pop(last)
+    else:
+        parent[last] = value
+    return doc
+
+
+def _render_all(report):
+    report_to_json(report)
+    render_jsonl(report)
+    render_sarif(report)
+    render_html(report)
+    for style in ("table", "tree", "plain"):
+        render_console_text(report, style=style)
+
+
+@settings(max_examples=int(__import__("os").environ.get("GATESCAN_HYPOTHESIS_EXAMPLES", 300)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(PATHS), st.sampled_from(["set", "delete"]), SCALARS), min_size=1, max_size=3))
+def test_mutated_reports_load_or_fail_cleanly(report_schema, mutations):
+    doc = copy.deepcopy(BASE)
+    for path, action, value in mutations:
+        try:
+            _mutate(doc, path, action, value)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass  # an earlier mutation removed the parent
+    ours = validation_errors(doc)
+    theirs = list(jsonschema.Draft202012Validator(report_schema).iter_errors(doc))
+    assert bool(ours) == bool(theirs), (ours, [e.message for e in theirs[:3]])
+    try:
+        report = parse_report(json.dumps(doc), "mutated.json")
+    except ReportLoadError as exc:
+        assert exc.path == "mutated.json" and exc.problem
+        return
+    _render_all(report)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_text_is_refused_cleanly(text):
+    try:
+        parse_report(text, "x.json")
+    except ReportLoadError:
+        pass
+
+
+def test_jsonl_events_agree_with_jsonschema(report_schema):
+    """The runtime validator handles the jsonl_event oneOf the same way."""
+    schema = {"$schema": report_schema["$schema"], "$defs": report_schema["$defs"], "$ref": "#/$defs/jsonl_event"}
+    events = [json.loads(line) for line in render_jsonl(full_report()).splitlines()]
+    events.append({"type": "progress", "done": 1})
+    events.append({"type": "nonsense"})
+    for event in events:
+        ours = validation_errors(event, schema)
+        theirs = list(jsonschema.Draft202012Validator(schema).iter_errors(event))
+        assert bool(ours) == bool(theirs), event
