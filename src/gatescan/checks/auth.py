@@ -56,6 +56,9 @@ async def _mcp(run, params: dict[str, Any]) -> Outcome:
                                          reply_timeout=run.ctx.read_timeout, max_frame=run.ctx.max_frame,
                                          excerpt=run.ctx.excerpt, subprotocol=params.get("subprotocol", "mcp"))
         run.ctx.count(result.probes)
+    elif params.get("transport") == "sse":
+        url = run.base_url + path
+        result = await mcp.list_tools_sse(run.session, run.ctx, run.base_url, path)
     else:
         url = run.base_url + path
         result = await mcp.list_tools_http(run.session, run.ctx, run.base_url, path)

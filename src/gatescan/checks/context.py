@@ -24,6 +24,7 @@ class CheckContext:
     intrusive: bool = False  # opt-in probes that leave a trace (none of this checks)
     session: Any = None  # an aiohttp.ClientSession to reuse (identification's), or None
     probes: int = 0  # requests and WebSocket connections sent, for bench/checks.py
+    last_probes: int = 0  # how many the last run_checks call sent (one service)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def count(self, n: int = 1) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..protocols import mcp
 from . import spec as specs
 from .baseline import privileged
 from .context import random_token
@@ -21,6 +22,8 @@ from .registry import Outcome, register
     references=("CWE-350",),
 )
 async def http_host_unchecked(run, params: dict[str, Any]) -> Outcome:
+    if params.get("protocol") == "mcp":
+        return await _mcp(run, params)
     req, state, base_exchange = await privileged(run, params)
     if req is None:
         return Outcome.not_applicable("the fingerprint names no privileged HTTP request for this product")
@@ -47,3 +50,40 @@ async def http_host_unchecked(run, params: dict[str, Any]) -> Outcome:
     if answer.status is not None and not answer.error:
         return Outcome.passed(f"the rebinding-shaped request was refused (HTTP {answer.status})")
     return Outcome.inconclusive(f"the rebinding-shaped request got no answer ({answer.error})")
+
+
+async def _mcp(run, params: dict[str, Any]) -> Outcome:
+    """MCP: initialize (the privileged request) with Host and Origin both the rebinding name."""
+    transport = params.get("transport", "streamable")
+    if transport == "ws":
+        return Outcome.not_applicable("the WebSocket transport is judged by ws.origin.unchecked")
+    path = params.get("path", "/sse" if transport == "sse" else "/mcp")
+    probe = mcp.list_tools_sse if transport == "sse" else mcp.list_tools_http
+    done = run.results.get("auth.missing")
+    auth = done.data.get("auth") if done else None
+    exchanges = list(done.exchanges[:1]) if done and auth == "none" else []
+    if auth is None:
+        base = await probe(run.session, run.ctx, run.base_url, path, tools=False)
+        auth = {mcp.OPEN: "none", mcp.CLOSED: "enforced"}.get(base.state, "undecided")
+        exchanges = base.exchanges[:1]
+    if auth == "enforced":
+        return Outcome.not_applicable("MCP initialize is refused without credentials at the real host: "
+                                      "authentication stands in the way of a rebinding page")
+    if auth != "none":
+        return Outcome.inconclusive("the baseline MCP initialize gave no clear answer")
+    name = f"{random_token('gs')}.rebind.invalid:{run.port}"
+    headers = {"Host": name, "Origin": f"{run.scheme}://{name}"}
+    result = await probe(run.session, run.ctx, run.base_url, path, headers=headers, tools=False)
+    if result.state == mcp.OPEN:
+        return Outcome.finding(
+            f"MCP initialize with Host and Origin {name} was answered like at the real host",
+            f"MCP initialize over {transport} succeeds without credentials at the real host and "
+            f"succeeds the same with Host and Origin set to the unrelated name {name}, as a browser "
+            "sends it after DNS rebinding: a web page can list and call this server's tools.",
+            exchanges + result.exchanges, target=run.base_url + path,
+        )
+    first = result.exchanges[0].get("response") if result.exchanges else None
+    status = first.get("status") if isinstance(first, dict) else None
+    if status is not None and status != 200:
+        return Outcome.passed(f"the rebinding-shaped initialize was refused (HTTP {status})")
+    return Outcome.inconclusive(f"the rebinding-shaped initialize: {result.reason}")

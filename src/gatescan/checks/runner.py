@@ -8,6 +8,7 @@ fingerprint names (with the parameters given there), records one CheckResult per
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,16 +80,37 @@ def _field(fingerprint: Any, name: str) -> Any:
     return fingerprint.get(name) if isinstance(fingerprint, dict) else getattr(fingerprint, name, None)
 
 
+def for_variant(params: dict[str, dict[str, Any]], variant: str | None) -> dict[str, dict[str, Any]]:
+    """Apply `by_variant` overrides for the variant identification recorded (e.g. the MCP
+    transport that answered); drop the bookkeeping keys."""
+    out = {}
+    for check_id, p in params.items():
+        p = dict(p)
+        overrides = p.pop("by_variant", None) or {}
+        if variant and isinstance(overrides.get(variant), dict):
+            p.update(overrides[variant])
+        out[check_id] = p
+    return out
+
+
+def _variant(service: Service) -> str | None:
+    attrs = service.extra.get("attributes") if isinstance(service.extra, dict) else None
+    value = attrs.get("variant") if isinstance(attrs, dict) else None
+    return value if isinstance(value, str) else None
+
+
 async def run_checks(service: Service, fingerprint: Any, ctx: CheckContext | None = None) -> list[Finding]:
     """Run the fingerprint's checks on `service`; append CheckResults; return the findings."""
     ctx = ctx or CheckContext()
-    params = fingerprint_checks(fingerprint)
+    variant = _variant(service)
+    params = for_variant(fingerprint_checks(fingerprint), variant)
     checks = ordered(params)
     unknown = sorted(set(params) - {c.id for c in checks})
     if unknown:
         log.debug("%s names checks this build does not have: %s", service.product, unknown)
     if not checks:
         return []
+    shared, ctx = ctx, dataclasses.replace(ctx, probes=0)  # this service's own probe count
     own_session = ctx.session is None
     session = new_session(ctx) if own_session else ctx.session
     run = ServiceRun(service, params, ctx, session, fingerprint_impact=_field(fingerprint, "impact"))
@@ -98,7 +120,11 @@ async def run_checks(service: Service, fingerprint: Any, ctx: CheckContext | Non
     try:
         for check in checks:
             remaining = deadline - loop.time()
-            if remaining <= 0:
+            only = params[check.id].get("only_variants")
+            if isinstance(only, list) and variant not in only:
+                outcome = Outcome.not_applicable(f"this check applies only to {', '.join(map(str, only))} "
+                                                 f"(this service: {variant or 'unknown variant'})")
+            elif remaining <= 0:
                 outcome = Outcome.inconclusive(f"the per-service deadline ({ctx.service_deadline:g} s) "
                                                "ran out before this check")
             else:
@@ -118,6 +144,8 @@ async def run_checks(service: Service, fingerprint: Any, ctx: CheckContext | Non
     finally:
         if own_session:
             await session.close()
+        shared.probes += ctx.probes
+        shared.last_probes = ctx.probes
     return findings
 
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..fingerprints import json_get
 from ..protocols import mcp
 from .context import random_token
 from .httpio import HttpAnswer
@@ -69,6 +70,22 @@ def from_params(params: dict[str, Any]) -> PrivilegedRequest | None:
     )
 
 
+def _json_ok(doc: Any, conditions: dict[str, Any]) -> bool:
+    """Fingerprint-style JSON conditions: {dotted.path: value | {exists, equals, pattern}}."""
+    for path, want in conditions.items():
+        found, value = json_get(doc, str(path))
+        if isinstance(want, dict):
+            if "exists" in want and found != bool(want["exists"]):
+                return False
+            if "equals" in want and (not found or value != want["equals"]):
+                return False
+            if "pattern" in want and (not found or not re.search(str(want["pattern"]), str(value))):
+                return False
+        elif not found or value != want:
+            return False
+    return True
+
+
 def _fill(value: Any) -> Any:
     """Replace `{random}` with a fresh random name (a tool, a session: one that exists nowhere)."""
     if isinstance(value, str):
@@ -103,6 +120,8 @@ def matches(rule: dict[str, Any], answer: HttpAnswer) -> bool:
         doc = answer.json()
         if not isinstance(doc, list if kind == "list" else dict):
             return False
+    if isinstance(rule.get("json"), dict) and not _json_ok(answer.json(), rule["json"]):
+        return False
     keys = rule.get("json_keys")
     if keys:
         doc = answer.json()

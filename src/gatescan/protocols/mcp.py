@@ -74,8 +74,8 @@ class McpResult:
 
 
 async def list_tools_http(session, ctx, base_url: str, path: str = "/mcp",
-                          headers: dict[str, str] | None = None) -> McpResult:
-    """initialize then tools/list over streamable HTTP, with no credentials."""
+                          headers: dict[str, str] | None = None, tools: bool = True) -> McpResult:
+    """initialize then (with `tools`) tools/list over streamable HTTP, with no credentials."""
     from ..checks.httpio import request  # the bounded HTTP exchange the checks share
 
     url = base_url + path
@@ -101,6 +101,9 @@ async def list_tools_http(session, ctx, base_url: str, path: str = "/mcp",
     info = reply["result"].get("serverInfo")
     result.server_info = info if isinstance(info, dict) else None
     session_id = first.headers.get("mcp-session-id")
+    if not tools:
+        result.reason = "initialize answered without credentials"
+        return result
     follow = dict(sent_headers)
     if session_id:
         follow["mcp-session-id"] = session_id
@@ -118,6 +121,101 @@ async def list_tools_http(session, ctx, base_url: str, path: str = "/mcp",
         result.probes += 1
         del bye
     return result
+
+
+async def list_tools_sse(session, ctx, base_url: str, path: str = "/sse",
+                         headers: dict[str, str] | None = None, tools: bool = True) -> McpResult:
+    """The legacy HTTP+SSE transport: GET the event stream, learn the POST endpoint from its
+    `endpoint` event, POST initialize (and tools/list); replies arrive on the stream."""
+    import aiohttp
+
+    from ..checks.httpio import KEPT_HEADERS, excerpt, request
+
+    url = base_url + path
+    get_headers = {"Accept": "text/event-stream", "User-Agent": ctx.user_agent, **(headers or {})}
+    stream_record: dict[str, Any] = {"request": {"method": "GET", "url": url, "headers": get_headers},
+                                     "response": None}
+    result = McpResult(UNDECIDED, "", exchanges=[stream_record], probes=1)
+    ctx.count()
+    seen = bytearray()
+    replies: dict[int, dict] = {}
+
+    async def read_until(predicate) -> Any:
+        while len(seen) < ctx.max_body:
+            found = predicate(bytes(seen))
+            if found is not None:
+                return found
+            chunk = await resp.content.readany()
+            if not chunk:
+                return predicate(bytes(seen))
+            seen.extend(chunk[: ctx.max_body - len(seen)])
+        return predicate(bytes(seen))
+
+    try:
+        async with asyncio.timeout(ctx.connect_timeout + 3 * ctx.read_timeout):
+            async with session.get(url, headers=get_headers, allow_redirects=False,
+                                   timeout=aiohttp.ClientTimeout(total=None, sock_connect=ctx.connect_timeout)
+                                   ) as resp:
+                kept = {k.lower(): v for k, v in resp.headers.items() if k.lower() in KEPT_HEADERS}
+                stream_record["response"] = {"status": resp.status, "headers": kept}
+                if resp.status in (401, 403):
+                    result.state, result.reason = CLOSED, f"the event stream was refused with HTTP {resp.status}"
+                    return result
+                if resp.status != 200 or "text/event-stream" not in resp.headers.get("Content-Type", ""):
+                    result.reason = f"GET {path} answered HTTP {resp.status}, not an event stream"
+                    return result
+                endpoint = await read_until(_endpoint_event)
+                if not endpoint:
+                    result.reason = "the event stream sent no endpoint event"
+                    return result
+                post_url = endpoint if "://" in endpoint else base_url + (
+                    endpoint if endpoint.startswith("/") else "/" + endpoint)
+                post_headers = {"Content-Type": "application/json", **(headers or {})}
+                steps = [initialize_request(1)] + ([INITIALIZED, tools_list_request(2)] if tools else [])
+                for msg in steps:
+                    sent = await request(session, ctx, "POST", post_url, headers=post_headers, json_body=msg)
+                    result.exchanges.append(sent.exchange)
+                    result.probes += 1
+                    if sent.status in (401, 403):
+                        result.state, result.reason = CLOSED, f"POST to the session endpoint refused ({sent.status})"
+                        return result
+                    if "id" in msg:
+                        reply = await read_until(lambda body, i=msg["id"]: find_reply(body, i))
+                        if reply is None:
+                            result.reason = f"no reply to {msg['method']} on the event stream"
+                            return result
+                        replies[msg["id"]] = reply
+                        if msg["id"] == 1 and not isinstance(reply.get("result"), dict):
+                            result.reason = "initialize answered a JSON-RPC error"
+                            return result
+    except TimeoutError:
+        if 1 not in replies:  # a timeout after initialize answered still proves it
+            result.reason = result.reason or "the event stream timed out"
+            return result
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
+        result.reason = f"{type(exc).__name__}: {exc}"[:200]
+        return result
+    finally:
+        if stream_record["response"] is not None:
+            stream_record["response"]["body"] = excerpt(bytes(seen).decode("utf-8", "replace"), ctx.excerpt)
+    result.state = OPEN
+    info = replies[1]["result"].get("serverInfo")
+    result.server_info = info if isinstance(info, dict) else None
+    result.tools = _tool_names(replies.get(2))
+    result.reason = (f"initialize and tools/list answered without credentials ({len(result.tools)} tools)"
+                     if tools else "initialize answered without credentials")
+    return result
+
+
+def _endpoint_event(body: bytes) -> str | None:
+    text = body.decode("utf-8", "replace").replace("\r\n", "\n")
+    for event in text.split("\n\n")[:-1]:  # complete events only
+        lines = event.split("\n")
+        if any(line.strip() == "event: endpoint" or line.strip() == "event:endpoint" for line in lines):
+            for line in lines:
+                if line.startswith("data:"):
+                    return line[5:].strip()[:500]
+    return None
 
 
 async def list_tools_ws(url: str, *, origin: str | None = None, open_timeout: float = 3.0,

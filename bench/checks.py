@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Checks benchmark (issue 13; run by hand, never in CI): identification plus every check on
+the whole lab, against the manifest's `expected` findings, in a private network namespace.
+
+    python bench/checks.py             # re-runs itself under `unshare -rn` if not already inside one
+    python bench/checks.py --rounds 3
+
+Prints markdown: per service expected vs found, precision and recall over the check ids this
+build implements, probes the checks sent per service, and the scan time with checks against
+the identification-only time (medians of --rounds interleaved runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO / "src"), str(REPO)]
+
+
+def _reexec_in_netns() -> None:
+    if os.environ.get("GATESCAN_TEST_NETNS") == "1":
+        return
+    script = "ip link set lo up && ip addr add 10.99.0.1/32 dev lo && exec " + " ".join(
+        [sys.executable, *map(_quote, sys.argv)])
+    env = {**os.environ, "GATESCAN_TEST_NETNS": "1"}
+    sys.exit(subprocess.call(["unshare", "-rn", "sh", "-c", script], env=env))
+
+
+def _quote(arg: str) -> str:
+    return "'" + arg.replace("'", "'\\''") + "'"
+
+
+async def scan(entries, with_checks: bool):
+    """Identify every lab endpoint (and run its checks); returns (elapsed, {key: (findings, probes, results)})."""
+    from gatescan import identify
+    from gatescan.checks import CheckContext, run_checks
+    from gatescan.model import Endpoint
+    from gatescan.probes.http import ProbeContext
+
+    by_endpoint = {(e["host"], e["port"]): e for e in entries}
+    out = {}
+    started = time.perf_counter()
+    async with ProbeContext() as pctx:
+        fps = {fp.id: fp for fp in pctx.fingerprints}
+        cctx = CheckContext(session=pctx.session)
+        gate = asyncio.Semaphore(32)
+        tasks = []
+
+        async def check(service, key):
+            async with gate:
+                fp = fps.get(service.product)
+                findings = await run_checks(service, fp, cctx) if fp else []
+                out[key] = (findings, cctx.last_probes if fp else 0, {c.check: c for c in service.checks}, service)
+
+        endpoints = [Endpoint(h, p) for h, p in by_endpoint]
+        async for service in identify.identify_all(endpoints, pctx):
+            key = by_endpoint[(service.host, service.port)]["key"]
+            if with_checks and service.product != "unknown":
+                tasks.append(asyncio.create_task(check(service, key)))
+            else:
+                out[key] = ([], 0, {}, service)
+        await asyncio.gather(*tasks)
+    return time.perf_counter() - started, out
+
+
+async def main(rounds: int) -> None:
+    from gatescan.checks import REGISTRY
+    from gatescan.labrun import running_lab
+
+    implemented = set(REGISTRY)
+    async with running_lab() as lab:
+        entries = lab.entries
+        ident_times, full_times, result = [], [], None
+        for _ in range(rounds):
+            t, _ = await scan(entries, with_checks=False)
+            ident_times.append(t)
+            t, result = await scan(entries, with_checks=True)
+            full_times.append(t)
+    tp = fp = fn = 0
+    rows, probes = [], []
+    for e in entries:
+        findings, n, results, service = result[e["key"]]
+        expected = set(e["expected"]) & implemented
+        found = {f.check for f in findings}
+        tp += len(expected & found)
+        fp += len(found - expected)
+        fn += len(expected - found)
+        if service.product != "unknown" and results:
+            probes.append(n)
+        odd = [f"{c}: {r.result.value} ({r.reason[:70]})" for c, r in results.items()
+               if (c in expected) != (c in found) or r.result.value == "inconclusive"]
+        rows.append(f"| {e['key']} | {service.product} | {', '.join(sorted(expected)) or '-'} | "
+                    f"{', '.join(sorted(found)) or '-'} | {n} | {'; '.join(odd) or 'ok'} |")
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    ident, full = statistics.median(ident_times), statistics.median(full_times)
+    print(f"## gatescan checks on the lab ({len(entries)} services, checks: {', '.join(sorted(implemented))})\n")
+    print("| service | identified as | expected | found | probes | notes |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    print("\n| metric | value |\n|---|---|")
+    print(f"| precision | {precision:.3f} ({tp} true, {fp} false findings) |")
+    print(f"| recall | {recall:.3f} ({fn} expected findings missed) |")
+    if probes:
+        print(f"| check probes per identified service | mean {statistics.mean(probes):.1f}, "
+              f"median {statistics.median(probes):.0f}, max {max(probes)} |")
+    print(f"| identification only (median of {rounds}) | {ident:.2f} s |")
+    print(f"| identification + checks (median of {rounds}) | {full:.2f} s |")
+    print(f"| ratio (target <= 2x) | {full / ident:.2f}x |")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    _reexec_in_netns()
+    asyncio.run(main(args.rounds))
