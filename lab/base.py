@@ -198,7 +198,16 @@ def is_loopback_name(host: str | None) -> bool:
     if not host:
         return False
     h = host.strip("[]").lower()
-    return h == "localhost" or h.endswith(".localhost") or h == "::1" or h.startswith("127.")
+    if h == "localhost" or h.endswith(".localhost"):
+        return True
+    # a parsed address, not a prefix: "127.0.0.1.attacker.invalid" is not loopback (the
+    # real 2026.9.6 gateway refuses that suffix-trick Origin; checks issue)
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
 
 
 def host_only(value: str | None) -> str:
