@@ -135,6 +135,147 @@ def scan(
     raise typer.Exit(sink.finish())
 
 
+# ---------------------------------------------------------------- fingerprints
+
+@fingerprints_app.command("list")
+def fingerprints_list() -> None:
+    """List the shipped fingerprints: product id, name, category, default ports."""
+    from rich.table import Table
+
+    from .fingerprints import FingerprintError, load_fingerprints
+
+    try:
+        fps = load_fingerprints()
+    except FingerprintError as exc:
+        raise _fail_usage(str(exc))
+    table = Table(box=None)
+    table.add_column("id", no_wrap=True)
+    table.add_column("name")
+    table.add_column("category")
+    table.add_column("ports")
+    table.add_column("checks", justify="right")
+    for fp in sorted(fps, key=lambda f: f.id):
+        table.add_row(fp.id, fp.name, fp.category, ",".join(map(str, fp.ports)), str(len(fp.checks)))
+    Console().print(table)
+
+
+@fingerprints_app.command("show")
+def fingerprints_show(product: Annotated[str, typer.Argument(help="Product id, e.g. openclaw-gateway.")]) -> None:
+    """Print one fingerprint file as shipped."""
+    from .fingerprints import FingerprintError, get
+
+    try:
+        fp = get(product)
+    except KeyError:
+        raise _fail_usage(f"no fingerprint with id {product!r} (see `gatescan fingerprints list`)")
+    except FingerprintError as exc:
+        raise _fail_usage(str(exc))
+    typer.echo(Path(fp.path).read_text(encoding="utf-8") if fp.path else str(fp))
+
+
+@fingerprints_app.command("validate")
+def fingerprints_validate(
+    path: Annotated[Optional[Path], typer.Argument(help="A fingerprint file or directory (default: the shipped set).")] = None,
+) -> None:
+    """Validate fingerprint files against the schema; exit 2 naming file, field and reason."""
+    from .fingerprints import validate_path
+
+    problems = validate_path(path)
+    if problems:
+        for problem in problems:
+            Console(stderr=True).print(f"[bold red]invalid:[/] {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE)
+    typer.echo(f"ok: {path or 'shipped fingerprints'}")
+
+
+# ---------------------------------------------------------------- saved reports
+
+def _load_reports(paths: list[Path]) -> list[Report]:
+    from .report.jsonout import ReportLoadError, load_report
+
+    try:
+        return [load_report(str(p)) for p in paths]
+    except ReportLoadError as exc:
+        raise _fail_usage(str(exc))
+
+
+@report_app.command("render")
+def report_render(
+    report_file: Annotated[Path, typer.Argument(help="A saved JSON report.", metavar="REPORT.json")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="console, json, jsonl, sarif or html.")] = "console",
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE (default: stdout).")] = None,
+    style: StyleOpt = "table",
+) -> None:
+    """Re-render a saved report in another format."""
+    from .report import FORMATS, write_report
+    from .report.console import ConsoleReporter
+
+    if fmt not in FORMATS:
+        raise _fail_usage(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if style not in ("table", "tree", "plain"):
+        raise _fail_usage(f"--style must be table, tree or plain, not {style!r}")
+    (report,) = _load_reports([report_file])
+    if fmt == "console" and not output:
+        ConsoleReporter(Console(), style=style).render(report)
+        return
+    try:
+        write_report(report, fmt, output or "-", style=style)
+    except OSError as exc:
+        raise _fail_usage(f"cannot write {output or 'stdout'}: {exc.strerror or exc}")
+
+
+@report_app.command("diff")
+def report_diff(
+    old: Annotated[Path, typer.Argument(metavar="OLD.json")],
+    new: Annotated[Path, typer.Argument(metavar="NEW.json")],
+    json_: JsonOpt = None,
+    unchanged: Annotated[bool, typer.Option("--unchanged", help="Also list unchanged findings.")] = False,
+    fail_on: FailOnOpt = "high",
+) -> None:
+    """New, resolved and unchanged findings between two reports; exit 1 when a new one reaches --fail-on."""
+    import json as jsonlib
+
+    from .model import Severity
+    from .report.diff import diff_reports, render_diff
+    from .report.jsonout import write_text_atomic
+
+    try:
+        threshold = Severity.parse(fail_on)
+    except ValueError as exc:
+        raise _fail_usage(f"--fail-on: {exc}")
+    old_report, new_report = _load_reports([old, new])
+    result = diff_reports(old_report, new_report)
+    if json_:
+        text = jsonlib.dumps(result.to_dict(), indent=2) + "\n"
+        if json_ == "-":
+            sys.stdout.write(text)
+        else:
+            write_text_atomic(json_, text)
+    if json_ != "-":
+        render_diff(result, Console(), show_unchanged=unchanged)
+    raise typer.Exit(EXIT_FINDINGS if result.new_at_least(threshold) else EXIT_OK)
+
+
+@app.command()
+def merge(
+    reports: Annotated[list[Path], typer.Argument(help="Shard reports to combine.", metavar="A.json B.json ...")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Where to write the merged report (- for stdout).")] = "-",
+) -> None:
+    """Combine shard reports into one; refuses mixed tool versions and overlapping shards."""
+    from .report.jsonout import write_json
+    from .report.merge import MergeError, merge_reports
+
+    loaded = _load_reports(reports)
+    try:
+        merged = merge_reports(loaded, names=[str(p) for p in reports])
+    except MergeError as exc:
+        raise _fail_usage(str(exc))
+    write_json(merged, output)
+    if not merged.complete:
+        Console(stderr=True).print("[yellow]merged report is incomplete (a shard is missing or incomplete)[/]")
+        raise typer.Exit(EXIT_FAILED)
+
+
 def main() -> None:
     """Console-script entry point: Typer's usage errors already exit 2."""
     try:

@@ -145,19 +145,11 @@ class ReportSink:
             self.report.errors.append(ErrorRecord(where=str(self.options.baseline), message=f"baseline not applied: {exc}"))
 
     def _write_documents(self) -> None:
-        opts = self.options
-        if opts.json:
-            from .report.jsonout import write_json
+        from .report import write_report
 
-            self._guarded(str(opts.json), lambda: write_json(self.report, opts.json))
-        if opts.sarif:
-            from .report.sarif import render_sarif
-
-            self._guarded(str(opts.sarif), lambda: Path(opts.sarif).write_text(render_sarif(self.report), encoding="utf-8"))
-        if opts.html:
-            from .report.html import render_html
-
-            self._guarded(str(opts.html), lambda: Path(opts.html).write_text(render_html(self.report), encoding="utf-8"))
+        for fmt, dest in (("json", self.options.json), ("sarif", self.options.sarif), ("html", self.options.html)):
+            if dest:
+                self._guarded(str(dest), lambda fmt=fmt, dest=dest: write_report(self.report, fmt, str(dest)))
 
     def _guarded(self, where: str, write) -> None:
         try:
