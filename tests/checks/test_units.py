@@ -1,0 +1,155 @@
+"""Table-driven unit tests for the checks' pure parts: match rules, preflight rules, severity,
+Origin variants, variant overrides, reply parsing (fuzzed), OpenClaw reply classification."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from gatescan.checks import impact, origin
+from gatescan.checks.cors import needs_preflight
+from gatescan.checks.httpio import HttpAnswer
+from gatescan.checks.runner import fingerprint_checks, for_variant, run_checks
+from gatescan.checks.spec import CLOSED, OPEN, UNDECIDED, from_params, matches
+from gatescan.model import CheckStatus, Service
+from gatescan.protocols import mcp, openclaw
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def ans(status, body=b"", headers=None, error=None):
+    return HttpAnswer(status=status, body=body, headers=headers or {}, error=error)
+
+
+@pytest.mark.parametrize("rule, answer, ok", [
+    ({"status": 404, "body_contains": "Tool not available"},
+     ans(404, b'{"ok":false,"error":{"message":"Tool not available: x"}}'), True),
+    ({"status": 404, "body_contains": "Tool not available"}, ans(401, b"Unauthorized"), False),
+    ({"status": [401, 403]}, ans(403), True),
+    ({"status": 200, "json_keys": ["models"]}, ans(200, b'{"models": []}'), True),
+    ({"status": 200, "json_keys": ["models"]}, ans(200, b"<html>"), False),
+    ({"status": 200, "json_type": "list"}, ans(200, b"[]"), True),
+    ({"status": 200, "json_type": "list"}, ans(200, b"{}"), False),
+    ({"status": 200, "body_re": r"^\s*\["}, ans(200, b" [1]"), True),
+    ({"status": 200, "json": {"cdpPort": {"exists": True}}}, ans(200, b'{"cdpPort": 18800}'), True),
+    ({"status": 200, "json": {"a.b": 2}}, ans(200, b'{"a": {"b": 3}}'), False),
+    ({"headers": {"Access-Control-Allow-Origin": "*"}}, ans(200, headers={"access-control-allow-origin": "*"}), True),
+    ({}, ans(200), False),  # an empty rule proves nothing
+])
+def test_match_rules(rule, answer, ok):
+    assert matches(rule, answer) is ok
+
+
+def test_spec_classify_and_random_names():
+    spec = from_params({"request": {"method": "post", "path": "/tools/invoke", "json": {"tool": "{random}"}},
+                        "expect": {"status": 404}})
+    again = from_params({"request": {"method": "post", "path": "/tools/invoke", "json": {"tool": "{random}"}}})
+    assert spec.method == "POST" and re.fullmatch(r"gatescan-probe-[0-9a-f]{12}", spec.json_body["tool"])
+    assert spec.json_body["tool"] != again.json_body["tool"]
+    assert spec.classify(ans(404)) == OPEN and spec.classify(ans(401)) == CLOSED
+    assert spec.classify(ans(500)) == UNDECIDED and spec.classify(ans(404, error="timed out")) == UNDECIDED
+    assert from_params({}) is None
+
+
+@pytest.mark.parametrize("method, headers, pre", [
+    ("GET", {}, False),
+    ("POST", {"Content-Type": "text/plain"}, False),
+    ("POST", {"Content-Type": "application/json"}, True),
+    ("GET", {"Authorization": "x"}, True),
+    ("DELETE", {}, True),
+])
+def test_needs_preflight(method, headers, pre):
+    assert needs_preflight(method, headers) is pre
+
+
+@pytest.mark.parametrize("check, product, kw, sev", [
+    ("auth.missing", "openclaw-gateway", {}, "critical"),
+    ("auth.missing", "ollama", {}, "medium"),
+    ("ws.origin.unchecked", "openclaw-gateway", {"auth_enforced": True}, "high"),
+    ("http.host.unchecked", "openclaw-gateway", {"auth_enforced": True}, "critical"),
+    ("auth.missing", "mcp-server", {}, "high"),
+    ("auth.missing", "mcp-server", {"tools": ["run_shell_command"]}, "critical"),
+    ("auth.missing", "some-new-product", {}, "high"),
+    ("auth.missing", "ollama", {"fingerprint_impact": "control"}, "critical"),
+])
+def test_severity_table(check, product, kw, sev):
+    assert impact.severity(check, product, **kw).value == sev
+
+
+def test_docs_table_in_sync():
+    text = (REPO / "docs" / "checks.md").read_text()
+    block = text.split("<!-- impact-table")[1].split("<!-- /impact-table -->")[0]
+    for row in impact.table():
+        line = f"| {row['class']} | {row['severity']} | {row['meaning']} | {', '.join(row['products'])} |"
+        assert line in block, line
+
+
+def test_origin_variants():
+    labels = dict(origin.variants("http", "127.0.0.1"))
+    assert labels["null"] == "null"
+    assert labels["suffix trick"] == "http://127.0.0.1.attacker.invalid"
+    assert labels["prefix trick"] == "http://attacker127.0.0.1"
+    assert labels["attacker site"].endswith(".attacker.invalid")
+    assert dict(origin.variants("https", "[::1]"))["prefix trick"] == "https://attacker::1"
+
+
+def test_fingerprint_forms_and_variants():
+    assert fingerprint_checks({"checks": ["auth.missing"]}) == {"auth.missing": {}}
+    assert fingerprint_checks({"checks": {"auth.missing": None}}) == {"auth.missing": {}}
+    assert fingerprint_checks(None) == {}
+    params = {"auth.missing": {"protocol": "mcp", "path": "/mcp", "by_variant": {"HTTP+SSE": {"transport": "sse", "path": "/sse"}}}}
+    assert for_variant(params, "HTTP+SSE")["auth.missing"] == {"protocol": "mcp", "path": "/sse", "transport": "sse"}
+    assert for_variant(params, None)["auth.missing"] == {"protocol": "mcp", "path": "/mcp"}
+
+
+async def test_only_variants_and_unknown_ids_cost_nothing(ctx):
+    service = Service(host="127.0.0.1", port=9, product="mcp-server", extra={"attributes": {"variant": "HTTP+SSE"}})
+    fp = {"checks": {"ws.origin.unchecked": {"only_variants": ["WebSocket"]}, "version.vulnerable": {},
+                     "no.such.check": {}}}
+    assert await run_checks(service, fp, ctx) == []
+    assert [(c.check, c.result) for c in service.checks] == [("ws.origin.unchecked", CheckStatus.NOT_APPLICABLE)]
+    assert ctx.probes == 0
+
+
+@pytest.mark.parametrize("frame, kind", [
+    ({"type": "res", "id": "i", "ok": False, "error": {"code": "INVALID_REQUEST", "message": "origin not allowed (...)",
+                                                     "details": {"code": "CONTROL_UI_ORIGIN_NOT_ALLOWED"}}}, openclaw.ORIGIN_REJECTED),
+    ({"type": "res", "id": "i", "ok": False, "error": {"message": "device identity required",
+                                                     "details": {"code": "DEVICE_IDENTITY_REQUIRED"}}}, openclaw.NEXT_GATE),
+    ({"type": "res", "id": "i", "ok": False, "error": {"message": "unauthorized: gateway token missing (x)"}}, openclaw.NEXT_GATE),
+    ({"type": "res", "id": "i", "ok": False, "error": {"message": "protocol mismatch",
+                                                     "details": {"expectedProtocol": 4}}}, openclaw.PROTOCOL_MISMATCH),
+    ({"type": "res", "id": "i", "ok": True, "payload": {"type": "hello-ok", "server": {"version": "2026.1.24"}}}, openclaw.HELLO_OK),
+    ({"type": "res", "id": "i", "ok": False, "error": {"message": "invalid connect params: x"}}, openclaw.UNDECIDED),
+    ({"type": "res", "id": "i", "ok": True, "payload": []}, openclaw.UNDECIDED),
+    ({"type": "res", "id": "i", "ok": False, "error": "not an object"}, openclaw.UNDECIDED),
+])
+def test_openclaw_reply_classification(frame, kind):
+    outcome = openclaw._classify_res(frame, lambda k, r, **kw: openclaw.ConnectOutcome(k, r, **kw))
+    assert outcome.kind == kind
+
+
+def test_connect_frame_carries_no_credential():
+    frame = openclaw.connect_frame(3, 4)
+    assert "auth" not in frame["params"] and "device" not in frame["params"]
+    assert frame["params"]["client"]["id"] == "cli"
+
+
+@pytest.mark.parametrize("body, found", [
+    (b'{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"x"}}', True),
+    (b'event: message\r\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\r\n\r\n', True),
+    (b'event: message\ndata: {"jsonrpc":"2.0","id":2,"result":{}}\n\n', False),
+    (b'[{"jsonrpc":"2.0","id":1,"error":{"code":-1}}]', True),
+    (b"{not json", False),
+])
+def test_mcp_find_reply(body, found):
+    assert (mcp.find_reply(body, 1) is not None) is found
+
+
+@given(st.binary(max_size=2000))
+def test_mcp_reply_parsing_never_raises(data):
+    mcp.find_reply(data, 1)
+    mcp._endpoint_event(data)
