@@ -12,6 +12,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .collation import locale_compare_key
@@ -180,33 +181,37 @@ def _glob_to_regex(glob: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)
+def _compile_rule(raw: str) -> tuple[re.Pattern, bool, bool] | None:
+    """One gitignore line -> (regex, negated, dir_only), or None for blanks and comments."""
+    line = raw.rstrip("\r")
+    if not line.strip() or line.startswith("#"):
+        return None
+    line = re.sub(r"(?<!\\)\s+$", "", line)
+    negated = line.startswith("!")
+    if negated:
+        line = line[1:]
+    elif line.startswith("\\!") or line.startswith("\\#"):
+        line = line[1:]
+    dir_only = line.endswith("/")
+    line = line.rstrip("/")
+    if not line:
+        return None
+    anchored = "/" in line
+    line = line.lstrip("/")
+    prefix = "^" if anchored else "^(?:.*/)?"
+    try:
+        return re.compile(prefix + _glob_to_regex(line) + "$"), negated, dir_only
+    except re.error:
+        return None
+
+
 class IgnoreRules:
     """gitignore rules: last match wins, `!` re-includes, a dir pattern covers what is below."""
 
     def __init__(self, lines: list[str]):
-        self.rules: list[tuple[re.Pattern, bool, bool]] = []  # (regex, negated, dir_only)
-        for raw in lines[:_IGNORE_RULES_MAX]:
-            line = raw.rstrip("\r")
-            if not line.strip() or line.startswith("#"):
-                continue
-            line = re.sub(r"(?<!\\)\s+$", "", line)
-            negated = line.startswith("!")
-            if negated:
-                line = line[1:]
-            elif line.startswith("\\!") or line.startswith("\\#"):
-                line = line[1:]
-            dir_only = line.endswith("/")
-            line = line.rstrip("/")
-            if not line:
-                continue
-            anchored = "/" in line
-            line = line.lstrip("/")
-            body = _glob_to_regex(line)
-            prefix = "^" if anchored else "^(?:.*/)?"
-            try:
-                self.rules.append((re.compile(prefix + body + "$"), negated, dir_only))
-            except re.error:
-                continue
+        compiled = (_compile_rule(raw) for raw in lines[:_IGNORE_RULES_MAX])
+        self.rules = [r for r in compiled if r is not None]
 
     def _match(self, path: str, is_dir: bool) -> bool | None:
         verdict = None

@@ -121,7 +121,33 @@ for _first in "tTfF":
     )
 
 
+_CLoader = getattr(yaml, "CSafeLoader", None)
+if _CLoader is not None:
+
+    class _FastLoader(_CLoader):  # type: ignore[misc, valid-type]
+        """libyaml's parser with the same YAML 1.2 scalars; only used on provably tame input."""
+
+    _FastLoader.yaml_implicit_resolvers = _BoundedLoader.yaml_implicit_resolvers
+
+# Nesting on one line without brackets: "- - - x", "? ? x", "a: - b"; libyaml's composer
+# recurses on the C stack (a 100,000-deep document crashes the interpreter), so only input
+# whose depth is provably small takes the fast path.
+_CHAINED_INDICATORS = re.compile(r"(?:[-?:][ \t]+){24,}")
+_DEEP_INDENT = re.compile(r"\n[ \t]{200,}")
+
+
+def _tame(block: str) -> bool:
+    return (
+        "&" not in block  # no anchors, so no aliases and no alias bombs
+        and block.count("[") + block.count("{") <= 200
+        and not _DEEP_INDENT.search(block)
+        and not _CHAINED_INDICATORS.search(block)
+    )
+
+
 def _load_yaml(block: str) -> Any:
+    if _CLoader is not None and _tame(block):
+        return yaml.load(block, Loader=_FastLoader)  # noqa: S506 - CSafeLoader subclass
     return yaml.load(block, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
 
 
