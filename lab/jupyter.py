@@ -105,6 +105,8 @@ def _app(version: str, *, token: bool, allow_origin_any: bool, allow_remote: boo
         if not origin_ok(request) or not authed(request):
             return web.Response(status=403, text=_PAGE, content_type="text/html", headers=headers(False))
         ws = web.WebSocketResponse(heartbeat=None)
+        if allow_origin_any:
+            ws.headers["Access-Control-Allow-Origin"] = "*"  # on the 101 too (verified)
         await ws.prepare(request)
         async for _ in ws:
             pass

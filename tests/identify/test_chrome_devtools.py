@@ -40,58 +40,77 @@ async def test_twin_on_its_default_port(svc):
 
 # ---------------------------------------------------------------- a real Chromium
 
-import asyncio  # noqa: E402
+import json  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
 
+from tests.identify._real import UPGRADE, exchange, free_port, running  # noqa: E402
+
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium/google-chrome on PATH")
+
+# The flags each twin stands for: the default, and --remote-allow-origins=* (products.md §1.7).
+REAL_ARGS = {"chrome-devtools-hardened": [], "chrome-devtools-vulnerable": ["--remote-allow-origins=*"]}
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+def _chromium(tmp_path, host: str, port: int, extra: list[str]):
+    # DESIGN.md's Chromium flags, plus the debugging port.
+    argv = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}", f"--remote-debugging-port={port}",
+            f"--remote-debugging-address={host}", *extra, "about:blank"]
+    return running(argv, host, port)
 
 
 @requires_netns  # the browser phones home; inside the namespace that fails harmlessly
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium/google-chrome on PATH")
+@needs_chromium
 async def test_real_chromium_is_named_with_its_version(tmp_path):
     banner = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=30).stdout
     expected = re.search(r"(\d+(?:\.\d+){3})", banner)
-    host, port = "127.0.0.1", _free_port("127.0.0.1")
-    # DESIGN.md's Chromium flags, plus the debugging port.
-    proc = await asyncio.create_subprocess_exec(
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}", f"--remote-debugging-port={port}",
-        "--remote-debugging-address=127.0.0.1", "about:blank",
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    try:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + 60
-        while True:
-            assert proc.returncode is None, f"chromium exited with {proc.returncode}"
-            try:
-                _, writer = await asyncio.open_connection(host, port)
-                writer.close()
-                break
-            except OSError:
-                assert loop.time() < end, "chromium did not open its debugging port in 60 s"
-                await asyncio.sleep(0.2)
+    host, port = "127.0.0.1", free_port()
+    async with _chromium(tmp_path, host, port, []):
         async with ProbeContext() as ctx:
             service = await identify(Endpoint(host, port), ctx)
-        assert service.product == "chrome-devtools"
-        if expected:
-            assert service.version == expected.group(1)
-        else:
-            assert service.version
+    assert service.product == "chrome-devtools"
+    assert service.version == (expected.group(1) if expected else service.version) and service.version
+
+
+async def _answers(host: str, port: int) -> list[tuple]:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://{host}:{port}/json/version") as r:
+            ws_path = "/" + json.loads(await r.text())["webSocketDebuggerUrl"].split("://", 1)[1].split("/", 1)[1]
+    requests = [
+        ("/json/version", {}),
+        ("/json/list", {}),
+        ("/json/version", {"Host": f"rebind.test:{port}"}),
+        ("/json/version", {"Origin": "http://scanner.invalid"}),
+        (ws_path, {**UPGRADE, "Origin": "http://scanner.invalid"}),
+        (ws_path, {**UPGRADE, "Origin": "null"}),
+        (ws_path, dict(UPGRADE)),
+        ("/devtools/browser/00000000-0000-0000-0000-000000000000", dict(UPGRADE)),
+    ]
+    out = []
+    for path, headers in requests:
+        status, got = await exchange(host, port, "GET", path, headers)
+        out.append((path.split("/")[1], sorted(headers), status, got.get("content-type", "").split(";")[0]))
+    return out
+
+
+@requires_netns
+@needs_chromium
+@pytest.mark.parametrize("twin", sorted(REAL_ARGS))
+async def test_twin_answers_like_the_real_browser(tmp_path, twin):
+    """Status and content type of every request identification and the checks send: twin == real."""
+    svc = next(s for s in TWINS if s.key == twin)
+    host, port = "127.0.0.1", free_port()
+    async with _chromium(tmp_path, host, port, REAL_ARGS[twin]):
+        real = await _answers(host, port)
+    handle = await svc.start(host, 0)
+    try:
+        lab = await _answers(host, handle.port)
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except asyncio.TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await handle.close()
+    assert lab == real

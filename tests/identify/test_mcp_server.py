@@ -40,16 +40,18 @@ async def test_twin_on_its_default_port(svc):
 
 # ---------------------------------------------------------------- the real Python SDK
 
-import asyncio  # noqa: E402
 import importlib.util  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
-import socket  # noqa: E402
 import sys  # noqa: E402
 
-HAVE_MCP = importlib.util.find_spec("mcp") is not None
+from tests.identify._real import exchange, free_port, running  # noqa: E402
 
-# A server as the SDK's docs write one (MCPServer in mcp 2.x, FastMCP before), on 127.0.0.1,
-# so the SDK's own DNS-rebinding protection is on, as in a default install.
+HAVE_MCP = importlib.util.find_spec("mcp") is not None
+needs_mcp = pytest.mark.skipif(not HAVE_MCP, reason="the MCP Python SDK (`mcp`) is not installed "
+                                                    "(the test extra installs it)")
+
+# A server as the SDK's docs write one (MCPServer in mcp 2.x, FastMCP before).
 _SERVER = '''
 import sys
 try:
@@ -63,67 +65,98 @@ except ImportError:
 def add(a: int, b: int) -> int:
     return a + b
 
-transport, port = sys.argv[1], int(sys.argv[2])
+transport, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 try:
-    app.run(transport, host="127.0.0.1", port=port)
+    app.run(transport, host=host, port=port)
 except TypeError:  # mcp 1.x: host and port are settings
-    app.settings.host, app.settings.port = "127.0.0.1", port
+    app.settings.host, app.settings.port = host, port
     app.run(transport)
 '''
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-async def _wait_listening(host: str, port: int, proc, deadline: float = 60.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + deadline
-    while loop.time() < end:
-        if proc.returncode is not None:
-            raise AssertionError(f"the MCP server exited with {proc.returncode}")
-        try:
-            _, writer = await asyncio.open_connection(host, port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.2)
-    raise AssertionError(f"the MCP server did not listen on {host}:{port} within {deadline:g} s")
+def _sdk_server(tmp_path, transport: str, bind: str, port: int):
+    script = tmp_path / "server.py"
+    script.write_text(_SERVER)
+    argv = [sys.executable, str(script), transport, bind, str(port)]
+    return running(argv, "127.0.0.1", port, cwd=tmp_path, env=dict(os.environ, HOME=str(tmp_path)))
 
 
 @requires_netns  # a real server may phone home
-@pytest.mark.skipif(not HAVE_MCP, reason="the MCP Python SDK (`mcp`) is not installed (the test extra installs it)")
+@needs_mcp
 @pytest.mark.parametrize("transport", ["streamable-http", "sse"])
 async def test_real_sdk_server_is_named(tmp_path, transport):
-    script = tmp_path / "server.py"
-    script.write_text(_SERVER)
-    host, port = "127.0.0.1", _free_port("127.0.0.1")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(script), transport, str(port), cwd=tmp_path, env=dict(os.environ, HOME=str(tmp_path)),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    try:
-        await _wait_listening(host, port, proc)
+    # Bound to 127.0.0.1, so the SDK's DNS-rebinding protection is on, as in a default install.
+    port = free_port()
+    async with _sdk_server(tmp_path, transport, "127.0.0.1", port):
         async with ProbeContext() as ctx:
-            service = await identify(Endpoint(host, port), ctx)
-        assert service.product == "mcp-server"
-        attributes = service.extra.get("attributes", {})
-        if transport == "streamable-http":
-            assert attributes["variant"] == "streamable HTTP"
-            assert attributes["server_name"] == "gatescan-real"
-            if importlib.util.find_spec("mcp.server.mcpserver") is not None:
-                assert service.version == "3.1.4"  # serverInfo.version: the server's, not the SDK's
-            else:
-                assert service.version
+            service = await identify(Endpoint("127.0.0.1", port), ctx)
+    assert service.product == "mcp-server"
+    attributes = service.extra.get("attributes", {})
+    if transport == "streamable-http":
+        assert attributes["variant"] == "streamable HTTP"
+        assert attributes["server_name"] == "gatescan-real"
+        if importlib.util.find_spec("mcp.server.mcpserver") is not None:
+            assert service.version == "3.1.4"  # serverInfo.version: the server's, not the SDK's
         else:
-            assert attributes["variant"] == "HTTP+SSE"
-            assert service.version is None  # only the session's event stream carries serverInfo
+            assert service.version
+    else:
+        assert attributes["variant"] == "HTTP+SSE"
+        assert service.version is None  # only the session's event stream carries serverInfo
+
+
+_INIT = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                    "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                               "clientInfo": {"name": "gatescan-test", "version": "1"}}}).encode()
+_BOTH = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+
+def _requests(port: int, transport: str) -> list[tuple[str, str, dict[str, str], bytes]]:
+    rebind = f"rebind.test:{port}"
+    if transport == "sse":
+        return [
+            ("GET", "/sse", {"Accept": "text/event-stream"}, b""),
+            ("GET", "/sse", {"Host": rebind, "Origin": f"http://{rebind}"}, b""),
+            ("POST", "/messages/", {"Content-Type": "application/json"}, _INIT),
+            ("POST", "/mcp", _BOTH, _INIT),
+        ]
+    return [
+        ("POST", "/mcp", _BOTH, _INIT),
+        ("POST", "/mcp", {**_BOTH, "Host": rebind, "Origin": f"http://{rebind}"}, _INIT),
+        ("POST", "/mcp", {**_BOTH, "Host": "127.0.0.1"}, _INIT),
+        ("POST", "/mcp", {**_BOTH, "Accept": "application/json"}, _INIT),
+        ("POST", "/mcp", {**_BOTH, "Accept": "text/event-stream"}, _INIT),
+        ("POST", "/mcp", {"Accept": _BOTH["Accept"], "Content-Type": "application/json"}, b'{"jsonrpc":"2.0","id":2,"method":"tools/list"}'),
+        ("GET", "/mcp", {"Accept": "text/event-stream"}, b""),
+        ("POST", "/", _BOTH, _INIT),
+    ]
+
+
+async def _answers(port: int, transport: str) -> list[tuple]:
+    out = []
+    for method, path, headers, body in _requests(port, transport):
+        status, got = await exchange("127.0.0.1", port, method, path, headers, body)
+        out.append((method, path, sorted(headers.items()), status, got.get("content-type", "").split(";")[0],
+                    "mcp-session-id" in got and status == 200, got.get("server")))
+    return out
+
+
+@requires_netns
+@needs_mcp
+@pytest.mark.parametrize("twin,transport", [("mcp-server-vulnerable", "streamable-http"),
+                                            ("mcp-server-sse-vulnerable", "sse")])
+async def test_unprotected_twin_answers_like_the_real_sdk(tmp_path, twin, transport):
+    """The SDK bound to 0.0.0.0 (inside the namespace) has no Host/Origin validation, like the
+    vulnerable twins: every request identification and the checks send gets the same answer."""
+    port = free_port()
+    async with _sdk_server(tmp_path, transport, "0.0.0.0", port):
+        real = await _answers(port, transport)
+    handle = await next(s for s in TWINS if s.key == twin).start("127.0.0.1", 0)
+    try:
+        lab = await _answers(handle.port, transport)
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except asyncio.TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await handle.close()
+    # aiohttp always sends a Content-Type; Starlette omits it on bare-text refusals: compare
+    # the type only where the real server sent one.
+    lab = [row[:4] + ((row[4] if real_row[4] else ""),) + row[5:] for row, real_row in zip(lab, real)]
+    strip = lambda rows: [(m, p, st, ct, sid, srv) for m, p, _, st, ct, sid, srv in rows]  # noqa: E731
+    assert strip(lab) == strip(real)
