@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,33 @@ def test_oversized_origin(tmp_path):
         fh.write(b'{"pad": "' + b"x" * (2 * 1024 * 1024) + b'"}')
     audit = audit_skills([tmp_path / "skills"], home=tmp_path, cwd=tmp_path)
     assert "larger than" in audit.errors[0].message
+
+
+def test_unhashable_tracked_skill_fails_closed(tmp_path, monkeypatch):
+    install(tmp_path / "ws", "weather", "clawhub")
+    from gatescan.skills import hashes as h
+
+    def too_big(skill_dir):
+        raise h.HashLimitError("more than 5000 entries")
+
+    monkeypatch.setattr(h, "compute", too_big)
+    audit = audit_skills([tmp_path / "ws" / "skills"], home=tmp_path, cwd=tmp_path)
+    assert audit.skills[0].status == "modified" and audit.skills[0].fingerprint is None
+    (f,) = [f for f in audit.findings if f.check == "skill.modified"]
+    assert "cannot be verified" in f.evidence.summary
+    assert any("not fingerprinted" in e.message for e in audit.errors)
+
+
+def test_non_utf8_file_names_stay_printable(tmp_path, validate_report):
+    root = tmp_path / "skills"
+    skill = os.fsencode(root / "sk") + b"\xff"
+    os.makedirs(skill)
+    with open(skill + b"/SKILL.md", "wb") as fh:
+        fh.write(skill_md("odd").encode())
+    with open(skill + b"/f\xfe.txt", "wb") as fh:
+        fh.write(b"x")
+    audit = audit_skills([root], home=tmp_path, cwd=tmp_path)
+    doc = audit.to_report().to_dict()
+    json.dumps(doc, ensure_ascii=False).encode("utf-8")  # no lone surrogates anywhere
+    validate_report(doc)
+    assert audit.skills[0].path.endswith("sk\\xff")

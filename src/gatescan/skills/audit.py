@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from ..model import ErrorRecord, Finding, FindingEvidence, Report, Severity, SkillRecord, utc_now
 from . import allowlist as allow
 from . import hashes as hashing
-from .identity import LockCache, Provenance, compare, provenance
+from .identity import LockCache, Mismatch, Provenance, compare, provenance
 from .inventory import FoundSkill, SkillRoot, SymlinkEscape, WalkError, default_roots, discover, inside, user_roots
 from .manifest import Manifest, ManifestIssue, read_manifest
 
@@ -140,13 +140,14 @@ class _Auditor:
             self.error(found.skill_file, f"cannot read: {exc.strerror or exc}")
             manifest = Manifest(issues=[ManifestIssue(f"cannot read: {exc.strerror or exc}", None)])
         name = manifest.name or found.dir.name
+        unhashable = ""
         try:
             hashes: hashing.SkillHashes | None = hashing.compute(found.dir)
         except hashing.HashLimitError as exc:
-            hashes = None
+            hashes, unhashable = None, str(exc)
             self.error(found.dir, f"not fingerprinted: {exc}")
         except OSError as exc:
-            hashes = None
+            hashes, unhashable = None, str(exc.strerror or exc)
             self.error(getattr(exc, "filename", None) or found.dir, f"not fingerprinted: {exc.strerror or exc}")
         prov, prov_errors = provenance(found.dir, root.path, self.locks)
         for pe in prov_errors:
@@ -188,7 +189,11 @@ class _Auditor:
             self._escapes_inside(found, name)
 
         # recorded hashes vs. the files
-        mismatches = compare(prov, hashes) if hashes else []
+        if hashes:
+            mismatches = compare(prov, hashes)
+        else:  # fail closed: what cannot be hashed cannot be shown to match what was recorded
+            mismatches = [Mismatch(what, where, value, None, f"cannot be verified: {unhashable}")
+                          for what, where, value in prov.recorded]
         match = None
         if self.allowlist is not None:
             match = allow.match(
@@ -198,7 +203,7 @@ class _Auditor:
                 source_fingerprint=hashes.source_fingerprint if hashes else None,
                 file_tree_sha256=hashes.file_tree_sha256 if hashes else None,
                 skill_file_sha256=hashes.skill_file["sha256"] if hashes and hashes.skill_file else None,
-                files=hashes.files if hashes else None,
+                files={_clean(k): v for k, v in hashes.files.items()} if hashes else None,
             )
         approved_bytes = match is not None and match.status == "allowlisted" and match.entry is not None \
             and match.entry.has_hashes
@@ -336,6 +341,7 @@ def audit_skills(
         auditor.run_root(root)
     out = auditor.out
     out.roots = resolved
+    _printable(out)
     counts: dict[str, int] = {}
     for s in out.skills:
         counts[s.status] = counts.get(s.status, 0) + 1
@@ -349,6 +355,31 @@ def audit_skills(
         "finished_at": utc_now(),
     }
     return out
+
+
+def _clean(text):
+    """A file name that is not UTF-8 arrives with surrogate escapes, which no UTF-8 writer
+    accepts: show those bytes as \\xNN instead."""
+    if not isinstance(text, str):
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _printable(audit: SkillsAudit) -> None:
+    for r in audit.skills:
+        for name in ("name", "path", "root", "slug", "owner", "version"):
+            setattr(r, name, _clean(getattr(r, name)))
+        r.extra = {k: _clean(v) for k, v in r.extra.items()}
+    for f in audit.findings:
+        for name in ("title", "target", "path", "skill", "remediation"):
+            setattr(f, name, _clean(getattr(f, name)))
+        f.evidence.summary = _clean(f.evidence.summary)
+    for e in audit.errors:
+        e.where, e.message = _clean(e.where), _clean(e.message)
 
 
 def init_allowlist(directory: Path | str, *, comment: str | None = None) -> allow.Allowlist:
@@ -369,10 +400,10 @@ def init_allowlist(directory: Path | str, *, comment: str | None = None) -> allo
         entries.append(allow.AllowEntry(
             slug=prov.slug, owner=prov.owner, registry=prov.registry,
             version=prov.version or manifest.version,
-            name=None if prov.slug else name,
+            name=None if prov.slug else _clean(name),
             fingerprint=hashes.fingerprint, file_tree_sha256=hashes.file_tree_sha256,
             skill_file_sha256=hashes.skill_file["sha256"] if hashes.skill_file else None,
-            files=dict(hashes.files) or None,
-            reason=f"snapshot of {item.dir}",
+            files={_clean(k): v for k, v in hashes.files.items()} or None,
+            reason=_clean(f"snapshot of {item.dir}"),
         ))
     return allow.new_allowlist(entries, comment or f"gatescan allowlist init {directory}")
