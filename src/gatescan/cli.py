@@ -135,6 +135,102 @@ def scan(
     raise typer.Exit(sink.finish())
 
 
+# ---------------------------------------------------------------- skills
+
+@app.command()
+def skills(
+    roots: Annotated[Optional[list[Path]], typer.Argument(help="Skill roots to audit (default: every agent's default roots).")] = None,
+    allowlist: Annotated[Optional[list[Path]], typer.Option("--allowlist", help="Approved skills (gatescan allowlist, or a ClawHub feed/verdict file); repeatable.")] = None,
+    json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
+    quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
+) -> None:
+    """Audit installed skills: unlisted, modified after install, shadowed, malformed."""
+    from functools import reduce
+
+    from .skills.allowlist import AllowlistError, load_allowlist
+    from .skills.audit import audit_skills
+
+    try:
+        outputs = _outputs(json_, jsonl, sarif, html, quiet, style, fail_on, baseline)
+        approved = reduce(lambda a, b: a.merge(b), [load_allowlist(p) for p in allowlist]) if allowlist else None
+    except (UsageError, AllowlistError) as exc:
+        raise _fail_usage(str(exc))
+    audit = audit_skills(roots or None, allowlist=approved)
+    report = audit.to_report()
+    sink = ReportSink(outputs, report)
+    for record in report.skills or []:
+        sink.skill(record)
+    for finding in report.findings:
+        sink.finding(finding)
+    for error in report.errors:
+        sink.error(error)
+    raise typer.Exit(sink.finish())
+
+
+@allowlist_app.command("init")
+def allowlist_init(
+    directory: Annotated[Path, typer.Argument(help="A skill root holding the known-good skills.", metavar="DIR")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Where to write the allowlist (- for stdout).")] = "-",
+) -> None:
+    """Snapshot the skills under DIR as approved (identity and every file hash)."""
+    from .report.jsonout import write_text_atomic
+    from .skills.allowlist import dump_allowlist
+    from .skills.audit import init_allowlist
+
+    if not directory.is_dir():
+        raise _fail_usage(f"{directory}: not a directory")
+    text = dump_allowlist(init_allowlist(directory))
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(output, text)
+
+
+@allowlist_app.command("show")
+def allowlist_show(file: Annotated[Path, typer.Argument(metavar="FILE")]) -> None:
+    """Print an allowlist (or a ClawHub feed/verdict file) as gatescan reads it."""
+    from rich.table import Table
+
+    from .skills.allowlist import AllowlistError, load_allowlist
+
+    try:
+        approved = load_allowlist(file)
+    except AllowlistError as exc:
+        raise _fail_usage(str(exc))
+    table = Table("registry", "owner", "slug / name", "version", "fingerprint", "reason", box=None)
+    for e in approved.entries:
+        table.add_row(e.registry or "-", e.owner or "-", e.slug or e.name or "-", e.version or "*",
+                      (e.fingerprint or e.file_tree_sha256 or "-")[:16], e.reason or "")
+    Console().print(table)
+
+
+# ---------------------------------------------------------------- lab
+
+@lab_app.command("up")
+def lab_up(
+    only: Annotated[Optional[str], typer.Option("--only", help="Comma-separated products or lab service keys.")] = None,
+    count: Annotated[int, typer.Option("--count", min=1, help="Copies of each service.")] = 1,
+    base: Annotated[Optional[str], typer.Option("--base", help="First 127.x address to use.")] = None,
+    manifest: Annotated[Optional[Path], typer.Option("--manifest", help="Write the manifest JSON here once all listen.")] = None,
+) -> None:
+    """Start the lab services (vulnerable and hardened twins, decoys) until Ctrl-C."""
+    from . import labrun
+
+    console = Console()
+
+    def ready(lab) -> None:
+        console.print(labrun.lab_table(lab))
+        console.print("lab is up; Ctrl-C stops it", style="bold")
+
+    selected = [p.strip() for p in only.split(",") if p.strip()] if only else None
+    try:
+        asyncio.run(labrun.run_lab(selected, count, base or labrun.DEFAULT_BASE, manifest, on_ready=ready))
+    except labrun.LabError as exc:
+        raise _fail_usage(str(exc))
+    except KeyboardInterrupt:
+        pass
+
+
 # ---------------------------------------------------------------- fingerprints
 
 @fingerprints_app.command("list")

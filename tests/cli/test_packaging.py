@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import tcp_listeners
+from tests.netns import requires_netns
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,3 +72,35 @@ def test_installed_scan_finds_a_listener(wheel_venv):
     doc = json.loads(out.stdout)
     assert [(s["host"], s["port"]) for s in doc["services"]] == [("127.0.0.1", port)]
     assert doc["complete"] is True
+
+
+def test_installed_fingerprints_validate(wheel_venv):
+    out = _run(wheel_venv, "fingerprints", "validate")
+    assert out.returncode == 0, out.stdout + out.stderr
+    listed = _run(wheel_venv, "fingerprints", "list")
+    assert "openclaw-gateway" in listed.stdout and "ollama" in listed.stdout
+
+
+@requires_netns
+def test_installed_lab_up_serves_ollama(wheel_venv, tmp_path):
+    import signal
+    import time
+    import urllib.request
+
+    manifest = tmp_path / "lab.json"
+    proc = subprocess.Popen([str(wheel_venv / "bin" / "gatescan"), "lab", "up", "--only", "ollama",
+                             "--manifest", str(manifest)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not manifest.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert manifest.exists(), proc.stderr.read() if proc.poll() is not None else "no manifest"
+        entries = json.loads(manifest.read_text())["endpoints"]
+        assert {e["product"] for e in entries} == {"ollama"}
+        first = entries[0]
+        with urllib.request.urlopen(f"http://{first['host']}:{first['port']}/", timeout=10) as resp:
+            assert b"Ollama is running" in resp.read()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
