@@ -133,3 +133,12 @@ def test_shadowed_by_precedence_and_duplicates(tmp_path):
     assert sorted(Path(f.path).parent.name for f in shadowed) == ["w2", "weather"]
     assert all(str(first / "weather") in f.evidence.summary for f in shadowed)
     assert all(f.severity.value == "low" for f in shadowed)
+
+
+def test_skill_file_linked_out_of_its_folder(tmp_path):
+    root = write_tree(tmp_path / "skills", {"shared/SKILL.md": skill_md("shared"), "borrower/notes.md": "n"})
+    os.symlink(root / "shared" / "SKILL.md", root / "borrower" / "SKILL.md")
+    audit = audit_skills([root], home=tmp_path, cwd=tmp_path)
+    assert [s.name for s in audit.skills] == ["shared"]
+    (f,) = [f for f in audit.findings if f.check == "skill.symlink.escape"]
+    assert f.skill == "borrower" and "its skill folder" in f.title

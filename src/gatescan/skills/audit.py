@@ -64,7 +64,8 @@ class SkillsAudit:
 
     def to_report(self) -> Report:
         report = Report()
-        report.scope.targets = [str(r.path) for r in self.roots]
+        # the roots that were there to audit (absent default roots say nothing)
+        report.scope.targets = [str(r.path) for r in self.roots if r.explicit or os.path.isdir(r.path)]
         self.apply_to(report)
         report.finish()
         return report
@@ -111,11 +112,11 @@ class _Auditor:
     def error(self, where: str | Path, message: str) -> None:
         self.out.errors.append(ErrorRecord(where=str(where), message=message))
 
-    def escape(self, link: Path, target: str, skill: str | None) -> None:
+    def escape(self, link: Path, target: str, skill: str | None, outside: str = "the skills root") -> None:
         self.out.findings.append(_finding(
-            "skill.symlink.escape", f"Symlink leaves the skills root: {link.name}",
+            "skill.symlink.escape", f"Symlink leaves {outside}: {link.name}",
             skill=skill, path=link, line=None,
-            summary=f"{link} -> {target} (outside the skills root; not followed)",
+            summary=f"{link} -> {target} (outside {outside}; not followed)",
             remediation="Replace the link with the files it points to, or remove it; an agent "
                         "that follows it reads (and may run) files nobody audited.",
         ))
@@ -125,7 +126,8 @@ class _Auditor:
             if isinstance(item, WalkError):
                 self.error(item.where, item.message)
             elif isinstance(item, SymlinkEscape):
-                self.escape(item.link, item.target, item.link.name)
+                name = item.link.parent.name if item.outside == "its skill folder" else item.link.name
+                self.escape(item.link, item.target, name, item.outside)
             else:
                 try:
                     self.skill(item)

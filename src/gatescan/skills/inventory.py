@@ -47,6 +47,7 @@ class SymlinkEscape:
     root: SkillRoot
     link: Path
     target: str
+    outside: str = "the skills root"
 
 
 @dataclass
@@ -284,8 +285,8 @@ def discover(root: SkillRoot, max_depth: int = MAX_DEPTH) -> Iterator[FoundSkill
         if skill_entry is not None:
             if skill_entry.is_symlink():
                 target = os.path.realpath(skill_entry.path)
-                if not inside(target, os.path.realpath(d)):
-                    yield SymlinkEscape(root, Path(skill_entry.path), target)
+                if not inside(target, os.path.realpath(d)):  # OpenClaw: must stay in its folder
+                    yield SymlinkEscape(root, Path(skill_entry.path), target, "its skill folder")
                     continue
             yield FoundSkill(root, d, Path(skill_entry.path), real_root)
             continue
