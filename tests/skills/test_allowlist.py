@@ -186,3 +186,15 @@ def test_rules_hook_plugs_in(fleet, tmp_path):
     assert {s.name: s.status for s in audit.skills}["mine"] == "malicious"
     assert any("broken rule" in e.message for e in audit.errors)
     assert next(f for f in audit.findings if f.check == "skill.rule.test").skill == "mine"
+
+
+def test_fleet_sized_allowlist_loads(tmp_path):
+    from gatescan.skills.allowlist import AllowEntry, new_allowlist
+
+    entries = [AllowEntry(slug=f"s{i}", owner="o", version="1.0.0", fingerprint=f"{i:064x}",
+                          files={"SKILL.md": f"{i:064x}", "scripts/run.sh": f"{i + 1:064x}"}, reason="r")
+               for i in range(5000)]
+    p = tmp_path / "big.yaml"
+    p.write_text(dump_allowlist(new_allowlist(entries)))
+    loaded = load_allowlist(p)
+    assert len(loaded.entries) == 5000 and loaded.entries[-1].files["SKILL.md"] == f"{4999:064x}"

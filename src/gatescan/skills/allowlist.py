@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from .manifest import _BoundedLoader, _load_yaml
 from .safeio import read_bounded
 
 SCHEMA = "gatescan.allowlist/v1"
@@ -263,13 +264,17 @@ def load_allowlist(path: Path | str) -> Allowlist:
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError):
-        from .manifest import _BoundedLoader  # same alias/depth bounds as manifests
-
         try:
-            doc = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - SafeLoader subclass
+            doc = _load_yaml(text, _AllowlistLoader)
         except (yaml.YAMLError, RecursionError) as exc:
             raise AllowlistError(path, f"neither JSON nor YAML: {str(exc).splitlines()[0][:200]}") from None
     return parse_allowlist(doc, path)
+
+
+class _AllowlistLoader(_BoundedLoader):
+    """Manifest bounds on aliases and depth, but room for a fleet-sized allowlist."""
+
+    max_nodes = 20_000_000
 
 
 # --- writing ---

@@ -86,6 +86,10 @@ class _YamlBoundsError(yaml.YAMLError):
 
 
 class _BoundedLoader(yaml.SafeLoader):
+    max_aliases = MAX_ALIASES
+    max_nodes = MAX_NODES
+    max_depth = MAX_DEPTH
+
     def __init__(self, stream):
         super().__init__(stream)
         self._aliases = 0
@@ -95,15 +99,15 @@ class _BoundedLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise _YamlBoundsError(f"more than {MAX_ALIASES} YAML aliases", self.peek_event().start_mark)
+            if self._aliases > self.max_aliases:
+                raise _YamlBoundsError(f"more than {self.max_aliases} YAML aliases", self.peek_event().start_mark)
         self._nodes += 1
-        if self._nodes > MAX_NODES:
-            raise _YamlBoundsError(f"more than {MAX_NODES} YAML nodes", self.peek_event().start_mark)
+        if self._nodes > self.max_nodes:
+            raise _YamlBoundsError(f"more than {self.max_nodes} YAML nodes", self.peek_event().start_mark)
         self._depth += 1
         try:
-            if self._depth > MAX_DEPTH:
-                raise _YamlBoundsError(f"nested deeper than {MAX_DEPTH}", self.peek_event().start_mark)
+            if self._depth > self.max_depth:
+                raise _YamlBoundsError(f"nested deeper than {self.max_depth}", self.peek_event().start_mark)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -145,10 +149,11 @@ def _tame(block: str) -> bool:
     )
 
 
-def _load_yaml(block: str) -> Any:
+def _load_yaml(block: str, bounded: type[_BoundedLoader] | None = None) -> Any:
+    """YAML with bounds: libyaml for provably tame text, else the bounded Python loader."""
     if _CLoader is not None and _tame(block):
         return yaml.load(block, Loader=_FastLoader)  # noqa: S506 - CSafeLoader subclass
-    return yaml.load(block, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(block, Loader=bounded or _BoundedLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 # --- frontmatter block, as OpenClaw's packages/markdown-core/src/frontmatter.ts splits it ---
