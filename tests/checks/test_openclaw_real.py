@@ -13,7 +13,7 @@ pytestmark = [requires_netns, pytest.mark.real, pytest.mark.slow]
 
 
 def _fp():
-    return OPENCLAW_FP
+    return fingerprints.load_file(fingerprints.default_dir() / "openclaw-gateway.yaml")
 
 
 async def test_auth_none(real_openclaw_none, scan):
@@ -41,3 +41,15 @@ async def test_auth_enforced(real_openclaw_factory, scan, mode):
     assert results["ws.origin.unchecked"].result is CheckStatus.PASSED, results["ws.origin.unchecked"].reason
     # no credential was ever sent: nothing in the evidence carries one
     assert gw.secret not in repr(service.to_dict())
+
+
+async def test_protocol_client_on_the_real_gateway(real_openclaw_token):
+    from gatescan.protocols import openclaw
+
+    gw = real_openclaw_token
+    assert await openclaw.protocol_version(gw.host, gw.port) == 4
+    # a range that misses is retried once at the server's version
+    outcome, sockets = await openclaw.connect_probe(gw.host, gw.port, protocol_range=(1, 2))
+    assert sockets == 2 and outcome.kind == openclaw.NEXT_GATE and outcome.code in openclaw.NEXT_GATE_CODES, outcome
+    refused, _ = await openclaw.connect_probe(gw.host, gw.port, origin=f"http://{gw.host}.attacker.invalid")
+    assert refused.kind == openclaw.ORIGIN_REJECTED and refused.code == "CONTROL_UI_ORIGIN_NOT_ALLOWED"

@@ -260,6 +260,11 @@ async def list_tools_ws(url: str, *, origin: str | None = None, open_timeout: fl
                         result.reason = "the server sent a binary frame"
                         return result
                     frames.append(raw[:excerpt])
+                    try:
+                        json.loads(raw)
+                    except ValueError:
+                        result.reason = "the server sent a frame that is not JSON-RPC"
+                        return result
                     found = find_reply(raw, msg["id"])
                     if found is not None:
                         replies[msg["id"]] = found
