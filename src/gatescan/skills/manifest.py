@@ -50,7 +50,7 @@ class Manifest:
     @property
     def name(self) -> str | None:
         v = self.fields.get("name")
-        return v.strip() if isinstance(v, str) and v.strip() else None
+        return v.strip()[:256] if isinstance(v, str) and v.strip() else None
 
     @property
     def description(self) -> str | None:
