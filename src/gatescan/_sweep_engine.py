@@ -17,11 +17,14 @@ from _socket import socket as _RawSocket
 
 __all__ = ["EngineParams", "FatalSweepError", "run_engine"]
 
-_STREAM = socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC
+# Linux only (epoll, SOCK_NONBLOCK, the connect() semantics below); the getattr defaults only
+# keep `import gatescan.sweep` working elsewhere, and run_engine says why it cannot run.
+_LINUX = hasattr(select, "epoll") and hasattr(socket, "SOCK_NONBLOCK")
+_STREAM = socket.SOCK_STREAM | getattr(socket, "SOCK_NONBLOCK", 0) | getattr(socket, "SOCK_CLOEXEC", 0)
 _AF4, _AF6 = socket.AF_INET, socket.AF_INET6
 _SOL_SOCKET, _SO_ERROR, _SO_LINGER = socket.SOL_SOCKET, socket.SO_ERROR, socket.SO_LINGER
 _LINGER0 = struct.pack("ii", 1, 0)  # close() sends RST: no TIME_WAIT per open port found
-_EPOLLOUT, _EPOLLIN, _EPOLLERR = select.EPOLLOUT, select.EPOLLIN, select.EPOLLERR
+_EPOLLOUT, _EPOLLIN, _EPOLLERR = (getattr(select, name, 0) for name in ("EPOLLOUT", "EPOLLIN", "EPOLLERR"))
 
 _EINPROGRESS, _EALREADY, _EISCONN = errno.EINPROGRESS, errno.EALREADY, errno.EISCONN
 _ECONNREFUSED, _ECONNABORTED, _ECONNRESET = errno.ECONNREFUSED, errno.ECONNABORTED, errno.ECONNRESET
@@ -71,6 +74,8 @@ def run_engine(
     `watch_fd` (a worker's stdin) ends the run when it becomes readable or hangs up: the
     parent closed it or died, so the worker never outlives it.
     """
+    if not _LINUX:
+        raise FatalSweepError("the TCP sweep engine needs Linux (epoll)")
     ep = select.epoll()
     try:
         return _loop(iter(pairs), params, emit, should_stop, watch_fd, ep)

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Protocol, Union
 
-from ._sweep_engine import EngineParams, FatalSweepError, errno_message, run_engine
+from ._sweep_engine import EngineParams, errno_message, run_engine
 from ._sweep_worker import encode_job
 from .model import Endpoint
 
@@ -254,8 +254,6 @@ class _ThreadRunner:
     def _run(self) -> None:
         try:
             run_engine(self._plan.iter_pairs(None), self._params, self._post, self._stop.is_set)
-        except FatalSweepError as exc:
-            self._post(("F", str(exc)))
         except Exception as exc:  # surfaced as SweepError by sweep()
             self._post(("F", f"{type(exc).__name__}: {exc}"))
 

@@ -30,3 +30,21 @@ async def collect(plan, config: SweepConfig) -> Collected:
         elif isinstance(event, Notice):
             out.notices.append(event.message)
     return out
+
+
+class BrokenPlan:
+    """A plan whose iteration fails part-way, as a bug in scope would (picklable for workers)."""
+
+    def __init__(self, total: int, fail_after: int) -> None:
+        self.total = total
+        self.fail_after = fail_after
+
+    def count(self, part=None) -> int:
+        return self.total if part is None else len(range(part.index - 1, self.total, part.count))
+
+    def iter_pairs(self, part=None):
+        start, step = (0, 1) if part is None else (part.index - 1, part.count)
+        for i in range(start, self.total, step):
+            if i >= self.fail_after:
+                raise RuntimeError("plan broke")
+            yield "127.0.0.1", 1 + i % 1000

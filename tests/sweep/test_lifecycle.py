@@ -142,3 +142,14 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path):
     proc.kill()  # no cleanup code runs in the parent: the workers see their stdin close
     proc.communicate(timeout=30)
     assert _wait_gone(workers) == []
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+async def test_a_failing_plan_raises_sweep_error_and_leaves_no_worker(workers):
+    from gatescan.sweep import SweepError
+    from tests.sweep.helpers import BrokenPlan
+
+    with pytest.raises(SweepError, match="plan broke"):
+        async for _event in sweep(BrokenPlan(total=20_000, fail_after=3_000), SweepConfig(workers=workers)):
+            pass
+    assert _workers_of(os.getpid()) == []
