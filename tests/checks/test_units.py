@@ -153,3 +153,18 @@ def test_mcp_find_reply(body, found):
 def test_mcp_reply_parsing_never_raises(data):
     mcp.find_reply(data, 1)
     mcp._endpoint_event(data)
+
+
+@pytest.mark.parametrize("product", [
+    "openclaw-gateway", "openclaw-browser-control", "openclaw-extension-relay", "chrome-devtools",
+    "claude-code-ide", "jupyter-server", "mcp-inspector", "mcp-server", "ollama",
+])
+def test_shipped_fingerprints_give_product_remediation(product):
+    from gatescan import fingerprints
+    from gatescan.checks import REGISTRY
+
+    fp = fingerprints.load_file(fingerprints.default_dir() / f"{product}.yaml")
+    for check_id, params in fp.checks.items():
+        if check_id in REGISTRY:
+            assert params.get("remediation"), (product, check_id)
+    assert product in impact.PRODUCT_IMPACT

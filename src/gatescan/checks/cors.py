@@ -1,6 +1,7 @@
 """http.cors.permissive: the privileged API, answered without credentials, also hands its answer
 to a foreign page: `Access-Control-Allow-Origin` is `*` or reflects the page's Origin (after a
-successful preflight when the browser would send one).
+successful preflight when the browser would send one). Origins tried: an attacker site, then
+`null` (a sandboxed iframe on any page).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 from . import spec as specs
 from .baseline import privileged
 from .context import random_token
+from ..model import CheckStatus
 from .registry import Outcome, register
 
 SIMPLE_METHODS = {"GET", "HEAD", "POST"}
@@ -49,26 +51,35 @@ async def http_cors_permissive(run, params: dict[str, Any]) -> Outcome:
     if state != specs.OPEN:
         why = run.results["auth.missing"].reason if "auth.missing" in run.results else "no clear answer"
         return Outcome.inconclusive(f"the baseline {req.describe()} gave no clear answer ({why})")
-    origin = f"{run.scheme}://{random_token('gatescan')}.attacker.invalid"
     headers = {**req.headers}
     if req.json_body is not None:
         headers.setdefault("Content-Type", "application/json")
     exchanges = [base_exchange] if base_exchange else []
+    verdicts = []
+    # An attacker site first; then `null`, the Origin of a sandboxed iframe on any page.
+    for origin in (f"{run.scheme}://{random_token('gatescan')}.attacker.invalid", "null"):
+        outcome = await _one_origin(run, req, headers, origin, exchanges)
+        if outcome.status is CheckStatus.FINDING or outcome.status is CheckStatus.INCONCLUSIVE:
+            return outcome
+        verdicts.append(outcome.reason)
+    return Outcome.passed("; ".join(verdicts))
+
+
+async def _one_origin(run, req, headers: dict[str, str], origin: str, exchanges: list) -> Outcome:
     if needs_preflight(req.method, headers):
         custom = sorted(h.lower() for h in headers if h.lower() not in SAFE_HEADERS or h.lower() == "content-type")
         pre = await run.http("OPTIONS", req.path, headers={
             "Origin": origin, "Access-Control-Request-Method": req.method,
             "Access-Control-Request-Headers": ", ".join(custom)}, note="CORS preflight")
-        exchanges.append(pre.exchange)
         if pre.status is None or pre.error:
-            return Outcome.inconclusive(f"the preflight got no answer ({pre.error})")
+            return Outcome.inconclusive(f"the preflight from {origin} got no answer ({pre.error})")
         if not (200 <= pre.status < 300 and _allows(pre, origin)):
-            return Outcome.passed(f"the CORS preflight from a foreign Origin is not granted (HTTP {pre.status})")
+            return Outcome.passed(f"the preflight from {origin} is not granted (HTTP {pre.status})")
+        exchanges = exchanges + [pre.exchange]
     answer = await run.http(req.method, req.path, headers={**headers, "Origin": origin},
                             json_body=req.json_body, stop=req.stop, note="from a foreign Origin")
-    exchanges.append(answer.exchange)
     if answer.status is None or answer.error:
-        return Outcome.inconclusive(f"the cross-origin request got no answer ({answer.error})")
+        return Outcome.inconclusive(f"the request from {origin} got no answer ({answer.error})")
     acao = answer.headers.get("access-control-allow-origin")
     if req.classify(answer) == specs.OPEN and _allows(answer, origin):
         how = "`*`" if acao.strip() == "*" else "the page's own Origin reflected back"
@@ -76,9 +87,9 @@ async def http_cors_permissive(run, params: dict[str, Any]) -> Outcome:
             f"{req.describe()} from Origin {origin} answered with Access-Control-Allow-Origin {acao}",
             f"{req.describe()} from the foreign Origin {origin} was answered as without one, with "
             f"Access-Control-Allow-Origin {how}: any web page the user visits can read this API's answers.",
-            exchanges, target=run.base_url + req.path,
+            exchanges + [answer.exchange], target=run.base_url + req.path,
         )
     if acao:
-        return Outcome.passed(f"the foreign Origin got HTTP {answer.status} with "
-                              f"Access-Control-Allow-Origin {acao[:60]!r}: the page cannot read it")
-    return Outcome.passed(f"no Access-Control-Allow-Origin for a foreign Origin (HTTP {answer.status})")
+        return Outcome.passed(f"{origin} got HTTP {answer.status} with Access-Control-Allow-Origin "
+                              f"{acao[:60]!r}: the page cannot read it")
+    return Outcome.passed(f"no Access-Control-Allow-Origin for {origin} (HTTP {answer.status})")

@@ -1,7 +1,7 @@
 """Severity follows what a product can do when a page or a neighbour drives it (issue 13, item 5).
 
-This is the one table (docs/checks.md shows it). A fingerprint may override a product's class
-with `impact: control|data|inference`; the class decides every network finding's severity.
+This is the one table (docs/checks.md shows it, a test keeps the two in sync); a product's
+class decides every network finding's severity. Unknown products count as `data`.
 """
 
 from __future__ import annotations
