@@ -323,6 +323,10 @@ class _ProcessRunner:
             stderr_task.cancel()
 
     async def stop(self) -> None:
+        """Terminate and reap every worker, to the end even if cancelled meanwhile: when a
+        sibling in asyncio.gather() ends first, asyncio.run cancels this task a second time while
+        it cleans up, and an unreaped worker would outlive the loop. A cancellation is re-raised
+        once the workers are reaped."""
         for proc in self._procs:
             if proc.returncode is None:
                 try:
@@ -333,10 +337,26 @@ class _ProcessRunner:
                 proc.stdin.close()
         for task in self._tasks:
             task.cancel()
+        loop = asyncio.get_running_loop()
+        cancelled = False
         for proc in self._procs:
+            killed = False
+            deadline = loop.time() + _STOP_GRACE
+            while proc.returncode is None:
+                try:
+                    await asyncio.wait_for(proc.wait(), max(0.01, deadline - loop.time()))
+                except asyncio.TimeoutError:
+                    if killed:
+                        break  # SIGKILLed and still not reaped: nothing more to do from here
+                    proc.kill()
+                    killed = True
+                    deadline = loop.time() + _STOP_GRACE
+                except asyncio.CancelledError:
+                    cancelled = True
+        while any(not task.done() for task in self._tasks):
             try:
-                await asyncio.wait_for(proc.wait(), _STOP_GRACE)
-            except asyncio.TimeoutError:
-                proc.kill()
-                await proc.wait()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+                await asyncio.wait(self._tasks)
+            except asyncio.CancelledError:
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError

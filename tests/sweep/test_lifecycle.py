@@ -84,6 +84,31 @@ async def test_cancelling_the_consumer_reaps_the_workers():
     assert _workers_of(os.getpid()) == []
 
 
+async def test_a_second_cancellation_during_cleanup_still_reaps_the_workers():
+    # asyncio.run cancels leftover tasks again when the main task ended first (a sibling in
+    # gather() finished cancelling sooner): the sweep must still reap its workers in the loop.
+    from contextlib import aclosing
+
+    started = asyncio.Event()
+
+    async def discover() -> None:
+        async with aclosing(sweep(build_plan(*LONG_PLAN), LONG_CONFIG)) as events:
+            async for event in events:
+                if isinstance(event, Progress):
+                    started.set()
+
+    task = asyncio.create_task(discover())
+    await asyncio.wait_for(started.wait(), 30)
+    pids = [w.pid for w in _workers_of(os.getpid())]
+    assert len(pids) == 2
+    task.cancel()
+    await asyncio.sleep(0)  # the task is now inside its cleanup, waiting for the workers
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [pid for pid in pids if psutil.pid_exists(pid)] == []  # exited and reaped
+
+
 async def test_thread_engine_stops_on_aclose():
     events = sweep(build_plan(*LONG_PLAN), SweepConfig(workers=0, rate=1000))
     async for event in events:
