@@ -9,6 +9,7 @@ because the gateway accepts every upgrade and checks Origin inside `connect` (§
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ..protocols import mcp, openclaw
@@ -67,8 +68,10 @@ async def _generic(run, params: dict[str, Any]) -> Outcome:
                                           f"({base.reason}): nothing to compare a foreign Origin with")
         return Outcome.inconclusive(f"baseline upgrade: {base.reason}")
     passed, refused, undecided = [], [], []
-    for label, origin in variants(run.scheme, run.host):
-        up = await try_origin(origin)
+    # the variants go out together: an accepted socket costs a short grace read (wsio)
+    pairs = variants(run.scheme, run.host)
+    ups = await asyncio.gather(*(try_origin(origin) for _, origin in pairs))
+    for (label, origin), up in zip(pairs, ups):
         bucket = passed if up.accepted else refused if up.accepted is False else undecided
         bucket.append((label, origin, up))
     return _verdict(url, exchanges, passed, refused, undecided, what="the WebSocket upgrade")
