@@ -100,7 +100,7 @@ async def serve_app(app: web.Application, host: str, port: int, *, ssl_context=N
     await runner.setup()
     sock = _bind(host, port)
     try:
-        site = web.SockSite(runner, sock, ssl_context=ssl_context, shutdown_timeout=1.0)
+        site = web.SockSite(runner, sock, ssl_context=ssl_context)
         await site.start()
     except BaseException:
         await runner.cleanup()

@@ -260,6 +260,9 @@ async def identify(endpoint: Endpoint, ctx: ProbeContext, *, fingerprints: list[
             attrs.setdefault("variant", verdict.variant)
         if attrs:
             service.extra["attributes"] = attrs
+    if root is None and verdict is None:
+        service.evidence.append(Evidence(probe=f"GET {endpoint.url()}/",
+                                         observed="no HTTP response before the endpoint deadline"))
     if root is not None:
         if root.status is not None:
             service.banner = http_banner(root)

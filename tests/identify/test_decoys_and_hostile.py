@@ -1,0 +1,100 @@
+"""Decoys are never named as an agent product, and hostile servers cost the scanner at most its
+per-endpoint deadline and bounded memory: an `unknown` service or an error record, never a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import tracemalloc
+
+from gatescan._paths import import_lab
+from gatescan.identify import identify, identify_all
+from gatescan.labrun import running_lab
+from gatescan.model import Endpoint
+from gatescan.probes.http import ProbeContext, ProbeLimits
+from tests.netns import requires_netns
+
+DEADLINE = 6.0
+HOSTILE = [s.key for s in import_lab().services(include_hostile=True) if s.twin == "decoy"]
+
+
+async def test_decoys_on_free_ports_are_unknown():
+    errors = []
+    for svc in [s for s in import_lab().services() if s.twin == "decoy"]:
+        handle = await svc.start("127.0.0.1", 0)
+        try:
+            async with ProbeContext(ProbeLimits(endpoint_deadline=DEADLINE)) as ctx:
+                service = await identify(Endpoint("127.0.0.1", handle.port), ctx, on_error=errors.append)
+        finally:
+            await handle.close()
+        assert service.product == "unknown", svc.key
+        assert service.version is None
+
+
+@requires_netns
+async def test_hostile_servers_finish_within_the_deadline_with_bounded_memory():
+    errors = []
+    tracemalloc.start()
+    try:
+        async with running_lab(HOSTILE, base="127.0.40.0") as lab, \
+                ProbeContext(ProbeLimits(endpoint_deadline=DEADLINE)) as ctx:
+            by_key = {e["key"]: e for e in lab.entries}
+            endpoints = [Endpoint(e["host"], e["port"]) for e in lab.entries]
+            started = time.monotonic()
+            services = [s async for s in identify_all(endpoints, ctx, concurrency=64, on_error=errors.append)]
+            elapsed = time.monotonic() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # all endpoints run concurrently: the whole batch is bounded by one deadline plus slack
+    assert elapsed < DEADLINE + 3.0, elapsed
+    assert peak < 64 * 1024 * 1024, peak
+    assert len(services) == len(HOSTILE)
+    assert {s.product for s in services} == {"unknown"}
+    found = {(s.host, s.port): s for s in services}
+    banner = found[(by_key["hostile-banner"]["host"], by_key["hostile-banner"]["port"])]
+    assert banner.banner.startswith("SSH-2.0-OpenSSH")
+    tls = found[(by_key["hostile-tls-only"]["host"], by_key["hostile-tls-only"]["port"])]
+    assert tls.tls is True and "TLS only" in tls.banner
+    for key in ("decoy-tarpit", "decoy-drip", "hostile-garbage", "hostile-huge-header", "hostile-many-headers"):
+        entry = by_key[key]
+        svc = found[(entry["host"], entry["port"])]
+        assert any("no HTTP response" in e.observed for e in svc.evidence), key
+        assert any(err.where.endswith(f"{entry['host']}:{entry['port']}") for err in errors), key
+    for key in ("hostile-bad-ws-frame", "hostile-huge-ws-frame", "hostile-endless-body"):
+        entry = by_key[key]
+        assert found[(entry["host"], entry["port"])].banner.startswith("HTTP 200"), key
+
+
+async def test_closed_port_is_unknown_with_an_error():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    errors = []
+    async with ProbeContext() as ctx:
+        service = await identify(Endpoint("127.0.0.1", port), ctx, on_error=errors.append)
+    assert service.product == "unknown" and errors and "connect" in errors[0].message
+
+
+async def test_identify_all_streams_and_stops_early():
+    svc = import_lab().get("decoy-web")
+    handles = [await svc.start("127.0.0.1", 0) for _ in range(5)]
+
+    async def endpoints():
+        for h in handles:
+            yield Endpoint("127.0.0.1", h.port)
+            await asyncio.sleep(0)
+
+    try:
+        async with ProbeContext() as ctx:
+            stream = identify_all(endpoints(), ctx, concurrency=2)
+            first = await stream.__anext__()
+            assert first.product == "unknown"
+            await stream.aclose()  # leaves no task behind
+            rest = [s async for s in identify_all(endpoints(), ctx, concurrency=2)]
+            assert len(rest) == 5
+    finally:
+        for h in handles:
+            await h.close()
