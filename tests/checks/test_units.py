@@ -93,7 +93,16 @@ def test_origin_variants():
     assert labels["suffix trick"] == "http://127.0.0.1.attacker.invalid"
     assert labels["prefix trick"] == "http://attacker127.0.0.1"
     assert labels["attacker site"].endswith(".attacker.invalid")
-    assert dict(origin.variants("https", "[::1]"))["prefix trick"] == "https://attacker::1"
+    assert dict(origin.variants("https", "[::1]"))["prefix trick"] == "https://attackerlocalhost"
+
+
+@pytest.mark.parametrize("value, ok", [
+    ("null", True), ("http://127.0.0.1.attacker.invalid", True), ("http://attacker127.0.0.1", False),
+    ("http://127.0.0.1", True), ("http://attackerlocalhost", True), ("http://::1.attacker.invalid", False),
+    ("http://gatescan-0a1b.attacker.invalid", True),
+])
+def test_browser_sendable(value, ok):
+    assert origin.browser_sendable(value) is ok
 
 
 def test_fingerprint_forms_and_variants():

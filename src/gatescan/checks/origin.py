@@ -10,6 +10,7 @@ because the gateway accepts every upgrade and checks Origin inside `connect` (§
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from typing import Any
 
 from ..protocols import mcp, openclaw
@@ -21,6 +22,8 @@ from . import wsio
 def variants(scheme: str, host: str) -> list[tuple[str, str]]:
     """(label, Origin) pairs a hostile page could present."""
     bare = host.strip("[]")
+    if ":" in bare:  # an IPv6 literal cannot sit inside a DNS name; loopback peers say localhost
+        bare = "localhost"
     return [
         ("attacker site", f"{scheme}://{random_token('gatescan')}.attacker.invalid"),
         ("null", "null"),
@@ -133,7 +136,29 @@ class _Wrapped:
         self.exchange = outcome.exchange(url, origin)
 
 
+def browser_sendable(origin: str) -> bool:
+    """Could a page in a browser present this Origin? A host whose last label is numeric is
+    parsed as IPv4 by the URL standard, so `http://attacker127.0.0.1` is no valid origin."""
+    if origin == "null":
+        return True
+    host = origin.split("://", 1)[-1].split("/", 1)[0]
+    if ":" in host:
+        return False
+    if host.rsplit(".", 1)[-1].isdigit():
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return False
+    return True
+
+
 def _verdict(url, exchanges, passed, refused, undecided, *, what: str) -> Outcome:
+    unsendable = [p for p in passed if not browser_sendable(p[1])]
+    passed = [p for p in passed if browser_sendable(p[1])]
+    if unsendable and not passed and not undecided:
+        labels = ", ".join(f"{label} ({origin})" for label, origin, _ in unsendable)
+        return Outcome.passed(f"the Origin check is loose ({labels} accepted), but no browser can present "
+                              "that Origin for this address; every browser-sendable variant was refused")
     if passed:
         labels = ", ".join(f"{label} ({origin})" for label, origin, _ in passed)
         shown = exchanges + [up.exchange for _, _, up in passed]
@@ -142,6 +167,9 @@ def _verdict(url, exchanges, passed, refused, undecided, *, what: str) -> Outcom
         summary = (f"With no Origin, {what} gets past the Origin gate; with a foreign Origin it does "
                    f"too for: {labels}. A web page the user visits can therefore open this socket "
                    f"(cross-site WebSocket hijacking).")
+        if unsendable:
+            summary += (" Also accepted, though no browser can present it for this address: "
+                        + ", ".join(f"{label} ({origin})" for label, origin, _ in unsendable) + ".")
         if refused:
             summary += " Refused: " + ", ".join(label for label, _, _ in refused) + "."
         return Outcome.finding(f"foreign Origin accepted: {', '.join(l for l, _, _ in passed)}",
