@@ -137,7 +137,9 @@ async def _attempt(host, port, origin, client_id, protocol_range, tls, open_time
     except (InvalidHandshake, ConnectionClosed, OSError, EOFError, ValueError) as exc:
         return done(UNDECIDED, f"the WebSocket upgrade failed ({type(exc).__name__})")
     try:
-        return await _converse(ws, client_id, protocol_range, reply_timeout, max_frames, note, done)
+        outcome = await _converse(ws, client_id, protocol_range, reply_timeout, max_frames, note, done)
+        outcome.upgrade_status = 101
+        return outcome
     finally:
         try:
             async with asyncio.timeout(1.5):
