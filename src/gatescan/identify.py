@@ -233,7 +233,9 @@ async def identify(endpoint: Endpoint, ctx: ProbeContext, *, fingerprints: list[
                     await run.run(p for fp in fps for p in fp.probes_when("unidentified"))
                     verdict = run.best(claimed)
                 if verdict is not None:
-                    await run.run(verdict.fingerprint.probes_when("matched"))
+                    # the winner's remaining cheap probes and its deeper ones: evidence, version
+                    fp = verdict.fingerprint
+                    await run.run([*fp.probes_when("always"), *fp.probes_when("matched")])
                     verdict = run.judge(verdict.fingerprint) or verdict
             elif root.error != "timeout":
                 data, err = await grab_banner(endpoint, wait=min(1.0, ctx.limits.read_timeout),
