@@ -266,6 +266,8 @@ async def identify(endpoint: Endpoint, ctx: ProbeContext, *, fingerprints: list[
         service.evidence.append(Evidence(probe=f"GET {endpoint.url()}/",
                                          observed="no HTTP response before the endpoint deadline"))
     if root is not None:
+        if root.cert:  # TLS: not verified, but recorded
+            service.extra["tls_cert"] = root.cert
         if root.status is not None:
             service.banner = http_banner(root)
             if verdict is None:

@@ -56,6 +56,7 @@ async def test_hostile_servers_finish_within_the_deadline_with_bounded_memory():
     assert banner.banner.startswith("SSH-2.0-OpenSSH")
     tls = found[(by_key["hostile-tls-only"]["host"], by_key["hostile-tls-only"]["port"])]
     assert tls.tls is True and "TLS only" in tls.banner
+    assert len(tls.extra["tls_cert"]["sha256"]) == 64 and tls.extra["tls_cert"]["tls_version"].startswith("TLS")
     for key in ("decoy-tarpit", "decoy-drip", "hostile-garbage", "hostile-huge-header", "hostile-many-headers"):
         entry = by_key[key]
         svc = found[(entry["host"], entry["port"])]
