@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 from typing import Any
 
+from ..model import CheckStatus
 from ..protocols import mcp, openclaw
 from .context import random_token
 from .registry import Outcome, register
@@ -114,10 +115,11 @@ async def _openclaw(run, params: dict[str, Any]) -> Outcome:
             undecided.append(entry)
     verdict = _verdict(url, exchanges, passed, refused, undecided,
                        what="the gateway's connect request (client id `cli`, no credentials, no device)")
-    if passed:
+    sendable = [origin for _, origin, _ in passed if browser_sendable(origin)]
+    if verdict.status is CheckStatus.FINDING and sendable:
         # Era hint (§6.2): 2026.2.2-2026.2.24 checked Origin only for Control UI client ids.
-        ui = await attempt(passed[0][1], "openclaw-control-ui")
-        verdict.exchanges.append(ui.exchange(url, passed[0][1]))
+        ui = await attempt(sendable[0], "openclaw-control-ui")
+        verdict.exchanges.append(ui.exchange(url, sendable[0]))
         if ui.kind == openclaw.ORIGIN_REJECTED:
             verdict.summary += (" The same Origin is refused for the Control UI client id: the gateway "
                                 "checks Origin only for Control UI clients (2026.2.2 to 2026.2.24), so a "
