@@ -177,3 +177,16 @@ def test_shipped_fingerprints_give_product_remediation(product):
         if check_id in REGISTRY:
             assert params.get("remediation"), (product, check_id)
     assert product in impact.PRODUCT_IMPACT
+
+
+async def test_service_deadline_makes_checks_inconclusive(ctx):
+    from tests.checks.hostile import hostile_server
+
+    ctx.service_deadline, ctx.read_timeout = 0.5, 5.0
+    fp = fingerprint_checks({"checks": {"auth.missing": {"request": {"path": "/x"}}, "http.host.unchecked": {}}})
+    async with hostile_server("silent") as port:
+        service = Service(host="127.0.0.1", port=port, product="ollama")
+        assert await run_checks(service, {"checks": fp}, ctx) == []
+    reasons = [(c.result, c.reason) for c in service.checks]
+    assert reasons[0] == (CheckStatus.INCONCLUSIVE, "the per-service deadline (0.5 s) ran out during this check")
+    assert reasons[1][0] is CheckStatus.INCONCLUSIVE and "before this check" in reasons[1][1]

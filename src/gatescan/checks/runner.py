@@ -128,12 +128,14 @@ async def run_checks(service: Service, fingerprint: Any, ctx: CheckContext | Non
                 outcome = Outcome.inconclusive(f"the per-service deadline ({ctx.service_deadline:g} s) "
                                                "ran out before this check")
             else:
+                budget = asyncio.timeout(remaining)
                 try:
-                    async with asyncio.timeout(remaining):
+                    async with budget:
                         outcome = await check.fn(run, params[check.id])
                 except TimeoutError:
-                    outcome = Outcome.inconclusive(f"the per-service deadline ({ctx.service_deadline:g} s) "
-                                                   "ran out during this check")
+                    outcome = Outcome.inconclusive(
+                        f"the per-service deadline ({ctx.service_deadline:g} s) ran out during this check"
+                        if budget.expired() else "the check timed out")
                 except Exception as exc:  # noqa: BLE001 - one broken check must not stop the scan
                     log.debug("check %s failed on %s:%s", check.id, service.host, service.port, exc_info=True)
                     outcome = Outcome.inconclusive(f"the check failed: {type(exc).__name__}: {exc}"[:200])
