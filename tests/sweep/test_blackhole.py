@@ -24,6 +24,8 @@ NFT = " && ".join([
     "nft add chain ip gs out '{ type filter hook output priority 0; }'",
     "nft add rule ip gs out ip daddr 127.1.0.0/16 'tcp flags & (syn|ack) == syn' counter drop comment '\"dropped\"'",
     "nft add rule ip gs out ip daddr 127.0.0.0/16 'tcp flags & (syn|ack) == syn' counter comment '\"refused\"'",
+    "nft add rule ip gs out ip daddr 127.2.0.0/16 'tcp flags & (syn|ack) == syn' counter "
+    "reject with icmp type host-unreachable comment '\"unreachable\"'",
 ])
 
 SCRIPT_HEAD = """
@@ -46,7 +48,7 @@ def _run(tmp_path: Path, body: str) -> tuple[dict, dict[str, int]]:
     proc = run_in_netns(f"{NFT} && {sys.executable} {script} && nft list table ip gs", timeout=120)
     assert proc.returncode == 0, proc.stderr
     result = next(json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT "))
-    found = re.findall(r'counter packets (\d+) bytes \d+ (?:drop )?comment "(\w+)"', proc.stdout)
+    found = re.findall(r'counter packets (\d+) bytes \d+ (?:drop |reject[^"]*)?comment "(\w+)"', proc.stdout)
     return result, {name: int(packets) for packets, name in found}
 
 
@@ -61,7 +63,7 @@ def test_timeouts_are_retried_refusals_are_not(tmp_path, workers, retries):
     assert result["done"] == result["total"] == 10
     # 8 dropped pairs, each tried 1 + retries times; 2 refused pairs, tried once each. The
     # kernel's own SYN retransmit comes after 1 s, well after the 0.2 s timeout closes it.
-    assert counters == {"dropped": 8 * (1 + retries), "refused": 2}
+    assert counters == {"dropped": 8 * (1 + retries), "refused": 2, "unreachable": 0}
 
 
 def test_listener_found_among_timeouts(tmp_path):
@@ -90,3 +92,14 @@ def test_emfile_lowers_the_window_and_the_sweep_completes(tmp_path):
     assert any("open-file limit 256" in n for n in result["notices"]), result["notices"]
     assert any(n.startswith("EMFILE") and "window lowered" in n for n in result["notices"]), result["notices"]
     assert counters["dropped"] == 256  # every pair probed exactly once, none lost to EMFILE
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_icmp_host_unreachable_is_one_error_record_per_host(tmp_path, workers):
+    result, counters = _run(tmp_path, f"""
+        plan = build_plan(["127.2.0.1-3", "127.0.0.1"], [80, 81, 82])
+        report(sweep_sync(plan, SweepConfig(timeout=0.5, retries=2, workers={workers})))
+    """)
+    assert result["done"] == result["total"] == 12
+    assert sorted(result["errors"]) == ["EHOSTUNREACH: No route to host"] * 3
+    assert counters["unreachable"] == 9  # an answer, not a timeout: never retried
