@@ -1,6 +1,5 @@
-"""TCP connect discovery: open (host, port) pairs of a ScanPlan, streamed as they are found.
-Big plans run one epoll engine per core in worker processes (each iterates its own shard of the
-plan, so no pair list crosses a pipe); small plans run one engine in a thread to skip spawning."""
+"""TCP connect discovery: the open (host, port) pairs of a ScanPlan, streamed as they are found,
+by one epoll engine per core in worker processes (a thread for small plans, to skip spawning)."""
 
 from __future__ import annotations
 
@@ -209,7 +208,10 @@ def _fit_window(concurrency: int, notices: list[str]) -> int:
 
 
 def _worker_count(requested: int | None, total: int) -> int:
-    """0 means the in-process thread engine."""
+    """0 means the in-process thread engine. Each worker iterates its own shard of the plan,
+    so no pair list crosses a pipe."""
+    if not sys.executable:  # embedded interpreter: nothing to spawn workers with
+        return 0
     if requested is not None:
         return max(0, min(requested, total))
     if total < IN_PROCESS_MAX:
