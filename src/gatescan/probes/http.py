@@ -221,7 +221,10 @@ async def http_probe(
                 result.status, result.reason = resp.status, resp.reason
                 result.headers = _flatten(resp.headers)
                 if tls:
-                    transport = resp.connection.transport if resp.connection else None
+                    # a small response may already have released its connection: fall back to
+                    # the response's protocol (aiohttp keeps no public handle on it then)
+                    proto = resp.connection.protocol if resp.connection else getattr(resp, "_protocol", None)
+                    transport = getattr(proto, "transport", None)
                     result.cert = cert_record(transport.get_extra_info("ssl_object") if transport else None)
                 chunks, size = [], 0
                 while size < cap:
