@@ -1,4 +1,4 @@
-"""A sweep worker process: `python -m gatescan._sweep_worker`, started by sweep.py.
+"""A sweep worker process, started by sweep.py (`python -m gatescan._sweep_worker` works too).
 It reads its job (plan, shard, parameters) from stdin, probes its shard and writes events to stdout."""
 
 from __future__ import annotations

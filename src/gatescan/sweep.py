@@ -269,6 +269,16 @@ class _ThreadRunner:
             await asyncio.get_running_loop().run_in_executor(None, self._thread.join, 5.0)
 
 
+# The worker imports this very gatescan (found first from its root, whatever put it on the
+# parent's path), then moves that root to the end of sys.path: a site-packages root ahead of
+# the standard library could shadow it with a stale backport.
+_WORKER_BOOT = (
+    "import sys; root = sys.argv[1]; sys.path.insert(0, root); import gatescan; "
+    "sys.path.remove(root); sys.path.append(root); "
+    "from gatescan._sweep_worker import main; sys.exit(main())"
+)
+
+
 class _ProcessRunner:
     """Worker processes (`python -m gatescan._sweep_worker`), one shard of the plan each.
 
@@ -286,10 +296,7 @@ class _ProcessRunner:
         from .scope import Shard
 
         n = len(self._params)
-        # The worker must import this very gatescan, whatever put it on the parent's path.
         package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         for i, params in enumerate(self._params):
             job = encode_job({
                 "sys_path": list(sys.path),
@@ -297,9 +304,9 @@ class _ProcessRunner:
                 "params": (params.window, params.timeout, params.retries, params.rate),
             })
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-P", "-m", "gatescan._sweep_worker",
+                sys.executable, "-P", "-c", _WORKER_BOOT, package_root,
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, start_new_session=True, env=env,
+                stderr=asyncio.subprocess.PIPE, start_new_session=True,
             )
             self._procs.append(proc)
             assert proc.stdin is not None
