@@ -14,7 +14,9 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               deeper evidence); `unidentified` probes run on every HTTP port nothing named.
               Identical requests are sent once per endpoint, whichever products ask.
   matchers[]: {probe, confidence, variant?, default_port_only?, <conditions>, not: {<conditions>}}
-              (default_port_only: a weak, generic signal that counts only on the default ports)
+              (default_port_only: a weak, generic signal that counts only on the default ports;
+              version_range: the versions an era marker implies, e.g. '>=2026.1.5 <2026.1.29',
+              reported as attributes.version_range when no version is observable)
               conditions (all must hold): status, headers {Name: regex | true | false},
               body_contains, body_regex, json {path: value | {exists, equals, pattern}},
               ws_accepted, ws_status, subprotocol, frame_contains/_regex/_json (first server
@@ -91,6 +93,7 @@ class Matcher:
     negated: dict[str, Any] = field(default_factory=dict)
     variant: str | None = None
     default_port_only: bool = False
+    version_range: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,14 +233,16 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         where = f"matchers[{i}]"
         if m["probe"] not in kinds:
             raise FingerprintError(file, f"{where}.probe", f"unknown probe {m['probe']!r} (probes: {', '.join(kinds)})")
-        conds = {k: v for k, v in m.items() if k not in ("probe", "confidence", "variant", "not", "default_port_only")}
+        conds = {k: v for k, v in m.items()
+                 if k not in ("probe", "confidence", "variant", "not", "default_port_only", "version_range")}
         if not conds:
             raise FingerprintError(file, where, "a matcher needs at least one condition")
         _check_conditions(file, where, conds)
         _check_conditions(file, f"{where}.not", m.get("not") or {})
         matchers.append(Matcher(probe=m["probe"], confidence=float(m["confidence"]), conditions=conds,
                                 negated=dict(m.get("not") or {}), variant=m.get("variant"),
-                                default_port_only=bool(m.get("default_port_only", False))))
+                                default_port_only=bool(m.get("default_port_only", False)),
+                                version_range=m.get("version_range")))
 
     def extractors(key: str) -> list[Extractor]:
         out = []

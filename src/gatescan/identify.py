@@ -37,6 +37,7 @@ class Verdict:
     evidence: list[Evidence] = field(default_factory=list)
     variant: str | None = None
     matched: int = 0
+    version_range: str | None = None
 
 
 class _EndpointRun:
@@ -132,7 +133,7 @@ class _EndpointRun:
     def judge(self, fp: Fingerprint) -> Verdict | None:
         miss = 1.0
         evidence: list[Evidence] = []
-        variant, matched = None, 0
+        variant, matched, version_range = None, 0, None
         for m in fp.matchers:
             if m.default_port_only and self.endpoint.port not in fp.ports:
                 continue
@@ -145,13 +146,14 @@ class _EndpointRun:
             matched += 1
             miss *= 1.0 - m.confidence
             variant = variant or m.variant
+            version_range = version_range or m.version_range
             observed = "; ".join(s for s in seen if s)
             ev = Evidence(probe=_describe(result), observed=observed[:300])
             if all((e.probe, e.observed) != (ev.probe, ev.observed) for e in evidence):
                 evidence.append(ev)
         if not matched:
             return None
-        return Verdict(fp, round(1.0 - miss, 3), evidence, variant, matched)
+        return Verdict(fp, round(1.0 - miss, 3), evidence, variant, matched, version_range)
 
     def best(self, claimed: list[Fingerprint]) -> Verdict | None:
         verdicts = [v for fp in self.fps if (v := self.judge(fp)) is not None and v.confidence >= THRESHOLD]
@@ -260,6 +262,8 @@ async def identify(endpoint: Endpoint, ctx: ProbeContext, *, fingerprints: list[
         service.evidence = verdict.evidence + version_evidence
         if verdict.variant:
             attrs.setdefault("variant", verdict.variant)
+        if verdict.version_range and version is None:
+            attrs.setdefault("version_range", verdict.version_range)
         if attrs:
             service.extra["attributes"] = attrs
     if root is None and verdict is None:

@@ -50,6 +50,10 @@ async def test_gateway_twin_on_any_port_with_era_and_protocol(svc):
     assert attrs["protocol"] == ("4" if svc.version.startswith("2026.9") else "3")
     assert attrs["variant"] in svc.notes  # Clawdbot / Moltbot / OpenClaw
     assert any("connect.challenge" in e.observed for e in service.evidence)
+    if not svc.version_observable:  # the era's range stands in for the hidden version
+        assert attrs["version_range"].endswith("<2026.1.29") or attrs["version_range"].endswith("<2026.1.27")
+    else:
+        assert "version_range" not in attrs
 
 
 def _connect(client_id="cli", mode="cli", lo=3, hi=4, **extra):
