@@ -94,7 +94,7 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
     err_hosts: set[str] = set()
     suppressed = done = opened = timed_out = stall = 0
     exhausted = False
-    spare4 = spare6 = None  # one reusable socket per family (see _probe below)
+    spare4 = spare6 = None  # one reusable socket per family (see the second connect() below)
     tokens = burst = 0.0
     if rate:
         burst = max(1.0, rate / 50)  # at most 20 ms of probes at once
