@@ -58,10 +58,10 @@ async def _mcp(run, params: dict[str, Any]) -> Outcome:
         run.ctx.count(result.probes)
     elif params.get("transport") == "sse":
         url = run.base_url + path
-        result = await mcp.list_tools_sse(run.session, run.ctx, run.base_url, path)
+        result = await mcp.list_tools_sse(run.send, run.session, run.ctx, run.base_url, path)
     else:
         url = run.base_url + path
-        result = await mcp.list_tools_http(run.session, run.ctx, run.base_url, path)
+        result = await mcp.list_tools_http(run.send, run.session, run.ctx, run.base_url, path)
     if result.state == mcp.OPEN:
         names = ", ".join(result.tools[:12]) + (" ..." if len(result.tools) > 12 else "")
         server = (result.server_info or {}).get("name", "the server")

@@ -63,7 +63,7 @@ async def _mcp(run, params: dict[str, Any]) -> Outcome:
     auth = done.data.get("auth") if done else None
     exchanges = list(done.exchanges[:1]) if done and auth == "none" else []
     if auth is None:
-        base = await probe(run.session, run.ctx, run.base_url, path, tools=False)
+        base = await probe(run.send, run.session, run.ctx, run.base_url, path, tools=False)
         auth = {mcp.OPEN: "none", mcp.CLOSED: "enforced"}.get(base.state, "undecided")
         exchanges = base.exchanges[:1]
     if auth == "enforced":
@@ -73,7 +73,7 @@ async def _mcp(run, params: dict[str, Any]) -> Outcome:
         return Outcome.inconclusive("the baseline MCP initialize gave no clear answer")
     name = f"{random_token('gs')}.rebind.invalid:{run.port}"
     headers = {"Host": name, "Origin": f"{run.scheme}://{name}"}
-    result = await probe(run.session, run.ctx, run.base_url, path, headers=headers, tools=False)
+    result = await probe(run.send, run.session, run.ctx, run.base_url, path, headers=headers, tools=False)
     if result.state == mcp.OPEN:
         return Outcome.finding(
             f"MCP initialize with Host and Origin {name} was answered like at the real host",

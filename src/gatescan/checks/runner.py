@@ -60,6 +60,10 @@ class ServiceRun:
     async def http(self, method: str, path: str, **kw: Any) -> HttpAnswer:
         return await request(self.session, self.ctx, method, self.base_url + path, **kw)
 
+    async def send(self, method: str, url: str, **kw: Any) -> HttpAnswer:
+        """The bounded exchange protocol clients are handed (protocols.mcp's `send`)."""
+        return await request(self.session, self.ctx, method, url, **kw)
+
     def auth_state(self) -> str | None:
         """'none' / 'enforced' as auth.missing found it this run, else None."""
         done = self.results.get("auth.missing")

@@ -12,7 +12,7 @@ import asyncio
 import json
 import ssl
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -73,15 +73,20 @@ class McpResult:
     probes: int = 0
 
 
-async def list_tools_http(session, ctx, base_url: str, path: str = "/mcp",
+# `send(method, url, headers=, json_body=, stop=)` is the caller's bounded HTTP exchange (the
+# checks' httpio.request): it returns an answer with status, headers (lower-cased), body, error
+# and `exchange` (the trimmed evidence). `limits` carries connect_timeout, read_timeout,
+# max_body, excerpt, user_agent and count() (a CheckContext).
+Send = Callable[..., Awaitable[Any]]
+
+
+async def list_tools_http(send: Send, session, limits, base_url: str, path: str = "/mcp",
                           headers: dict[str, str] | None = None, tools: bool = True) -> McpResult:
     """initialize then (with `tools`) tools/list over streamable HTTP, with no credentials."""
-    from ..checks.httpio import request  # the bounded HTTP exchange the checks share
-
     url = base_url + path
     sent_headers = {**POST_HEADERS, **(headers or {})}
     init = initialize_request(1)
-    first = await request(session, ctx, "POST", url, headers=sent_headers, json_body=init,
+    first = await send("POST", url, headers=sent_headers, json_body=init,
                           stop=reply_arrived(1))
     result = McpResult(UNDECIDED, "", exchanges=[first.exchange], probes=1)
     if first.status in (401, 403):
@@ -108,8 +113,8 @@ async def list_tools_http(session, ctx, base_url: str, path: str = "/mcp",
     if session_id:
         follow["mcp-session-id"] = session_id
     follow["mcp-protocol-version"] = str(reply["result"].get("protocolVersion", PROTOCOL_VERSION))
-    note = await request(session, ctx, "POST", url, headers=follow, json_body=INITIALIZED)
-    listing = await request(session, ctx, "POST", url, headers=follow, json_body=tools_list_request(2),
+    note = await send("POST", url, headers=follow, json_body=INITIALIZED)
+    listing = await send("POST", url, headers=follow, json_body=tools_list_request(2),
                             stop=reply_arrived(2))
     result.exchanges += [note.exchange, listing.exchange]
     result.probes += 2
@@ -117,20 +122,19 @@ async def list_tools_http(session, ctx, base_url: str, path: str = "/mcp",
     result.reason = (f"initialize and tools/list answered without credentials ({len(result.tools)} tools)"
                      if result.tools else "initialize answered without credentials")
     if session_id:  # end our own session; the server forgets it (a DELETE of nothing else)
-        bye = await request(session, ctx, "DELETE", url, headers={"mcp-session-id": session_id})
+        bye = await send("DELETE", url, headers={"mcp-session-id": session_id})
         result.probes += 1
         del bye
     return result
 
 
-async def list_tools_sse(session, ctx, base_url: str, path: str = "/sse",
+async def list_tools_sse(send: Send, session, limits, base_url: str, path: str = "/sse",
                          headers: dict[str, str] | None = None, tools: bool = True) -> McpResult:
     """The legacy HTTP+SSE transport: GET the event stream, learn the POST endpoint from its
     `endpoint` event, POST initialize (and tools/list); replies arrive on the stream."""
     import aiohttp
 
-    from ..checks.httpio import KEPT_HEADERS, excerpt, request
-
+    ctx = limits
     url = base_url + path
     get_headers = {"Accept": "text/event-stream", "User-Agent": ctx.user_agent, **(headers or {})}
     stream_record: dict[str, Any] = {"request": {"method": "GET", "url": url, "headers": get_headers},
@@ -156,7 +160,7 @@ async def list_tools_sse(session, ctx, base_url: str, path: str = "/sse",
             async with session.get(url, headers=get_headers, allow_redirects=False,
                                    timeout=aiohttp.ClientTimeout(total=None, sock_connect=ctx.connect_timeout)
                                    ) as resp:
-                kept = {k.lower(): v for k, v in resp.headers.items() if k.lower() in KEPT_HEADERS}
+                kept = {k.lower(): v for k, v in resp.headers.items() if k.lower() in _KEPT}
                 stream_record["response"] = {"status": resp.status, "headers": kept}
                 if resp.status in (401, 403):
                     result.state, result.reason = CLOSED, f"the event stream was refused with HTTP {resp.status}"
@@ -173,7 +177,7 @@ async def list_tools_sse(session, ctx, base_url: str, path: str = "/sse",
                 post_headers = {"Content-Type": "application/json", **(headers or {})}
                 steps = [initialize_request(1)] + ([INITIALIZED, tools_list_request(2)] if tools else [])
                 for msg in steps:
-                    sent = await request(session, ctx, "POST", post_url, headers=post_headers, json_body=msg)
+                    sent = await send("POST", post_url, headers=post_headers, json_body=msg)
                     result.exchanges.append(sent.exchange)
                     result.probes += 1
                     if sent.status in (401, 403):
@@ -197,7 +201,7 @@ async def list_tools_sse(session, ctx, base_url: str, path: str = "/sse",
         return result
     finally:
         if stream_record["response"] is not None:
-            stream_record["response"]["body"] = excerpt(bytes(seen).decode("utf-8", "replace"), ctx.excerpt)
+            stream_record["response"]["body"] = bytes(seen).decode("utf-8", "replace")[:ctx.excerpt]
     result.state = OPEN
     info = replies[1]["result"].get("serverInfo")
     result.server_info = info if isinstance(info, dict) else None
@@ -205,6 +209,9 @@ async def list_tools_sse(session, ctx, base_url: str, path: str = "/sse",
     result.reason = (f"initialize and tools/list answered without credentials ({len(result.tools)} tools)"
                      if tools else "initialize answered without credentials")
     return result
+
+
+_KEPT = ("content-type", "www-authenticate", "access-control-allow-origin", "server")
 
 
 def _endpoint_event(body: bytes) -> str | None:
