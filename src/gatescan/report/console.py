@@ -101,7 +101,7 @@ class ConsoleReporter:
             self._task = self._progress.add_task(clean(label, 60), total=self._total or None, open=0, rate="0")
             self._progress.start()
         else:
-            self.console.print(f"{clean(label)}: {self._total} probes", highlight=False)
+            self.console.print(f"{clean(label)}: {self._total} probes" if self._total else clean(label), highlight=False)
 
     def rate(self) -> float:
         """Probes per second over the last few seconds (the current rate, not the average)."""
