@@ -44,14 +44,26 @@ class OutputOptions:
             raise UsageError(f"--fail-on: {exc}") from None
         if json == "-" and jsonl == "-":
             raise UsageError("--json - and --jsonl - cannot both write to stdout")
-        if baseline is not None and not Path(baseline).is_file():
-            raise UsageError(f"--baseline: {baseline}: no such file")
+        if baseline is not None:
+            _check_baseline(Path(baseline))
         return cls(json=json, jsonl=jsonl, sarif=sarif, html=html, quiet=quiet, style=style,
                    fail_on=threshold, baseline=baseline)
 
     @property
     def stdout_taken(self) -> bool:
         return self.json == "-" or self.jsonl == "-"
+
+
+def _check_baseline(path: Path) -> None:
+    """A baseline that cannot be read is a usage error, found before anything is sent."""
+    from .suppress import SuppressionError, load_suppressions
+
+    try:
+        load_suppressions(path)
+    except SuppressionError as exc:
+        raise UsageError(f"--baseline: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"--baseline: {path}: {exc.strerror or exc}") from None
 
 
 def exit_code_for(report: Report, fail_on: Severity) -> int:

@@ -1,0 +1,69 @@
+"""Exit codes, every output format and baselines, through the CLI against the lab (one Ollama twin pair)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from gatescan.labrun import running_lab
+from tests.cli.conftest import gatescan_exe
+from tests.netns import requires_netns
+
+pytestmark = requires_netns
+
+
+async def _gatescan(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(gatescan_exe(), *args, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+async def ollama_lab():
+    async with running_lab(["ollama"], base="127.0.31.0") as lab:
+        yield lab
+
+
+async def test_fail_on_every_format_and_baseline(ollama_lab, tmp_path, validate_report):
+    hosts = sorted({e["host"] for e in ollama_lab.entries})
+    target = f"{hosts[0]}-{hosts[-1].rsplit('.', 1)[1]}"
+    first = tmp_path / "first.json"
+    # Ollama's findings are medium (inference only): below the default --fail-on high ...
+    rc, out, err = await _gatescan("scan", target, "-p", "11434", "--json", str(first),
+                                   "--sarif", str(tmp_path / "r.sarif"), "--html", str(tmp_path / "r.html"))
+    assert rc == 0, out + err
+    doc = validate_report(json.loads(first.read_text()))
+    assert {s["product"] for s in doc["services"]} == {"ollama"}
+    assert any(f["check"] == "auth.missing" for f in doc["findings"])
+    sarif = json.loads((tmp_path / "r.sarif").read_text())
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
+    assert "auth.missing" in (tmp_path / "r.html").read_text()
+    # ... at or above --fail-on medium
+    rc, _, err = await _gatescan("scan", target, "-p", "11434", "--fail-on", "medium", "--quiet")
+    assert rc == 1, err
+    # a saved report as baseline suppresses the same findings, so nothing new fails the run
+    second = tmp_path / "second.json"
+    rc, out, err = await _gatescan("scan", target, "-p", "11434", "--fail-on", "medium", "--baseline", str(first),
+                                   "--json", str(second), "--quiet")
+    assert rc == 0, out + err
+    doc2 = validate_report(json.loads(second.read_text()))
+    assert doc2["findings"] == []
+    assert len(doc2["suppressed"]) == len(doc["findings"])
+    # report diff: nothing new between the two scans' findings once the baseline is gone
+    rc, out, _ = await _gatescan("report", "diff", str(first), str(first), "--json", "-")
+    assert rc == 0 and json.loads(out)["counts"]["new"] == 0
+
+
+async def test_jsonl_to_stdout_streams_typed_events(ollama_lab):
+    host = ollama_lab.entries[0]["host"]
+    rc, out, err = await _gatescan("scan", host, "-p", "11434", "--jsonl", "-")
+    assert rc == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    types = [e["type"] for e in events]
+    assert "error" not in types, [e for e in events if e["type"] == "error"]
+    assert types[-1] == "summary"
+    assert "service" in types and "finding" in types
+    assert "sweep" in err or "service" in err  # the console moved to stderr
