@@ -374,6 +374,9 @@ def merge(
 
 def main() -> None:
     """Console-script entry point: Typer's usage errors already exit 2."""
+    for stream in (sys.stdout, sys.stderr):  # names that are not UTF-8 must not crash a report
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         app()
     except KeyboardInterrupt:

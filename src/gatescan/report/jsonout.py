@@ -62,13 +62,15 @@ def write_text_atomic(dest: str, chunks: str | Iterable[str]) -> None:
     chunks = [chunks] if isinstance(chunks, str) else chunks
     path = Path(dest)
     if path.exists() and not path.is_file():  # /dev/stdout, a FIFO: write straight through
-        with open(path, "w", encoding="utf-8") as fh:
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.writelines(chunks)
         return
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as fh:
+        # backslashreplace: a file name that is not UTF-8 (kept as surrogates) becomes a \udcNN
+        # escape, so the document stays valid UTF-8 and valid JSON instead of failing to write.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", buffering=1 << 20) as fh:
             fh.writelines(chunks)
         os.replace(tmp, path)
     except BaseException:

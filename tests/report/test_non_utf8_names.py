@@ -1,0 +1,21 @@
+"""A path that is not UTF-8 (kept by Python as surrogates) must not stop a report from being written."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from gatescan.model import ErrorRecord, Report
+from gatescan.report.jsonout import load_report, write_json
+
+
+def test_surrogate_names_are_escaped_not_fatal(tmp_path, validate_report):
+    name = os.fsdecode(b"/skills/\xff\xfe/SKILL.md")
+    report = Report()
+    report.errors.append(ErrorRecord(where=name, message="unreadable"))
+    dest = tmp_path / "r.json"
+    write_json(report, str(dest))
+    raw = dest.read_bytes()
+    raw.decode("utf-8")  # strictly valid UTF-8
+    validate_report(json.loads(raw))
+    assert load_report(str(dest)).errors[0].where == name  # the escape round-trips
