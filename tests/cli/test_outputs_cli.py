@@ -67,3 +67,28 @@ async def test_jsonl_to_stdout_streams_typed_events(ollama_lab):
     assert types[-1] == "summary"
     assert "service" in types and "finding" in types
     assert "sweep" in err or "service" in err  # the console moved to stderr
+
+
+async def test_jsonl_events_arrive_before_the_scan_ends():
+    """`gatescan scan ... --jsonl - | jq` shows results while a tarpit still holds the scan."""
+    async with running_lab(["ollama-vulnerable", "decoy-tarpit"], base="127.0.32.0") as lab:
+        hosts = sorted(e["host"] for e in lab.entries)
+        target = f"{hosts[0]}-{hosts[-1].rsplit('.', 1)[1]}"
+        proc = await asyncio.create_subprocess_exec(
+            gatescan_exe(), "scan", target, "-p", "11434", "--jsonl", "-", "--quiet",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            seen = []
+            while not any(e["type"] == "service" for e in seen):
+                line = await asyncio.wait_for(proc.stdout.readline(), 60)
+                assert line, "the scan ended before any service event"
+                seen.append(json.loads(line))
+            # the Ollama twin is reported while the tarpit's endpoint is still being waited on
+            assert proc.returncode is None
+            assert [e["product"] for e in seen if e["type"] == "service"] == ["ollama"]
+            rest = [json.loads(line) for line in (await asyncio.wait_for(proc.stdout.read(), 120)).splitlines()]
+        finally:
+            if proc.returncode is None:
+                await proc.wait()
+        assert rest[-1]["type"] == "summary"
+        assert sorted(e["product"] for e in seen + rest if e["type"] == "service") == ["ollama", "unknown"]
