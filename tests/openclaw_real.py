@@ -116,6 +116,17 @@ class RealGateway:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM it when the test process dies (a killed pytest must
+    not leave a gateway behind; Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -160,7 +171,8 @@ def start_gateway(mode: str = "none", *, port: int | None = None, secret: str | 
     log = home / "gateway.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, env=env, cwd=home, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=_die_with_parent)  # noqa: PLW1509 - no threads started yet matter here
     gw = RealGateway(url=f"http://{host}:{port}", mode=mode, secret=secret, host=host, port=port,
                      version=openclaw_version(), home=home, process=proc, log=log)
     deadline = time.monotonic() + timeout
