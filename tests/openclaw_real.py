@@ -13,6 +13,7 @@ install dir) and GATESCAN_OPENCLAW_VERSION (default 2026.9.6) pick another insta
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import secrets
@@ -189,20 +190,31 @@ def start_gateway(mode: str = "none", *, port: int | None = None, secret: str | 
     raise RuntimeError(f"the OpenClaw gateway was not ready after {timeout:.0f} s:\n{tail}")
 
 
+# One gateway per mode per test process, whichever conftest or module imported the fixtures
+# (each import is its own FixtureDef to pytest, so the sharing lives here).
+_RUNNING: dict[str, RealGateway] = {}
+
+
+def shared_gateway(mode: str = "none") -> RealGateway:
+    gw = _RUNNING.get(mode)
+    if gw is None or gw.process.poll() is not None:
+        gw = _RUNNING[mode] = start_gateway(mode)
+    return gw
+
+
+def stop_all() -> None:
+    while _RUNNING:
+        _RUNNING.popitem()[1].stop()
+
+
+atexit.register(stop_all)
+
+
 @pytest.fixture(scope="session")
 def real_openclaw_factory():
-    """`factory(mode)` -> a RealGateway in that auth mode, started once per session per mode."""
-    running: dict[str, RealGateway] = {}
-
-    def factory(mode: str = "none") -> RealGateway:
-        gw = running.get(mode)
-        if gw is None or gw.process.poll() is not None:
-            gw = running[mode] = start_gateway(mode)
-        return gw
-
-    yield factory
-    for gw in running.values():
-        gw.stop()
+    """`factory(mode)` -> a RealGateway in that auth mode, started once per test run per mode."""
+    yield shared_gateway
+    stop_all()  # session fixtures end together: the first teardown stops them all
 
 
 @pytest.fixture
