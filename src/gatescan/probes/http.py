@@ -17,7 +17,6 @@ from typing import Any
 
 import aiohttp
 
-from .. import __version__
 from ..model import Endpoint
 
 # Some deployments filter scanner-looking User-Agents (products.md, corrections): send a plain
@@ -283,4 +282,4 @@ def looks_like_tls_failure(result: HttpResult) -> bool:
 
 
 __all__ = ["ProbeLimits", "ProbeContext", "HttpResult", "http_probe", "insecure_tls_context", "cert_record",
-           "looks_like_tls_failure", "DEFAULT_USER_AGENT", "__version__"]
+           "looks_like_tls_failure", "DEFAULT_USER_AGENT"]
