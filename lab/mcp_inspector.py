@@ -65,7 +65,11 @@ def _proxy_app(*, fixed: bool) -> web.Application:
         return _express({"defaultEnvironment": _ENV, "defaultCommand": "", "defaultArgs": ""})
 
     async def refuse_session(request: web.Request) -> web.Response:
-        # /mcp, /message, /sse, /stdio would spawn or proxy; the lab never does either.
+        # /mcp, /message, /sse, /stdio would spawn or proxy; the lab never does either. The real
+        # 0.14.0 answers a session-less GET /mcp 404 "Session not found" and a /stdio or /sse
+        # without a valid transportType 500 {} (verified on the npm build).
+        if request.path in ("/stdio", "/sse"):
+            return _express({}, 500)
         return web.Response(status=404, text="Session not found")
 
     async def cannot(request: web.Request) -> web.Response:
@@ -105,10 +109,15 @@ def _ui_app(version: str) -> web.Application:
     """client/bin/client.js: serve-handler over dist/, every path rewritten to index.html."""
     bundle = "index-" + ("C5uQ2mLk" if version.startswith("0.") else "Dk81ZpWe") + ".js"
     html = _UI_HTML.replace("{bundle}", bundle)
-    # Sidebar.tsx imports { version } from package.json; the bundle keeps it as a constant
-    # (corrections: `const version="x.y.z"`, the unauthenticated version source).
-    js = ('import{r as React}from"./vendor.js";const version="' + version + '";'
-          'function Sidebar(){return React.createElement("span",null,"MCP Inspector v"+version)}export{Sidebar};\n')
+    # Sidebar.tsx imports { version } from package.json; the published bundle (unminified,
+    # 1.4-2.7 MB) keeps it as a top-level `const version = "x.y.z";` line about 1.3-2.1 MB in,
+    # after React's `react_production_min.version = "18.3.1";` (read in inspector-client
+    # 0.14.0 and 1.0.1 from npm). The twin pads to the same shape.
+    js = ("  react_production_min.version = \"18.3.1\";\n" + "/* vendor */\n" * 40000
+          + 'const name = "@modelcontextprotocol/inspector-client";\n'
+          + "/* app */\n" * 60000
+          + f'const version = "{version}";\n'
+          + 'function Sidebar() { return jsxs("h1", { children: ["MCP Inspector v", version] }); }\n')
 
     async def asset(request: web.Request) -> web.Response:
         if request.match_info["name"] == bundle:

@@ -7,7 +7,9 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
 
   id, name, category, ports[], port_ranges[[a, b]], description, references[]
   probes[]:   {id, kind: http|ws, when: always|matched|unidentified, path, headers}
-              http: method, body (text) | json (object), read_until (regex: stop reading there)
+              http: method, body (text) | json (object), read_until (regex: stop reading there),
+                    max_body (a larger read cap), path_from {probe, regex} (path taken from the
+                    first group of regex in an earlier probe's body; `path` is the fallback)
               ws:   subprotocols[], origin, read_first_frame (default true), send (text or JSON)
               `always` probes are cheap and run whenever the product is a candidate;
               `matched` probes run only after a matcher of this product matched (version,
@@ -71,6 +73,7 @@ class Probe:
     read_first_frame: bool = True
     send: str | None = None
     path_from: tuple[tuple, str] | None = None  # (source probe's key, regex): path read from its body
+    max_body: int | None = None  # this probe's read cap, when larger than the scan's
 
     def key(self) -> tuple:
         """Requests with the same key are sent once per endpoint."""
@@ -208,6 +211,7 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
                 id=p["id"], kind="http", when=p.get("when", "always"), path=p["path"],
                 headers=headers, method=p.get("method", "POST" if body is not None else "GET"),
                 body=body.encode() if body is not None else None, read_until=p.get("read_until"),
+                max_body=p.get("max_body"),
             ))
         else:
             send = p.get("send")

@@ -84,6 +84,7 @@ class _EndpointRun:
             return await http_probe(
                 self.ctx, self.endpoint, probe.method, probe.path, headers=dict(probe.headers),
                 body=probe.body, tls=self.tls, read_until=probe.read_until,
+                max_body=max(probe.max_body or 0, self.ctx.limits.max_body),
             )
 
     def start(self, probe: Probe) -> asyncio.Task:
