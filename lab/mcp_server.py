@@ -288,9 +288,6 @@ SERVICES = [
         expected=("auth.missing", "http.host.unchecked"),
         start=app_service(lambda: _sse_app(_Rpc("legacy-notes", "0.9.2"))),
         notes="MCP legacy HTTP+SSE (py-sdk 1.22 era): no auth, no Host/Origin check",
-        # serverInfo arrives on the event stream after a POST to the session endpoint, a
-        # conversation identification's one-request probes do not hold.
-        version_observable=False,
     ),
     # The deprecated WebSocket transport (subprotocol mcp) before 1.28.1 (CVE-2026-59950):
     # any page can open it.

@@ -9,7 +9,9 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
   probes[]:   {id, kind: http|ws, when: always|matched|unidentified, path, headers}
               http: method, body (text) | json (object), read_until (regex: stop reading there),
                     max_body (a larger read cap), path_from {probe, regex} (path taken from the
-                    first group of regex in an earlier probe's body; `path` is the fallback)
+                    first group of regex in an earlier probe's body; `path` is the fallback),
+                    sse_post (posted to the stream's `event: endpoint` URL; the reply is read
+                    from the stream: legacy MCP SSE)
               ws:   subprotocols[], origin, read_first_frame (default true), send (text or JSON)
               `always` probes are cheap and run whenever the product is a candidate;
               `matched` probes run only after a matcher of this product matched (version,
@@ -74,11 +76,12 @@ class Probe:
     send: str | None = None
     path_from: tuple[tuple, str] | None = None  # (source probe's key, regex): path read from its body
     max_body: int | None = None  # this probe's read cap, when larger than the scan's
+    sse_post: str | None = None  # posted to the stream's endpoint event (probes/sse.py)
 
     def key(self) -> tuple:
         """Requests with the same key are sent once per endpoint."""
         return (self.kind, self.method, self.path, self.headers, self.body, self.read_until,
-                self.subprotocols, self.origin, self.read_first_frame, self.send, self.path_from)
+                self.subprotocols, self.origin, self.read_first_frame, self.send, self.path_from, self.sse_post)
 
     def describe(self) -> str:
         if self.kind == "ws":
@@ -212,6 +215,8 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
                 headers=headers, method=p.get("method", "POST" if body is not None else "GET"),
                 body=body.encode() if body is not None else None, read_until=p.get("read_until"),
                 max_body=p.get("max_body"),
+                sse_post=None if p.get("sse_post") is None else p["sse_post"] if isinstance(p["sse_post"], str)
+                else json.dumps(p["sse_post"], separators=(",", ":")),
             ))
         else:
             send = p.get("send")

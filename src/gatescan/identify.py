@@ -19,6 +19,7 @@ from . import fingerprints as fpmod
 from .fingerprints import Fingerprint, Probe
 from .model import Endpoint, ErrorRecord, Evidence, Service
 from .probes.http import HttpResult, ProbeContext, http_probe, looks_like_tls_failure
+from .probes.sse import sse_exchange
 from .probes.tcp import grab_banner, printable
 from .probes.ws import WsResult, ws_probe
 
@@ -81,6 +82,9 @@ class _EndpointRun:
                     headers=dict(probe.headers), read_first_frame=probe.read_first_frame, send=probe.send,
                     tls=self.tls, first_frame_wait=min(1.0, self.ctx.limits.read_timeout),
                 )
+            if probe.sse_post is not None:
+                return await sse_exchange(self.ctx, self.endpoint, probe.path, probe.sse_post.encode(),
+                                          headers=dict(probe.headers), read_until=probe.read_until, tls=self.tls)
             return await http_probe(
                 self.ctx, self.endpoint, probe.method, probe.path, headers=dict(probe.headers),
                 body=probe.body, tls=self.tls, read_until=probe.read_until,

@@ -92,16 +92,12 @@ async def test_real_sdk_server_is_named(tmp_path, transport):
             service = await identify(Endpoint("127.0.0.1", port), ctx)
     assert service.product == "mcp-server"
     attributes = service.extra.get("attributes", {})
-    if transport == "streamable-http":
-        assert attributes["variant"] == "streamable HTTP"
-        assert attributes["server_name"] == "gatescan-real"
-        if importlib.util.find_spec("mcp.server.mcpserver") is not None:
-            assert service.version == "3.1.4"  # serverInfo.version: the server's, not the SDK's
-        else:
-            assert service.version
+    assert attributes["variant"] == {"streamable-http": "streamable HTTP", "sse": "HTTP+SSE"}[transport]
+    assert attributes["server_name"] == "gatescan-real"
+    if importlib.util.find_spec("mcp.server.mcpserver") is not None:
+        assert service.version == "3.1.4"  # serverInfo.version: the server's, not the SDK's
     else:
-        assert attributes["variant"] == "HTTP+SSE"
-        assert service.version is None  # only the session's event stream carries serverInfo
+        assert service.version
 
 
 _INIT = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -160,3 +156,36 @@ async def test_unprotected_twin_answers_like_the_real_sdk(tmp_path, twin, transp
     lab = [row[:4] + ((row[4] if real_row[4] else ""),) + row[5:] for row, real_row in zip(lab, real)]
     strip = lambda rows: [(m, p, st, ct, sid, srv) for m, p, _, st, ct, sid, srv in rows]  # noqa: E731
     assert strip(lab) == strip(real)
+
+
+async def test_sse_probe_never_posts_off_the_endpoint():
+    """An endpoint event naming another host is not followed (DESIGN.md, Safety)."""
+    from aiohttp import web
+
+    from gatescan.probes.sse import sse_exchange
+
+    posted: list[str] = []
+
+    async def stream(request):
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        await resp.write(b"event: endpoint\r\ndata: http://192.0.2.1:8000/messages/?session_id=x\r\n\r\n")
+        return resp
+
+    async def anything(request):
+        posted.append(request.path)
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_get("/sse", stream)
+    app.router.add_route("*", "/{tail:.*}", anything)
+    from gatescan.lab.base import serve_app
+
+    handle = await serve_app(app, "127.0.0.1", 0)
+    try:
+        async with ProbeContext() as ctx:
+            result = await sse_exchange(ctx, Endpoint("127.0.0.1", handle.port), "/sse", b"{}")
+    finally:
+        await handle.close()
+    assert result.status == 200 and b"event: endpoint" in result.body
+    assert posted == []
