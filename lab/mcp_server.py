@@ -14,7 +14,7 @@ import uuid
 
 from aiohttp import web
 
-from .base import LabService, app_service, strip_server_header
+from .base import LabService, app_service
 
 _PROTOCOLS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 _LATEST = "2025-06-18"
@@ -99,8 +99,17 @@ def _rebinding_check(enabled: bool):
     return check
 
 
+_BARE = "X-Lab-Bare"  # a response uvicorn sends without its server header
+
+
 def _uvicorn(app: web.Application) -> web.Application:
-    return strip_server_header(app, {"server": "uvicorn"})
+    async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers.popall("Server", None)
+        if response.headers.popall(_BARE, None) is None:
+            response.headers["server"] = "uvicorn"
+
+    app.on_response_prepare.append(on_prepare)
+    return app
 
 
 def _streamable_app(rpc: _Rpc, *, protected: bool, oauth: bool) -> web.Application:
@@ -244,6 +253,9 @@ def _ws_app(rpc: _Rpc) -> web.Application:
         ws = web.WebSocketResponse(protocols=("mcp",), heartbeat=None, max_msg_size=65536)
         if not ws.can_prepare(request).ok:
             return web.Response(status=404, text="Not Found")
+        # Starlette's accept(subprotocol="mcp") names it even to a client that offered none
+        # (verified on mcp 1.27.0: a strict client then refuses the handshake).
+        ws.headers["Sec-WebSocket-Protocol"] = "mcp"
         await ws.prepare(request)
         async for message in ws:
             if message.type != web.WSMsgType.TEXT:
@@ -257,6 +269,9 @@ def _ws_app(rpc: _Rpc) -> web.Application:
         return ws
 
     async def not_found(request: web.Request) -> web.Response:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            # uvicorn refuses an upgrade no route takes: 403, empty, no server header (verified).
+            return web.Response(status=403, text="", headers={_BARE: "1"})
         return web.Response(status=404, text="Not Found")
 
     app = web.Application()

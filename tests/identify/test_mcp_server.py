@@ -44,6 +44,7 @@ import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from tests.identify._real import exchange, free_port, running  # noqa: E402
 
@@ -189,3 +190,64 @@ async def test_sse_probe_never_posts_off_the_endpoint():
         await handle.close()
     assert result.status == 200 and b"event: endpoint" in result.body
     assert posted == []
+
+
+# The deprecated WebSocket transport left the SDK in 2.0; 1.27.0 (before the CVE-2026-59950
+# fix in 1.28.1) is installed beside it by the test command:
+#   pip install --no-deps --target ~/.cache/gatescan-lab/mcp-1.27.0 mcp==1.27.0 httpx httpx-sse httpcore h11 certifi
+MCP_WS_DIR = Path(os.environ.get("GATESCAN_LAB_CACHE", Path.home() / ".cache" / "gatescan-lab")) / "mcp-1.27.0"
+
+_WS_SERVER = '''
+import sys
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+from mcp.server.fastmcp import FastMCP
+from mcp.server.websocket import websocket_server
+
+app = FastMCP("gatescan-ws")
+
+@app.tool()
+def add(a: int, b: int) -> int:
+    return a + b
+
+async def endpoint(websocket):
+    async with websocket_server(websocket.scope, websocket.receive, websocket.send) as (read, write):
+        await app._mcp_server.run(read, write, app._mcp_server.create_initialization_options())
+
+uvicorn.run(Starlette(routes=[WebSocketRoute("/ws", endpoint)]), host="127.0.0.1", port=int(sys.argv[1]),
+            log_level="warning")
+'''
+
+
+async def _ws_answers(port: int) -> list[tuple]:
+    from tests.identify._real import UPGRADE
+
+    out = []
+    for path, headers in [("/ws", {**UPGRADE, "Sec-WebSocket-Protocol": "mcp", "Origin": "http://scanner.invalid"}),
+                          ("/ws", {**UPGRADE, "Origin": "null"}), ("/ws", {}), ("/", dict(UPGRADE))]:
+        status, got = await exchange("127.0.0.1", port, "GET", path, headers)
+        out.append((path, status, got.get("sec-websocket-protocol"), got.get("server")))
+    return out
+
+
+@requires_netns
+@pytest.mark.skipif(not (MCP_WS_DIR / "mcp" / "server" / "websocket.py").is_file(),
+                    reason=f"mcp 1.27.0 (WebSocket transport) is not installed in {MCP_WS_DIR}")
+async def test_real_websocket_transport_is_named_and_answers_like_its_twin(tmp_path):
+    script = tmp_path / "ws_server.py"
+    script.write_text(_WS_SERVER)
+    port = free_port()
+    env = dict(os.environ, HOME=str(tmp_path), PYTHONPATH=str(MCP_WS_DIR))
+    async with running([sys.executable, str(script), str(port)], "127.0.0.1", port, cwd=tmp_path, env=env):
+        async with ProbeContext() as ctx:
+            service = await identify(Endpoint("127.0.0.1", port), ctx)
+        real = await _ws_answers(port)
+    assert (service.product, service.version) == ("mcp-server", "1.27.0")  # FastMCP 1.x: the SDK's
+    assert service.extra["attributes"]["variant"] == "WebSocket"
+    handle = await next(s for s in TWINS if s.key == "mcp-server-ws-vulnerable").start("127.0.0.1", 0)
+    try:
+        lab = await _ws_answers(handle.port)
+    finally:
+        await handle.close()
+    assert lab == real
