@@ -36,3 +36,35 @@ async def test_twin_is_named_with_its_version(svc):
 async def test_twin_on_its_default_port(svc):
     service = await _identify(svc, "127.0.10.16", svc.port)
     assert (service.product, service.version) == ("claude-code-ide", svc.identified_version)
+
+
+# The refusals and the tool set, as claudecode.nvim's handshake.lua / PROTOCOL.md state them.
+
+from tests.identify._real import UPGRADE, exchange  # noqa: E402
+
+
+async def test_hardened_twin_refuses_like_claudecode_nvim():
+    handle = await next(s for s in TWINS if s.twin == "hardened").start("127.0.0.1", 0)
+    try:
+        plain = await exchange("127.0.0.1", handle.port, "GET", "/", {})
+        upgrade = await exchange("127.0.0.1", handle.port, "GET", "/", {**UPGRADE, "Origin": "http://scanner.invalid"})
+    finally:
+        await handle.close()
+    assert plain[0] == upgrade[0] == 400
+    assert plain[1]["content-type"].startswith("text/plain") and plain[1]["connection"] == "close"
+
+
+async def test_vulnerable_twin_serves_the_ide_tools_to_any_origin():
+    import json
+
+    from websockets.asyncio.client import connect
+
+    handle = await next(s for s in TWINS if s.twin == "vulnerable").start("127.0.0.1", 0)
+    try:
+        async with connect(f"ws://127.0.0.1:{handle.port}/", origin="http://scanner.invalid") as ws:
+            await ws.send(json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/list", "params": {}}))
+            reply = json.loads(await ws.recv())
+    finally:
+        await handle.close()
+    names = {t["name"] for t in reply["result"]["tools"]}
+    assert {"openFile", "openDiff", "getDiagnostics", "executeCode", "close_tab"} <= names
