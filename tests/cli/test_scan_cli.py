@@ -138,3 +138,17 @@ def test_no_arguments_scans_loopback_on_agent_ports(tmp_path):
     doc = json.loads(out.stdout)
     assert doc["scope"]["targets"] == ["127.0.0.1", "::1"]
     assert doc["scope"]["ports"] == "agents"
+
+
+@requires_netns
+def test_unresolvable_name_is_an_error_entry_and_the_scan_goes_on(validate_report):
+    # Inside the namespace no resolver is reachable, so the name fails at once.
+    with tcp_listeners([("127.0.0.1", 0)]) as bound:
+        port = bound[0][1]
+        out = run_gatescan("scan", "no-such-host.invalid", "127.0.0.1", "-p", str(port), "--no-identify",
+                           "--json", "-", "--quiet")
+    assert out.returncode == 0, out.stderr
+    doc = validate_report(json.loads(out.stdout))
+    assert [(s["host"], s["port"]) for s in doc["services"]] == [("127.0.0.1", port)]
+    assert any("no-such-host.invalid" in (e["where"] + e["message"]) for e in doc["errors"])
+    assert doc["complete"] is True
