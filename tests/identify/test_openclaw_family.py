@@ -15,6 +15,7 @@ from gatescan.identify import identify
 from gatescan.labrun import running_lab
 from gatescan.model import Endpoint
 from gatescan.probes.http import ProbeContext
+from tests.identify._twins import identify_twin
 from tests.netns import requires_netns
 
 PRODUCTS = ["openclaw-gateway", "openclaw-browser-control", "openclaw-extension-relay"]
@@ -39,12 +40,7 @@ async def _twin(key: str):
 
 @pytest.mark.parametrize("svc", [s for s in TWINS if s.product == "openclaw-gateway"], ids=lambda s: s.key)
 async def test_gateway_twin_on_any_port_with_era_and_protocol(svc):
-    handle = await svc.start("127.0.0.1", 0)
-    try:
-        async with ProbeContext() as ctx:
-            service = await identify(Endpoint("127.0.0.1", handle.port), ctx)
-    finally:
-        await handle.close()
+    service = await identify_twin(svc)
     assert (service.product, service.version) == ("openclaw-gateway", svc.identified_version)
     attrs = service.extra["attributes"]
     assert attrs["protocol"] == ("4" if svc.version.startswith("2026.9") else "3")
