@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import spec as specs
+from .registry import Outcome
 
 
 async def privileged(run, params: dict[str, Any]):
@@ -32,3 +33,18 @@ async def privileged(run, params: dict[str, Any]):
     answer = await run.http(req.method, req.path, headers=req.headers, json_body=req.json_body,
                             stop=req.stop, note="baseline: real host, no credentials")
     return req, req.classify(answer), answer.exchange
+
+
+def unless_open(run, req, state: str, *, refused: str) -> Outcome | None:
+    """The outcome that ends a replaying check when the baseline is not open, else None.
+
+    `refused` follows the request's description when authentication refused the baseline.
+    """
+    if req is None:
+        return Outcome.not_applicable("the fingerprint names no privileged HTTP request for this product")
+    if state == specs.CLOSED:
+        return Outcome.not_applicable(f"{req.describe()} {refused}")
+    if state != specs.OPEN:
+        why = run.results["auth.missing"].reason if "auth.missing" in run.results else "no clear answer"
+        return Outcome.inconclusive(f"the baseline {req.describe()} gave no clear answer ({why})")
+    return None

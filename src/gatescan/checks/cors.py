@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import spec as specs
-from .baseline import privileged
+from .baseline import privileged, unless_open
 from .context import random_token
 from ..model import CheckStatus
 from .registry import Outcome, register
@@ -43,14 +43,9 @@ def _allows(answer, origin: str) -> bool:
 )
 async def http_cors_permissive(run, params: dict[str, Any]) -> Outcome:
     req, state, base_exchange = await privileged(run, params)
-    if req is None:
-        return Outcome.not_applicable("the fingerprint names no privileged HTTP request for this product")
-    if state == specs.CLOSED:
-        return Outcome.not_applicable(f"{req.describe()} is refused without credentials: a page has "
-                                      "nothing to read")
-    if state != specs.OPEN:
-        why = run.results["auth.missing"].reason if "auth.missing" in run.results else "no clear answer"
-        return Outcome.inconclusive(f"the baseline {req.describe()} gave no clear answer ({why})")
+    stop = unless_open(run, req, state, refused="is refused without credentials: a page has nothing to read")
+    if stop is not None:
+        return stop
     headers = {**req.headers}
     if req.json_body is not None:
         headers.setdefault("Content-Type", "application/json")

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..protocols import mcp
 from . import spec as specs
-from .baseline import privileged
+from .baseline import privileged, unless_open
 from .context import random_token
 from .registry import Outcome, register
 
@@ -25,14 +25,10 @@ async def http_host_unchecked(run, params: dict[str, Any]) -> Outcome:
     if params.get("protocol") == "mcp":
         return await _mcp(run, params)
     req, state, base_exchange = await privileged(run, params)
-    if req is None:
-        return Outcome.not_applicable("the fingerprint names no privileged HTTP request for this product")
-    if state == specs.CLOSED:
-        return Outcome.not_applicable(f"{req.describe()} is refused without credentials at the real host: "
-                                      "authentication stands in the way of a rebinding page")
-    if state != specs.OPEN:
-        why = run.results["auth.missing"].reason if "auth.missing" in run.results else "no clear answer"
-        return Outcome.inconclusive(f"the baseline {req.describe()} gave no clear answer ({why})")
+    stop = unless_open(run, req, state, refused="is refused without credentials at the real host: "
+                                                "authentication stands in the way of a rebinding page")
+    if stop is not None:
+        return stop
     name = f"{random_token('gs')}.rebind.invalid:{run.port}"
     headers = {**req.headers, "Host": name, "Origin": f"{run.scheme}://{name}"}
     answer = await run.http(req.method, req.path, headers=headers, json_body=req.json_body, stop=req.stop,
