@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import ssl
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import aiohttp
 
+from ..probes.http import insecure_tls_context
 from .context import CheckContext
 
 # Response headers a reader of the evidence needs; everything else is noise.
@@ -49,20 +49,12 @@ def excerpt(text: str, limit: int) -> str:
 
 def new_session(ctx: CheckContext) -> aiohttp.ClientSession:
     """A session that never decompresses (no gzip bombs), trusts no proxy env, keeps no cookies."""
-    connector = aiohttp.TCPConnector(limit=8, force_close=True, ssl=_no_verify())
+    connector = aiohttp.TCPConnector(limit=8, force_close=True, ssl=insecure_tls_context())
     return aiohttp.ClientSession(
         connector=connector, auto_decompress=False, trust_env=False,
         cookie_jar=aiohttp.DummyCookieJar(), max_line_size=16384, max_field_size=16384,
         skip_auto_headers=("Accept-Encoding",),
     )
-
-
-def _no_verify() -> ssl.SSLContext:
-    # An admin scanning their own hosts meets self-signed certificates; we only read.
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 async def request(

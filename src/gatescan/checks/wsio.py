@@ -5,13 +5,13 @@ the socket open? Generic products (CDP, Jupyter, the MCP WebSocket transport) ar
 from __future__ import annotations
 
 import asyncio
-import ssl
 from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from ..probes.http import insecure_tls_context
 from .context import CheckContext
 
 # A server may accept the upgrade and then close at once on a bad Origin (n8n closes 1008
@@ -46,7 +46,7 @@ async def upgrade(ctx: CheckContext, url: str, origin: str | None, *,
                 url, additional_headers=extra or None, subprotocols=[subprotocol] if subprotocol else None,
                 compression=None, proxy=None, open_timeout=None, ping_interval=None, close_timeout=1,
                 max_size=ctx.max_frame, max_queue=4, user_agent_header=ctx.user_agent,
-                ssl=_no_verify() if url.startswith("wss:") else None,
+                ssl=insecure_tls_context() if url.startswith("wss:") else None,
             )
     except InvalidStatus as exc:
         status = exc.response.status_code
@@ -79,10 +79,3 @@ async def upgrade(ctx: CheckContext, url: str, origin: str | None, *,
                 await ws.close()
         except Exception:  # noqa: BLE001
             ws.transport.abort()
-
-
-def _no_verify() -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import ssl
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -18,6 +17,7 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from .. import __version__
+from ..probes.http import insecure_tls_context
 
 PROTOCOL_VERSION = "2025-06-18"
 POST_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
@@ -241,7 +241,7 @@ async def list_tools_ws(url: str, *, origin: str | None = None, open_timeout: fl
                                   proxy=None, open_timeout=None, ping_interval=None, close_timeout=1,
                                   max_size=max_frame, max_queue=4,
                                   user_agent_header="gatescan (read-only security check)",
-                                  ssl=_no_verify() if url.startswith("wss:") else None)
+                                  ssl=insecure_tls_context() if url.startswith("wss:") else None)
     except InvalidStatus as exc:
         status = exc.response.status_code
         exchange["response"] = {"status": status}
@@ -305,10 +305,3 @@ def _tool_names(reply: dict[str, Any] | None) -> list[str]:
     if not isinstance(tools, list):
         return []
     return [str(t.get("name"))[:80] for t in tools[:200] if isinstance(t, dict) and t.get("name")]
-
-
-def _no_verify() -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import ssl
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from ..probes.http import insecure_tls_context
 
 # Outcome kinds of one connect attempt.
 ORIGIN_REJECTED = "origin_rejected"  # close 1008 "origin not allowed": the Origin gate held
@@ -126,7 +127,7 @@ async def _attempt(host, port, origin, client_id, protocol_range, tls, open_time
                 url, additional_headers=headers, compression=None, proxy=None,
                 open_timeout=None, ping_interval=None, close_timeout=1, max_size=max_frame,
                 max_queue=4, user_agent_header="gatescan (read-only security check)",
-                ssl=_no_verify() if tls else None,
+                ssl=insecure_tls_context() if tls else None,
             )
     except TimeoutError:
         return done(UNDECIDED, "the WebSocket upgrade timed out")
@@ -234,13 +235,6 @@ def _classify_close(close: dict[str, Any], done, sent: bool) -> ConnectOutcome:
         return done(NEXT_GATE, f"reached the credential/device gate: closed 1008 {reason}", close=close)
     when = "after the connect request" if sent else "before the connect request"
     return done(UNDECIDED, f"closed {when} ({close.get('code')} {reason!r})", close=close)
-
-
-def _no_verify() -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 __all__ = ["ConnectOutcome", "connect_probe", "protocol_version", "connect_frame", "ws_url",
