@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.listeners import tcp_listener
 
 
 def gatescan_exe() -> str:
@@ -33,11 +34,7 @@ def tcp_listeners(addresses: list[tuple[str, int]]):
     socks, bound = [], []
     try:
         for host, port in addresses:
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            s = socket.socket(family, socket.SOCK_STREAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((host, port))
-            s.listen(64)
+            s = tcp_listener(host, port)
             socks.append(s)
             bound.append((host, s.getsockname()[1]))
         yield bound

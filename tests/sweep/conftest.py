@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from gatescan.model import Endpoint
+from tests.listeners import tcp_listener
 
 
 @pytest.fixture
@@ -15,11 +16,7 @@ def listen():
     socks: list[socket.socket] = []
 
     def _listen(host: str, port: int = 0) -> Endpoint:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(64)
+        sock = tcp_listener(host, port)
         socks.append(sock)
         return Endpoint(host, sock.getsockname()[1])
 
