@@ -7,6 +7,7 @@ A service's `start(host, port)` returns a handle whose `close()` stops it cleanl
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Literal, Protocol
@@ -179,6 +180,21 @@ def raw_service(handler: Connection) -> Starter:
         return await serve_raw(handler, host, port)
 
     return start
+
+
+async def answer_jsonrpc_frames(ws: web.WebSocketResponse, answer: Callable[[Any], dict | None],
+                                parse_error: dict) -> None:
+    """JSON-RPC over a WebSocket: each text frame gets `answer(message)` (None: no reply), a frame
+    that is not JSON gets `parse_error`; the first non-text frame ends the loop."""
+    async for message in ws:
+        if message.type != web.WSMsgType.TEXT:
+            break
+        try:
+            reply = answer(json.loads(message.data))
+        except ValueError:
+            reply = parse_error
+        if reply is not None:
+            await ws.send_str(json.dumps(reply, separators=(",", ":")))
 
 
 def strip_server_header(app: web.Application, replace: dict[str, str] | None = None) -> web.Application:

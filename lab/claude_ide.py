@@ -9,11 +9,9 @@ vulnerable twin's are marked [UNVERIFIED] and identification keys on the tool se
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
-from .base import LabService, app_service, strip_server_header
+from .base import LabService, answer_jsonrpc_frames, app_service, strip_server_header
 
 # The VS Code extension's tools (PROTOCOL.md) [SRC-3P]; schemas trimmed to their shape.
 _TOOLS = [{"name": n, "description": d, "inputSchema": {"type": "object", "properties": {}}} for n, d in (
@@ -77,16 +75,9 @@ def _app(*, token: str | None, server_info: dict) -> web.Application:
                 return _plain(400, "Bad Request", "Bad WebSocket upgrade request: Invalid authentication token")
         ws = web.WebSocketResponse(heartbeat=None, max_msg_size=65536)
         await ws.prepare(request)
-        async for message in ws:
-            if message.type != web.WSMsgType.TEXT:
-                break
-            try:
-                reply = _answer(json.loads(message.data), server_info)
-            except ValueError:
-                reply = {"jsonrpc": "2.0", "id": None,
-                         "error": {"code": -32700, "message": "Parse error", "data": "Invalid JSON"}}
-            if reply is not None:
-                await ws.send_str(json.dumps(reply, separators=(",", ":")))
+        await answer_jsonrpc_frames(ws, lambda msg: _answer(msg, server_info), {
+            "jsonrpc": "2.0", "id": None,
+            "error": {"code": -32700, "message": "Parse error", "data": "Invalid JSON"}})
         return ws
 
     app = web.Application()

@@ -14,7 +14,7 @@ import uuid
 
 from aiohttp import web
 
-from .base import LabService, app_service
+from .base import LabService, answer_jsonrpc_frames, app_service
 
 _PROTOCOLS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 _LATEST = "2025-06-18"
@@ -257,15 +257,8 @@ def _ws_app(rpc: _Rpc) -> web.Application:
         # (verified on mcp 1.27.0: a strict client then refuses the handshake).
         ws.headers["Sec-WebSocket-Protocol"] = "mcp"
         await ws.prepare(request)
-        async for message in ws:
-            if message.type != web.WSMsgType.TEXT:
-                break
-            try:
-                reply = rpc.answer(json.loads(message.data))
-            except ValueError:
-                reply = {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}}
-            if reply is not None:
-                await ws.send_str(json.dumps(reply, separators=(",", ":")))
+        await answer_jsonrpc_frames(ws, rpc.answer, {
+            "jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}})
         return ws
 
     async def not_found(request: web.Request) -> web.Response:
