@@ -180,16 +180,23 @@ async def _tls_junk(reader, writer) -> None:
     await writer.drain()
 
 
-async def _bad_ws_frame(reader, writer) -> None:
-    """A correct 101 upgrade followed by an invalid frame (reserved opcode, RSV bits set)."""
-    head = await read_request_head(reader)
-    key = _ws_key(head)
+async def _switch_to_ws(reader, writer, otherwise: bytes) -> bool:
+    """A correct 101 answer to a WebSocket upgrade (True); any other request gets `otherwise`."""
+    key = _ws_key(await read_request_head(reader))
     if key is None:
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello world")
+        writer.write(otherwise)
         await writer.drain()
-        return
+        return False
     writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                  b"Sec-WebSocket-Accept: " + _ws_accept(key).encode() + b"\r\n\r\n")
+    return True
+
+
+async def _bad_ws_frame(reader, writer) -> None:
+    """A correct 101 upgrade followed by an invalid frame (reserved opcode, RSV bits set)."""
+    if not await _switch_to_ws(reader, writer, b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                                               b"Content-Length: 11\r\n\r\nhello world"):
+        return
     writer.write(b"\xf3\x05hello")  # FIN + RSV1-3 + opcode 3 (reserved)
     await writer.drain()
     await asyncio.sleep(5)
@@ -197,14 +204,8 @@ async def _bad_ws_frame(reader, writer) -> None:
 
 async def _huge_ws_frame(reader, writer) -> None:
     """A 101 upgrade, then a frame announcing 2**62 bytes and dripping them."""
-    head = await read_request_head(reader)
-    key = _ws_key(head)
-    if key is None:
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-        await writer.drain()
+    if not await _switch_to_ws(reader, writer, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"):
         return
-    writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 b"Sec-WebSocket-Accept: " + _ws_accept(key).encode() + b"\r\n\r\n")
     writer.write(b"\x81\x7f" + (2**62).to_bytes(8, "big"))
     while True:
         writer.write(b"x" * 65536)
