@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.identify._twins import identify_twin, lab_twins
+from tests.identify._twins import identify_twin, lab_twins, started
 from tests.netns import requires_netns
 
 TWINS = lab_twins("claude_ide")
@@ -29,12 +29,9 @@ from tests.identify._real import UPGRADE, exchange  # noqa: E402
 
 
 async def test_hardened_twin_refuses_like_claudecode_nvim():
-    handle = await next(s for s in TWINS if s.twin == "hardened").start("127.0.0.1", 0)
-    try:
+    async with started(next(s for s in TWINS if s.twin == "hardened")) as handle:
         plain = await exchange("127.0.0.1", handle.port, "GET", "/", {})
         upgrade = await exchange("127.0.0.1", handle.port, "GET", "/", {**UPGRADE, "Origin": "http://scanner.invalid"})
-    finally:
-        await handle.close()
     assert plain[0] == upgrade[0] == 400
     assert plain[1]["content-type"].startswith("text/plain") and plain[1]["connection"] == "close"
 
@@ -44,12 +41,9 @@ async def test_vulnerable_twin_serves_the_ide_tools_to_any_origin():
 
     from websockets.asyncio.client import connect
 
-    handle = await next(s for s in TWINS if s.twin == "vulnerable").start("127.0.0.1", 0)
-    try:
+    async with started(next(s for s in TWINS if s.twin == "vulnerable")) as handle:
         async with connect(f"ws://127.0.0.1:{handle.port}/", origin="http://scanner.invalid") as ws:
             await ws.send(json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/list", "params": {}}))
             reply = json.loads(await ws.recv())
-    finally:
-        await handle.close()
     names = {t["name"] for t in reply["result"]["tools"]}
     assert {"openFile", "openDiff", "getDiagnostics", "executeCode", "close_tab"} <= names

@@ -12,6 +12,7 @@ from gatescan.identify import identify, identify_all
 from gatescan.labrun import running_lab
 from gatescan.model import Endpoint
 from gatescan.probes.http import ProbeContext, ProbeLimits
+from tests.identify._twins import started
 from tests.netns import requires_netns
 
 DEADLINE = 6.0
@@ -21,12 +22,9 @@ HOSTILE = [s.key for s in import_lab().services(include_hostile=True) if s.twin 
 async def test_decoys_on_free_ports_are_unknown():
     errors = []
     for svc in [s for s in import_lab().services() if s.twin == "decoy"]:
-        handle = await svc.start("127.0.0.1", 0)
-        try:
+        async with started(svc) as handle:
             async with ProbeContext(ProbeLimits(endpoint_deadline=DEADLINE)) as ctx:
                 service = await identify(Endpoint("127.0.0.1", handle.port), ctx, on_error=errors.append)
-        finally:
-            await handle.close()
         assert service.product == "unknown", svc.key
         assert service.version is None
 

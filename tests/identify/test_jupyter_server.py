@@ -7,7 +7,7 @@ import pytest
 from gatescan.identify import identify
 from gatescan.model import Endpoint
 from gatescan.probes.http import ProbeContext
-from tests.identify._twins import identify_twin, lab_twins
+from tests.identify._twins import identify_twin, lab_twins, started
 from tests.netns import requires_netns
 
 TWINS = lab_twins("jupyter")
@@ -100,10 +100,7 @@ async def test_twin_answers_like_the_real_server(tmp_path, twin):
     host, port = "127.0.0.1", free_port()
     async with _jupyter(tmp_path, host, port, REAL_ARGS[twin]):
         real = await _answers(host, port)
-    handle = await svc.start(host, 0)
-    try:
+    async with started(svc, host) as handle:
         lab = await _answers(host, handle.port)
-    finally:
-        await handle.close()
     strip = lambda rows: [(m, p, s, srv, acao) for m, p, _, s, srv, acao in rows]  # noqa: E731
     assert strip(lab) == strip(real)

@@ -7,7 +7,7 @@ import pytest
 from gatescan.identify import identify
 from gatescan.model import Endpoint
 from gatescan.probes.http import ProbeContext
-from tests.identify._twins import identify_twin, lab_twins
+from tests.identify._twins import identify_twin, lab_twins, started
 from tests.netns import requires_netns
 
 TWINS = lab_twins("mcp_inspector")
@@ -90,9 +90,6 @@ async def test_real_inspector_named_and_answering_like_its_twins(version):
     assert named_ui.extra["attributes"]["variant"] == "UI"
 
     proxy_twin = next(s for s in TWINS if s.key == REAL[version][0])
-    handle = await proxy_twin.start("127.0.0.1", 0)
-    try:
+    async with started(proxy_twin) as handle:
         lab = await _proxy_answers(handle.port)
-    finally:
-        await handle.close()
     assert lab == real

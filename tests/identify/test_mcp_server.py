@@ -7,7 +7,7 @@ import pytest
 from gatescan.identify import identify
 from gatescan.model import Endpoint
 from gatescan.probes.http import ProbeContext
-from tests.identify._twins import identify_twin, lab_twins
+from tests.identify._twins import identify_twin, lab_twins, started
 from tests.netns import requires_netns
 
 TWINS = lab_twins("mcp_server")
@@ -135,11 +135,8 @@ async def test_unprotected_twin_answers_like_the_real_sdk(tmp_path, twin, transp
     port = free_port()
     async with _sdk_server(tmp_path, transport, "0.0.0.0", port):
         real = await _answers(port, transport)
-    handle = await next(s for s in TWINS if s.key == twin).start("127.0.0.1", 0)
-    try:
+    async with started(next(s for s in TWINS if s.key == twin)) as handle:
         lab = await _answers(handle.port, transport)
-    finally:
-        await handle.close()
     # aiohttp always sends a Content-Type; Starlette omits it on bare-text refusals: compare
     # the type only where the real server sent one.
     lab = [row[:4] + ((row[4] if real_row[4] else ""),) + row[5:] for row, real_row in zip(lab, real)]
@@ -233,9 +230,6 @@ async def test_real_websocket_transport_is_named_and_answers_like_its_twin(tmp_p
         real = await _ws_answers(port)
     assert (service.product, service.version) == ("mcp-server", "1.27.0")  # FastMCP 1.x: the SDK's
     assert service.extra["attributes"]["variant"] == "WebSocket"
-    handle = await next(s for s in TWINS if s.key == "mcp-server-ws-vulnerable").start("127.0.0.1", 0)
-    try:
+    async with started(next(s for s in TWINS if s.key == "mcp-server-ws-vulnerable")) as handle:
         lab = await _ws_answers(handle.port)
-    finally:
-        await handle.close()
     assert lab == real

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.identify._twins import identify_twin, lab_twins
+from tests.identify._twins import identify_twin, lab_twins, started
 from tests.netns import requires_netns
 
 TWINS = lab_twins("ollama")
@@ -52,12 +52,9 @@ CASES = [
 async def test_twins_answer_api_tags_as_ollama_does(headers, vulnerable, hardened):
     by_twin = {s.twin: s for s in TWINS}
     for svc, want in ((by_twin["vulnerable"], vulnerable), (by_twin["hardened"], hardened)):
-        handle = await svc.start("127.0.0.1", 0)
-        try:
+        async with started(svc) as handle:
             sent = {k: v.format(port=handle.port) for k, v in headers.items()}
             status, got = await exchange("127.0.0.1", handle.port, "GET", "/api/tags", sent)
-        finally:
-            await handle.close()
         assert status == want, (svc.key, headers)
         if "Origin" in headers and status == 200:
             assert got.get("access-control-allow-origin") == headers["Origin"]

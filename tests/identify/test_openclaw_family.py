@@ -15,7 +15,7 @@ from gatescan.identify import identify
 from gatescan.labrun import running_lab
 from gatescan.model import Endpoint
 from gatescan.probes.http import ProbeContext
-from tests.identify._twins import identify_twin
+from tests.identify._twins import identify_twin, started
 from tests.netns import requires_netns
 
 PRODUCTS = ["openclaw-gateway", "openclaw-browser-control", "openclaw-extension-relay"]
@@ -30,12 +30,6 @@ async def test_every_openclaw_twin_is_named_at_its_default_port():
             service = await identify(Endpoint(entry["host"], entry["port"]), ctx)
             assert (service.product, service.version) == (svc.product, svc.identified_version), entry["key"]
             assert service.confidence >= 0.5 and service.evidence
-
-
-async def _twin(key: str):
-    svc = import_lab().get(key)
-    handle = await svc.start("127.0.0.1", 0)
-    return svc, handle
 
 
 @pytest.mark.parametrize("svc", [s for s in TWINS if s.product == "openclaw-gateway"], ids=lambda s: s.key)
@@ -94,13 +88,11 @@ EVIL = "https://scanner-evil.invalid"
     ],
 )
 async def test_gateway_handshake_by_era(key, client, origin, expect):
-    svc, handle = await _twin(key)
+    svc = import_lab().get(key)
     mode = "ui" if client == "openclaw-control-ui" else "cli"
-    try:
+    async with started(svc) as handle:
         reply, code, reason = await _handshake(handle.port, _connect(client, mode, auth={"token": "random-wrong-gatescan"}),
                                                origin)
-    finally:
-        await handle.close()
     if expect == "hello-ok":
         assert reply["ok"] is True and reply["payload"]["type"] == "hello-ok"
         assert reply["payload"]["server"]["version"] == svc.version
@@ -111,11 +103,8 @@ async def test_gateway_handshake_by_era(key, client, origin, expect):
 
 @pytest.mark.parametrize("key, protocol", [("openclaw-gateway-clawdbot-2026.1.24", 3), ("openclaw-gateway-2026.9.6", 4)])
 async def test_protocol_mismatch_reveals_protocol_before_auth(key, protocol):
-    _, handle = await _twin(key)
-    try:
+    async with started(import_lab().get(key)) as handle:
         reply, code, reason = await _handshake(handle.port, _connect(lo=1, hi=1))
-    finally:
-        await handle.close()
     assert reply["error"]["message"] == "protocol mismatch"
     assert reply["error"]["details"]["expectedProtocol"] == protocol
     assert (code, reason) == (1002, "protocol mismatch")
@@ -128,9 +117,8 @@ async def test_tools_invoke_and_http_origin_by_era():
         for key, plain, foreign in [("openclaw-gateway-clawdbot-2026.1.24", 404, 404),
                                     ("openclaw-gateway-2026.9.6-authnone", 404, 401),
                                     ("openclaw-gateway-2026.9.6", 401, 401)]:
-            _, handle = await _twin(key)
-            url = f"http://127.0.0.1:{handle.port}/tools/invoke"
-            try:
+            async with started(import_lab().get(key)) as handle:
+                url = f"http://127.0.0.1:{handle.port}/tools/invoke"
                 async with http.get(url) as r:
                     assert (r.status, r.headers["Allow"]) == (405, "POST")
                 async with http.post(url, json={"tool": "__gatescan_probe__"}) as r:
@@ -141,5 +129,3 @@ async def test_tools_invoke_and_http_origin_by_era():
                 async with http.post(url, json={"tool": "x"}, headers=headers) as r:
                     assert r.status == foreign, key
                 assert "Server" not in r.headers  # Node's http server sends none
-            finally:
-                await handle.close()
