@@ -379,7 +379,8 @@ def json_get(doc: Any, path: str) -> tuple[bool, Any]:
     for part in path.split("."):
         if isinstance(cur, dict) and part in cur:
             cur = cur[part]
-        elif isinstance(cur, list) and part.lstrip("-").isdigit() and -len(cur) <= int(part) < len(cur):
+        # isdecimal, not isdigit: int() refuses digits such as "¹" that isdigit accepts
+        elif isinstance(cur, list) and part.removeprefix("-").isdecimal() and -len(cur) <= int(part) < len(cur):
             cur = cur[int(part)]
         else:
             return False, None
