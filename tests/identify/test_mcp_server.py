@@ -179,7 +179,7 @@ async def test_sse_probe_never_posts_off_the_endpoint():
 
 # The deprecated WebSocket transport left the SDK in 2.0; 1.27.0 (before the CVE-2026-59950
 # fix in 1.28.1) is installed beside it by the test command:
-#   pip install --no-deps --target ~/.cache/gatescan-lab/mcp-1.27.0 mcp==1.27.0 httpx httpx-sse httpcore h11 certifi
+#   scripts/install-products (pip install --no-deps --target ~/.cache/gatescan-lab/mcp-1.27.0 mcp==1.27.0 ...)
 MCP_WS_DIR = Path(os.environ.get("GATESCAN_LAB_CACHE", Path.home() / ".cache" / "gatescan-lab")) / "mcp-1.27.0"
 
 _WS_SERVER = '''
