@@ -123,3 +123,23 @@ def test_unknown_style_refused():
     con, _ = _console(False)
     with pytest.raises(ValueError):
         ConsoleReporter(con, style="fancy")
+
+
+def test_brackets_from_targets_and_skills_are_text_not_markup():
+    # A skill named "[/]" (or a banner/version with Rich markup) crashed every table layout
+    # with MarkupError, and "[link=...]" would have become a terminal hyperlink.
+    from gatescan.model import Finding, Service, SkillRecord
+    from gatescan.report.diff import diff_reports, render_diff
+
+    report = Report(
+        services=[Service(host="127.0.0.1", port=80, product="ollama", version="[/]")],
+        findings=[Finding(check="skill.unlisted", severity="medium", title="Skill [/] [link=http://x]y[/link]",
+                          target="/s/[/]/SKILL.md", path="/s/[/]/SKILL.md", skill="[/]")],
+        skills=[SkillRecord(name="[/]", path="/s/[/]")],
+    )
+    for style in ("table", "tree", "plain"):
+        text = render_console_text(report, style=style, width=300)
+        assert "[/]" in text and "[link=http://x]" in text
+    console, buf = _console(tty=True)
+    render_diff(diff_reports(Report(), report), console)
+    assert "[link=http://x]" in buf.getvalue() and "\x1b]8;" not in buf.getvalue()

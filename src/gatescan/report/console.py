@@ -50,6 +50,12 @@ def clean(value: object, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def cells(*values: object) -> list:
+    """Table cells: plain strings become Text, so a '[' from a target or a skill is shown,
+    never parsed as Rich markup (a name like "[/]" would otherwise crash the render)."""
+    return [Text(v) if isinstance(v, str) else v for v in values]
+
+
 def make_console(*, stderr: bool = False, file=None) -> Console:
     """A Console that honours NO_COLOR and drops colour when not writing to a terminal."""
     no_color = bool(os.environ.get("NO_COLOR"))
@@ -271,8 +277,8 @@ def _tables(report: Report, max_rows: int) -> list:
                 if len(found) > 5:
                     ftext.append(f"\n+{len(found) - 5} more", style="dim")
                 where = clean(host, 45) + (f" [{clean(s.vantage, 20)}]" if s.vantage else "")
-                t.add_row(where if i == 0 else "", str(s.port), _product(s), clean(s.version or "-", 30),
-                          _checks_text(s), ftext)
+                t.add_row(*cells(where if i == 0 else "", str(s.port), _product(s), clean(s.version or "-", 30),
+                                 _checks_text(s), ftext))
                 rows += 1
             t.add_section()
         blocks.append(t)
@@ -285,8 +291,8 @@ def _tables(report: Report, max_rows: int) -> list:
             t.add_column(col, overflow="fold")
         order = {"malicious": 0, "modified": 1, "unlisted": 2, "allowlisted": 3}
         for sk in sorted(report.skills, key=lambda s: (order.get(s.status, 9), s.name))[:max_rows]:
-            t.add_row(clean(sk.name, 40), clean(sk.agent or "-", 20), clean(sk.source or "-", 20),
-                      clean(sk.version or "-", 20), Text(sk.status, style=SKILL_STATUS_STYLE.get(sk.status, "")))
+            t.add_row(*cells(clean(sk.name, 40), clean(sk.agent or "-", 20), clean(sk.source or "-", 20),
+                             clean(sk.version or "-", 20), Text(sk.status, style=SKILL_STATUS_STYLE.get(sk.status, ""))))
         blocks.append(t)
     if report.findings:
         t = Table(title=f"Findings ({len(report.findings)})", title_justify="left")
@@ -294,7 +300,7 @@ def _tables(report: Report, max_rows: int) -> list:
             t.add_column(col, overflow="fold")
         ordered = sort_findings(report.findings)
         for f in ordered[:max_rows]:
-            t.add_row(_sev(f.severity), clean(f.check, 40), _where(f), clean(f.title, 120))
+            t.add_row(*cells(_sev(f.severity), clean(f.check, 40), _where(f), clean(f.title, 120)))
         blocks.append(t)
         if len(ordered) > max_rows:
             blocks.append(Text(f"… {len(ordered) - max_rows} more findings (see the JSON report)", style="dim"))

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model import Finding, Report, Severity, sort_findings
-from .console import SEVERITY_STYLE, clean
+from .console import SEVERITY_STYLE, cells, clean
 
 DIFF_SCHEMA = "gatescan.diff/v1"
 
@@ -75,8 +75,8 @@ def render_diff(diff: ReportDiff, console: Console, *, show_unchanged: bool = Fa
             t.add_column(col, overflow="fold")
         for f in items:
             where = f.target if f.port is not None else (f"{f.path}:{f.line}" if f.line else (f.path or f.target))
-            t.add_row(mark, Text(f.severity.value.upper(), style=SEVERITY_STYLE[f.severity]), clean(f.check, 40),
-                      clean(where, 70), clean(f.title, 120))
+            t.add_row(*cells(mark, Text(f.severity.value.upper(), style=SEVERITY_STYLE[f.severity]), clean(f.check, 40),
+                             clean(where, 70), clean(f.title, 120)))
         console.print(t)
     if show_unchanged and diff.unchanged:
         console.print(Text(f"Unchanged ({len(diff.unchanged)}):", style="bold"))
