@@ -143,3 +143,16 @@ def test_brackets_from_targets_and_skills_are_text_not_markup():
     console, buf = _console(tty=True)
     render_diff(diff_reports(Report(), report), console)
     assert "[link=http://x]" in buf.getvalue() and "\x1b]8;" not in buf.getvalue()
+
+
+def test_console_text_of_a_saved_report_with_a_lone_surrogate(tmp_path):
+    # Reports escape non-UTF-8 names as \udcNN, which JSON reads back as a lone surrogate;
+    # `report render --format console -o FILE` died encoding it for os.devnull.
+    from gatescan.model import Finding
+    from gatescan.report import write_report
+
+    report = Report(findings=[Finding(check="config.auth.none", severity="high", title="bad \udcff name",
+                                      target="/etc/x\udcff", path="/etc/x\udcff")])
+    assert "bad \udcff name" in render_console_text(report, style="plain")
+    write_report(report, "console", str(tmp_path / "out.txt"), style="plain")
+    assert "\\udcff" in (tmp_path / "out.txt").read_text(encoding="utf-8")

@@ -7,6 +7,7 @@ first, so a hostile banner cannot drive the terminal.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import time
@@ -182,12 +183,12 @@ def render_blocks(report: Report, *, style: str = "table", max_rows: int = 500) 
 
 def render_console_text(report: Report, *, style: str = "table", width: int = 120) -> str:
     """The console summary as uncoloured text (for `report render --format console -o FILE`)."""
-    console = Console(width=width, no_color=True, color_system=None, record=True, file=open(os.devnull, "w"))
+    # a StringIO, not os.devnull: a lone surrogate (a non-UTF-8 name read back from a saved
+    # report) cannot be encoded to a file, and the caller writes with backslashreplace anyway
+    console = Console(width=width, no_color=True, color_system=None, record=True, file=io.StringIO())
     for block in render_blocks(report, style=style):
         console.print(block, soft_wrap=isinstance(block, Text))
-    text = console.export_text(styles=False)
-    console.file.close()
-    return text
+    return console.export_text(styles=False)
 
 
 # -- helpers shared by the layouts -------------------------------------------------------------
