@@ -246,3 +246,19 @@ def test_deep_block_nesting_takes_the_bounded_path(nested):
     assert not mf._tame(nested)
     m = parse_manifest(f"---\nname: d\ndescription: d\nx:\n  {nested}\n---\n")
     assert m.issues  # refused with a message, and the interpreter is still alive
+
+
+def test_metadata_number_too_long_is_an_issue_and_the_skill_stays_audited(tmp_path):
+    # int() refuses more than 4300 digits with a bare ValueError; it escaped parse_manifest,
+    # the skill audit failed, and the skill vanished from skills[] (no status, no rules).
+    from gatescan.skills import audit_skills
+
+    with pytest.raises(json5.JSON5Error):
+        json5.loads("9" * 5000)
+    (tmp_path / "evil").mkdir()
+    (tmp_path / "evil" / "SKILL.md").write_text(
+        "---\nname: evil\ndescription: d\nmetadata: '{\"openclaw\": {\"x\": " + "9" * 5000 + "}}'\n---\n")
+    audit = audit_skills([tmp_path])
+    assert [s.name for s in audit.skills] == ["evil"]
+    assert any(f.check == "skill.manifest.invalid" and "number too long" in f.evidence.summary
+               for f in audit.findings)

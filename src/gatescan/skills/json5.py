@@ -71,8 +71,12 @@ class _Parser:
                 return val
         m = _NUMBER.match(self.text, self.pos)
         if m:
+            try:
+                number = _number(m.group())
+            except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits)
+                self.fail("number too long")
             self.pos = m.end()
-            return _number(m.group())
+            return number
         self.fail(f"unexpected character {c!r}")
 
     def string(self) -> str:
