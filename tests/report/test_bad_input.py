@@ -8,6 +8,7 @@ import copy
 import json
 
 import jsonschema
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -101,3 +102,14 @@ def test_jsonl_events_agree_with_jsonschema(report_schema):
         ours = validation_errors(event, schema)
         theirs = list(jsonschema.Draft202012Validator(schema).iter_errors(event))
         assert bool(ours) == bool(theirs), event
+
+
+@pytest.mark.parametrize("text", [
+    '{"schema": "gatescan.report/v1", "x": ' + "9" * 5000 + "}",  # int() refuses > 4300 digits
+    "[" * 100_000 + "]" * 100_000,  # json's decoder recurses
+    '{"schema": "gatescan.report/v1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+], ids=["long-number", "deep-array", "deep-field"])
+def test_json_the_decoder_cannot_take_is_refused_cleanly(text):
+    # render, diff, merge and --baseline all went through here and ended in a traceback
+    with pytest.raises(ReportLoadError, match="not a usable JSON document"):
+        parse_report(text, "x.json")

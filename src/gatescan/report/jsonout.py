@@ -91,6 +91,8 @@ def parse_report(text: str, where: str = "<string>") -> Report:
         if exc.pos >= len(text.rstrip()):
             raise ReportLoadError(where, f"truncated JSON (ends early at line {exc.lineno}, column {exc.colno})") from None
         raise ReportLoadError(where, f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number; arrays nested 100,000 deep
+        raise ReportLoadError(where, f"not a usable JSON document: {_short(exc)}") from None
     if not isinstance(data, dict):
         raise ReportLoadError(where, f"not a gatescan report (top level is a JSON {type(data).__name__})")
     if data.get("schema") != SCHEMA:
