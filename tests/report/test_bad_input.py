@@ -113,3 +113,14 @@ def test_json_the_decoder_cannot_take_is_refused_cleanly(text):
     # render, diff, merge and --baseline all went through here and ended in a traceback
     with pytest.raises(ReportLoadError, match="not a usable JSON document"):
         parse_report(text, "x.json")
+
+
+def test_unknown_fields_nested_past_the_renderers_stack_are_refused():
+    # json.loads takes ~990 levels, but the JSON/JSONL writers and to_dict recurse with more
+    # frames per level: a 490-deep unknown field loaded, then render and merge died.
+    doc = copy.deepcopy(BASE)
+    doc["future_field"] = json.loads("[" * 490 + "]" * 490)
+    with pytest.raises(ReportLoadError, match="nested deeper than"):
+        parse_report(json.dumps(doc), "deep.json")
+    doc["future_field"] = json.loads("[" * 60 + "]" * 60)
+    _render_all(parse_report(json.dumps(doc), "ok.json"))

@@ -20,6 +20,8 @@ from .validate import validation_errors
 
 # Saved reports above this are refused rather than read into memory whole.
 MAX_REPORT_BYTES = 2 * 1024**3
+# A real report nests about ten levels; fields a newer version adds get room to spare.
+MAX_DEPTH = 100
 
 
 class ReportLoadError(Exception):
@@ -95,6 +97,8 @@ def parse_report(text: str, where: str = "<string>") -> Report:
         raise ReportLoadError(where, f"not a usable JSON document: {_short(exc)}") from None
     if not isinstance(data, dict):
         raise ReportLoadError(where, f"not a gatescan report (top level is a JSON {type(data).__name__})")
+    if _too_deep(data):  # renderers and the model recurse: refuse what would exhaust the stack
+        raise ReportLoadError(where, f"malformed gatescan report: nested deeper than {MAX_DEPTH} levels")
     if data.get("schema") != SCHEMA:
         found = data.get("schema")
         what = f"schema {found!r}" if found is not None else "no 'schema' field"
@@ -135,6 +139,19 @@ def load_report(path: str) -> Report:
     except OSError as exc:
         raise ReportLoadError(where, exc.strerror or str(exc)) from None
     return parse_report(text, where)
+
+
+def _too_deep(data: object) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth >= MAX_DEPTH:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _short(exc: Exception) -> str:
