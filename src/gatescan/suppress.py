@@ -185,6 +185,8 @@ def load_suppressions(path: str | os.PathLike) -> list[Suppression]:
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark is not None else (f" at line {exc.lineno}" if hasattr(exc, "lineno") else "")
         raise SuppressionError(where, f"not valid YAML or JSON{line}") from None
+    except (ValueError, RecursionError):  # a number over 4300 digits; nesting past the stack
+        raise SuppressionError(where, "not usable YAML or JSON (a number too long or nesting too deep)") from None
     if isinstance(data, dict) and data.get("schema") == REPORT_SCHEMA:
         return _from_report(text, where)
     return parse_suppressions(data, where)

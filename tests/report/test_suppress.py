@@ -108,6 +108,13 @@ def test_json_suppression_file_and_list_form(tmp_path, report):
     ("just: a mapping\n", "no 'suppressions'"),
     ("suppressions: [unclosed\n", "not valid YAML"),
     ('{"schema": "gatescan.report/v1", "findings": [', "truncated"),
+    # these were tracebacks (ValueError from int(), RecursionError from json/PyYAML)
+    pytest.param("suppressions:\n  - check: a\n    reason: r\n    port: " + "9" * 5000 + "\n", "number too long",
+                 id="yaml-long-number"),
+    pytest.param('{"suppressions": [{"check": "a", "reason": "r", "port": ' + "9" * 5000 + "}]}", "number too long",
+                 id="json-long-number"),
+    pytest.param("[" * 100_000 + "]" * 100_000, "nesting too deep", id="json-deep"),
+    pytest.param("suppressions: " + "[" * 100_000 + "]" * 100_000, "nesting too deep", id="yaml-deep"),
 ])
 def test_bad_files_name_the_problem(tmp_path, text, problem):
     p = _write(tmp_path, text)
