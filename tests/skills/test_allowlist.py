@@ -124,6 +124,10 @@ def test_clawhub_feed_verdicts_and_verify_shapes(fleet, tmp_path):
     (b"key: [unclosed", "neither JSON nor YAML"),
     (b"a: &a [x]\n" + b"".join(b"b%d: &b%d [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" % (i, i) for i in range(10)),
      "neither JSON nor YAML"),
+    # int() refuses more than 4300 digits (a bare ValueError, which was a traceback)
+    pytest.param(b"entries:\n  - slug: a\n    version: " + b"9" * 5000 + b"\n", "neither JSON nor YAML", id="yaml-long-number"),
+    pytest.param(b'{"entries": [{"slug": "a", "version": ' + b"9" * 5000 + b"}]}", "neither JSON nor YAML",
+                 id="json-long-number"),
 ])
 def test_bad_allowlists_raise_allowlist_error(tmp_path, content, problem):
     p = tmp_path / "bad.yaml"

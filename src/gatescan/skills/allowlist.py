@@ -266,8 +266,8 @@ def load_allowlist(path: Path | str) -> Allowlist:
     except (ValueError, RecursionError):
         try:
             doc = _load_yaml(text, _AllowlistLoader)
-        except (yaml.YAMLError, RecursionError) as exc:
-            raise AllowlistError(path, f"neither JSON nor YAML: {str(exc).splitlines()[0][:200]}") from None
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: int() of > 4300 digits
+            raise AllowlistError(path, f"neither JSON nor YAML: {(str(exc).splitlines() or [type(exc).__name__])[0][:200]}") from None
     return parse_allowlist(doc, path)
 
 
