@@ -115,3 +115,11 @@ def test_merge_different_scopes_and_local():
 def test_merge_nothing():
     with pytest.raises(MergeError):
         merge_reports([])
+
+
+def test_merge_huge_shard_count_is_bounded():
+    # "1/999999999999" is valid per the schema; merge listed every missing shard and hung
+    merged = merge_reports([_shard(1, 999_999_999_999)])
+    assert merged.complete is False
+    assert len(merged.shards) == 1 + 1000
+    assert "999999998998 more of the 999999999999 shards are missing" in merged.errors[-1].message

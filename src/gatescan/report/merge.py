@@ -14,6 +14,9 @@ from typing import Any, Sequence
 from ..model import SCHEMA_VERSION, ErrorRecord, Report, Scope
 
 
+MAX_MISSING_LISTED = 1000  # missing shards named one by one; the rest are counted
+
+
 class MergeError(ValueError):
     """The reports cannot be merged; the CLI maps it to exit 2."""
 
@@ -149,14 +152,24 @@ def _check_shards(reports: Sequence[Report], names: Sequence[str], merged: Repor
                                "status": "done" if r.complete else "incomplete", "attempts": 1})
         if counts:
             n = counts.pop()
-            for i in range(1, n + 1):
+            missing = n - len(seen)
+            listed = 0
+            for i in range(1, n + 1):  # stops after MAX_MISSING_LISTED: n comes from the file
+                if listed == min(missing, MAX_MISSING_LISTED):
+                    break
                 if i not in seen:
-                    merged.complete = False
+                    listed += 1
                     shards.append({"id": f"{i}/{n}", "vantage": vantage, "worker": None, "status": "missing",
                                    "attempts": 0})
                     errors.append(ErrorRecord(where="merge", vantage=vantage,
                                               message=f"shard {i}/{n}{_in_vantage(vantage)} is missing: "
                                                       "its part of the scope was not scanned"))
+            if missing:
+                merged.complete = False
+            if missing > listed:
+                errors.append(ErrorRecord(where="merge", vantage=vantage,
+                                          message=f"{missing - listed} more of the {n} shards{_in_vantage(vantage)} "
+                                                  "are missing (not listed one by one)"))
         for name, r, shard in whole:
             if r.shards:
                 shards.extend(r.shards)
