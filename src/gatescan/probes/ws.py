@@ -19,6 +19,15 @@ from ..model import Endpoint
 from .http import ProbeContext, cert_record
 
 
+class connect_here(connect):
+    """websockets' `connect` that never follows a redirect: a 3xx stays a refused upgrade
+    (InvalidStatus). websockets follows cross-origin redirects by default, which would let a
+    scanned server send our next handshake to any address, outside the scope (DESIGN.md, Safety)."""
+
+    def process_redirect(self, exc: Exception) -> Exception:
+        return exc
+
+
 @dataclass
 class WsResult:
     url: str
@@ -113,7 +122,7 @@ async def ws_probe(
     wait = first_frame_wait if first_frame_wait is not None else min(lim.read_timeout, 2.0)
     try:
         async with asyncio.timeout(timeout or lim.request_timeout):
-            async with connect(
+            async with connect_here(
                 url,
                 origin=origin,
                 subprotocols=list(subprotocols) or None,
@@ -175,4 +184,4 @@ async def ws_probe(
     return result
 
 
-__all__ = ["WsResult", "ws_probe"]
+__all__ = ["WsResult", "ws_probe", "connect_here"]

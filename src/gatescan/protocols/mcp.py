@@ -13,11 +13,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from .. import __version__
 from ..probes.http import insecure_tls_context
+from ..probes.ws import connect_here as ws_connect
 
 PROTOCOL_VERSION = "2025-06-18"
 POST_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
