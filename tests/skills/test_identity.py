@@ -152,3 +152,16 @@ def test_non_utf8_file_names_stay_printable(tmp_path, validate_report):
     json.dumps(doc, ensure_ascii=False).encode("utf-8")  # no lone surrogates anywhere
     validate_report(doc)
     assert audit.skills[0].path.endswith("sk\\xff")
+
+
+def test_every_skill_field_the_audit_writes_is_in_the_schema(tmp_path, report_schema):
+    # skills[] carried registry, skill_file, skill_file_sha256, file_tree_sha256 and root_source
+    # that the published schema did not describe (dashboards read the schema, not the code)
+    skill = tmp_path / "root" / "weather"
+    (skill / ".clawhub").mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: weather\ndescription: d\n---\n")
+    (skill / ".clawhub" / "origin.json").write_text(json.dumps(
+        {"version": 1, "registry": "https://clawhub.ai", "slug": "weather", "installedVersion": "1.0.0"}))
+    doc = audit_skills([tmp_path / "root"]).to_report().to_dict()
+    described = set(report_schema["$defs"]["skill"]["properties"])
+    assert doc["skills"] and all(set(s) <= described for s in doc["skills"]), [set(s) - described for s in doc["skills"]]
