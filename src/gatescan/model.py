@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from . import __version__
 
 SCHEMA = "gatescan.report/v1"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Severity(str, enum.Enum):
@@ -252,6 +252,11 @@ class SkillRecord(_Record):
     version: str | None = None
     fingerprint: str | None = None
     status: str = "unlisted"  # allowlisted / unlisted / modified / malicious
+    registry: str | None = None  # from origin.json or the lock (schema 1.1)
+    skill_file: str | None = None  # SKILL.md, skill.md, skills.md or SKILL.MD
+    skill_file_sha256: str | None = None
+    file_tree_sha256: str | None = None  # OpenClaw's digest; None where OpenClaw refuses one
+    root_source: str | None = None  # the kind of root: openclaw-workspace, claude-personal, path ...
     vantage: str | None = None
     machine: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)

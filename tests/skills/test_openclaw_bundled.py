@@ -23,5 +23,5 @@ def test_bundled_roots_audit_without_findings(openclaw_package, tmp_path, valida
     audit = audit_skills([r for r in roots if r.is_dir()], home=tmp_path, cwd=tmp_path)
     assert len(audit.skills) >= 50
     assert audit.findings == [] and audit.errors == []
-    assert all(s.fingerprint and s.extra.get("file_tree_sha256") for s in audit.skills)
+    assert all(s.fingerprint and s.file_tree_sha256 for s in audit.skills)
     validate_report(audit.to_report().to_dict())

@@ -160,15 +160,10 @@ class _Auditor:
             source=_source(prov, root), slug=prov.slug, owner=prov.owner,
             version=prov.version or manifest.version,
             fingerprint=hashes.fingerprint if hashes else None, status="unlisted",
+            registry=prov.registry, skill_file=found.skill_file.name, root_source=root.source,
+            skill_file_sha256=hashes.skill_file["sha256"] if hashes and hashes.skill_file else None,
+            file_tree_sha256=hashes.file_tree_sha256 if hashes else None,
         )
-        record.extra = {"skill_file": found.skill_file.name, "root_source": root.source}
-        if hashes:
-            if hashes.file_tree_sha256:
-                record.extra["file_tree_sha256"] = hashes.file_tree_sha256
-            if hashes.skill_file:
-                record.extra["skill_file_sha256"] = hashes.skill_file["sha256"]
-        if prov.registry:
-            record.extra["registry"] = prov.registry
         skill_path = found.skill_file
 
         for issue in manifest.issues:
@@ -373,9 +368,8 @@ def _clean(text):
 
 def _printable(audit: SkillsAudit) -> None:
     for r in audit.skills:
-        for name in ("name", "path", "root", "slug", "owner", "version"):
+        for name in ("name", "path", "root", "slug", "owner", "version", "registry"):
             setattr(r, name, _clean(getattr(r, name)))
-        r.extra = {k: _clean(v) for k, v in r.extra.items()}
     for f in audit.findings:
         for name in ("title", "target", "path", "skill", "remediation"):
             setattr(f, name, _clean(getattr(f, name)))
