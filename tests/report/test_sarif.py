@@ -93,3 +93,27 @@ def test_empty_report_valid(sarif_validator):
     from gatescan.model import Report
 
     sarif_validator.validate(_doc(Report()))
+
+
+def test_findings_sharing_a_key_get_distinct_stable_fingerprints():
+    # Two problems in one SKILL.md share the finding key; they had one partialFingerprint,
+    # so code scanning merged them into one alert and the second was lost.
+    from gatescan.model import Finding, Report
+    from gatescan.report.sarif import finding_fingerprint
+
+    def issue(line, summary):
+        f = Finding(check="skill.manifest.invalid", severity="low", title="Skill manifest cannot be read",
+                    target="/s/a/SKILL.md", path="/s/a/SKILL.md", line=line, skill="a")
+        f.evidence.summary = summary
+        return f
+
+    def prints(findings):
+        results = _doc(Report(findings=findings))["runs"][0]["results"]
+        return {r["locations"][0]["physicalLocation"]["region"]["startLine"]: r["partialFingerprints"][FINGERPRINT_KEY]
+                for r in results}
+
+    a, b = issue(2, "no description"), issue(4, "invalid YAML")
+    got = prints([a, b])
+    assert len(set(got.values())) == 2
+    assert got[2] == finding_fingerprint(a)  # the first keeps the plain key's hash
+    assert prints([issue(4, "invalid YAML"), issue(2, "no description")]) == got

@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from typing import Any, Iterator
 from urllib.parse import quote
 
-from ..model import Finding, Report, Severity
+from ..model import Finding, Report, Severity, sort_findings
 from ._stream import Stream, iter_json
 from .catalog import describe
 
@@ -26,9 +26,23 @@ SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.ME
                      Severity.LOW: "3.0", Severity.INFO: "0.0"}
 
 
-def finding_fingerprint(finding: Finding) -> str:
-    """sha256 of the finding key: the same finding hashes the same in every run."""
-    return hashlib.sha256(json.dumps(list(finding.key()), separators=(",", ":")).encode()).hexdigest()
+def finding_fingerprint(finding: Finding, occurrence: int = 0) -> str:
+    """sha256 of the finding key: the same finding hashes the same in every run. The second and
+    later findings sharing one key (two manifest problems in one SKILL.md) add their ordinal, so
+    a dashboard that merges equal fingerprints does not drop them."""
+    key = list(finding.key()) + ([occurrence] if occurrence else [])
+    return hashlib.sha256(json.dumps(key, separators=(",", ":")).encode()).hexdigest()
+
+
+def _fingerprints(findings: list[Finding]) -> dict[int, str]:
+    """id(finding) -> fingerprint; ordinals follow the renderers' order, not the report's."""
+    seen: dict[tuple, int] = {}
+    out = {}
+    for f in sort_findings(findings):
+        n = seen.get(f.key(), 0)
+        seen[f.key()] = n + 1
+        out[id(f)] = finding_fingerprint(f, n)
+    return out
 
 
 def _file_uri(path: str) -> str:
@@ -92,7 +106,8 @@ def _location(f: Finding) -> dict[str, Any]:
     return loc
 
 
-def _result(f: Finding, rule_index: dict[str, int], suppression: dict[str, Any] | None = None) -> dict[str, Any]:
+def _result(f: Finding, rule_index: dict[str, int], fingerprint: str,
+            suppression: dict[str, Any] | None = None) -> dict[str, Any]:
     text = f.title
     if f.evidence.summary:
         text += f". {f.evidence.summary}"
@@ -113,7 +128,7 @@ def _result(f: Finding, rule_index: dict[str, int], suppression: dict[str, Any] 
         "level": LEVEL[f.severity],
         "message": {"text": text},
         "locations": [_location(f)],
-        "partialFingerprints": {FINGERPRINT_KEY: finding_fingerprint(f)},
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": props,
     }
     if f.remediation:  # SARIF `fixes` need concrete edits; the text goes in properties and the rule's help
@@ -124,13 +139,14 @@ def _result(f: Finding, rule_index: dict[str, int], suppression: dict[str, Any] 
 
 
 def _results(report: Report, index: dict[str, int]) -> Iterator[dict[str, Any]]:
+    fingerprints = _fingerprints(report.findings + [s.finding for s in report.suppressed])
     for f in report.findings:
-        yield _result(f, index)
+        yield _result(f, index, fingerprints[id(f)])
     for s in report.suppressed:
         sup: dict[str, Any] = {"kind": "external", "status": "accepted"}
         if s.reason:
             sup["justification"] = s.reason + (f" (expires {s.expires})" if s.expires else "")
-        yield _result(s.finding, index, sup)
+        yield _result(s.finding, index, fingerprints[id(s.finding)], sup)
 
 
 def _document(report: Report, *, lazy: bool) -> dict[str, Any]:
