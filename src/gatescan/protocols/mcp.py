@@ -12,6 +12,7 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
+from urllib.parse import urljoin, urlsplit
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
@@ -172,8 +173,12 @@ async def list_tools_sse(send: Send, session, limits, base_url: str, path: str =
                 if not endpoint:
                     result.reason = "the event stream sent no endpoint event"
                     return result
-                post_url = endpoint if "://" in endpoint else base_url + (
-                    endpoint if endpoint.startswith("/") else "/" + endpoint)
+                post_url = urljoin(url, endpoint)
+                here, there = urlsplit(base_url), urlsplit(post_url)
+                if (there.scheme, there.hostname, there.port) != (here.scheme, here.hostname, here.port):
+                    # only this endpoint is in scope: never post where the server points
+                    result.reason = f"the endpoint event points off this endpoint ({endpoint[:80]})"
+                    return result
                 post_headers = {"Content-Type": "application/json", **(headers or {})}
                 steps = [initialize_request(1)] + ([INITIALIZED, tools_list_request(2)] if tools else [])
                 for msg in steps:
