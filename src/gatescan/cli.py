@@ -191,6 +191,7 @@ def allowlist_show(file: Annotated[Path, typer.Argument(metavar="FILE")]) -> Non
     """Print an allowlist (or a ClawHub feed/verdict file) as gatescan reads it."""
     from rich.table import Table
 
+    from .report.console import cells
     from .skills.allowlist import AllowlistError, load_allowlist
 
     try:
@@ -199,8 +200,8 @@ def allowlist_show(file: Annotated[Path, typer.Argument(metavar="FILE")]) -> Non
         raise _fail_usage(str(exc))
     table = Table("registry", "owner", "slug / name", "version", "fingerprint", "reason", box=None)
     for e in approved.entries:
-        table.add_row(e.registry or "-", e.owner or "-", e.slug or e.name or "-", e.version or "*",
-                      (e.fingerprint or e.file_tree_sha256 or "-")[:16], e.reason or "")
+        table.add_row(*cells(e.registry or "-", e.owner or "-", e.slug or e.name or "-", e.version or "*",
+                             (e.fingerprint or e.file_tree_sha256 or "-")[:16], e.reason or ""))
     Console().print(table)
 
 

@@ -202,3 +202,18 @@ def test_fleet_sized_allowlist_loads(tmp_path):
     p.write_text(dump_allowlist(new_allowlist(entries)))
     loaded = load_allowlist(p)
     assert len(loaded.entries) == 5000 and loaded.entries[-1].files["SKILL.md"] == f"{4999:064x}"
+
+
+def test_allowlist_show_prints_brackets_as_text(tmp_path):
+    # A downloaded ClawHub feed is third-party text: a slug "[/]" crashed `allowlist show`
+    # with Rich's MarkupError, and "[link=...]" would have become a terminal hyperlink.
+    import os
+    import subprocess
+    import sys
+
+    p = tmp_path / "feed.yaml"
+    p.write_text('entries:\n  - slug: "[/]"\n    reason: "[link=http://evil.example]x"\n')
+    out = subprocess.run([sys.executable, "-c", "from gatescan.cli import main; main()", "allowlist", "show", str(p)],
+                         capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    assert out.returncode == 0, out.stderr
+    assert "[/]" in out.stdout and "[link=http://evil.example]" in out.stdout
