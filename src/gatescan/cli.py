@@ -53,6 +53,13 @@ def _outputs(json_: str | None, jsonl: str | None, sarif: Path | None, html: Pat
                                style=style, fail_on=fail_on, baseline=baseline)
 
 
+def _sink(outputs: OutputOptions, report: Report) -> ReportSink:
+    try:
+        return ReportSink(outputs, report)
+    except UsageError as exc:  # e.g. a --jsonl file that cannot be created
+        raise _fail_usage(str(exc))
+
+
 def _version_callback(value: bool) -> None:
     if value:
         typer.echo(f"gatescan {__version__}")
@@ -112,7 +119,7 @@ def scan(
     report = Report(scope=plan.describe())
     report.scope.ports = ports
     config = SweepConfig(concurrency=concurrency, rate=rate, timeout=timeout, retries=retries, workers=workers)
-    sink = ReportSink(outputs, report)
+    sink = _sink(outputs, report)
     sink.start(total=plan.total, label="sweep")
 
     async def _run() -> None:
@@ -157,7 +164,7 @@ def skills(
         raise _fail_usage(str(exc))
     audit = audit_skills(roots or None, allowlist=approved)
     report = audit.to_report()
-    sink = ReportSink(outputs, report)
+    sink = _sink(outputs, report)
     for record in report.skills or []:
         sink.skill(record)
     for finding in report.findings:

@@ -91,7 +91,10 @@ class ReportSink:
         if options.jsonl:
             from .report.jsonl import JsonlWriter
 
-            self._jsonl_file = sys.stdout if options.jsonl == "-" else open(options.jsonl, "w", encoding="utf-8")
+            try:
+                self._jsonl_file = sys.stdout if options.jsonl == "-" else open(options.jsonl, "w", encoding="utf-8")
+            except OSError as exc:  # found before anything is sent: a usage error
+                raise UsageError(f"--jsonl: cannot write {options.jsonl}: {exc.strerror or exc}") from None
             self.jsonl = JsonlWriter(self._jsonl_file)
         self._last_progress = 0.0
         self._was_interrupted = False
