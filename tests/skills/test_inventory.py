@@ -142,3 +142,19 @@ def test_skill_file_linked_out_of_its_folder(tmp_path):
     assert [s.name for s in audit.skills] == ["shared"]
     (f,) = [f for f in audit.findings if f.check == "skill.symlink.escape"]
     assert f.skill == "borrower" and "its skill folder" in f.title
+
+
+def test_skill_folder_stuffed_past_the_entry_limit_is_still_found(tmp_path, monkeypatch):
+    # Listing stops at MAX_ENTRIES_PER_DIR; SKILL.md beyond that cut was never seen, so a skill
+    # could hide from the audit (no record, no finding, exit 0) by holding enough files.
+    from gatescan.skills import inventory
+
+    monkeypatch.setattr(inventory, "MAX_ENTRIES_PER_DIR", 2)
+    evil = tmp_path / "root" / "evil"
+    evil.mkdir(parents=True)
+    (evil / "SKILL.md").write_text(skill_md("evil"))
+    for i in range(500):
+        (evil / f"junk{i:03}").write_text("")
+    found = list(discover(SkillRoot(tmp_path / "root", explicit=True)))
+    assert [f.dir.name for f in found if isinstance(f, FoundSkill)] == ["evil"]
+    assert any(isinstance(f, WalkError) and "entries" in f.message for f in found)

@@ -268,6 +268,7 @@ def discover(root: SkillRoot, max_depth: int = MAX_DEPTH) -> Iterator[FoundSkill
         if budget < 0:
             yield WalkError(str(base), f"stopped after {MAX_DIRS_PER_ROOT} directories")
             return
+        truncated = False
         try:
             with os.scandir(d) as it:
                 entries = []
@@ -275,20 +276,23 @@ def discover(root: SkillRoot, max_depth: int = MAX_DEPTH) -> Iterator[FoundSkill
                     entries.append(e)
                     if len(entries) >= MAX_ENTRIES_PER_DIR:
                         yield WalkError(str(d), f"more than {MAX_ENTRIES_PER_DIR} entries; rest skipped")
+                        truncated = True
                         break
         except OSError as exc:
             yield WalkError(str(d), f"cannot list directory: {exc.strerror or exc}")
             continue
         entries.sort(key=lambda e: e.name)
-        names = {e.name: e for e in entries}
-        skill_entry = next((names[n] for n in SKILL_FILE_NAMES if n in names), None)
-        if skill_entry is not None:
-            if skill_entry.is_symlink():
-                target = os.path.realpath(skill_entry.path)
+        names = {e.name for e in entries}
+        # a skill folder stuffed past the entry limit is still a skill: look its file up by name
+        skill_name = next((n for n in SKILL_FILE_NAMES if n in names or (truncated and os.path.lexists(d / n))), None)
+        if skill_name is not None:
+            skill_path = d / skill_name
+            if skill_path.is_symlink():
+                target = os.path.realpath(skill_path)
                 if not inside(target, os.path.realpath(d)):  # OpenClaw: must stay in its folder
-                    yield SymlinkEscape(root, Path(skill_entry.path), target, "its skill folder")
+                    yield SymlinkEscape(root, skill_path, target, "its skill folder")
                     continue
-            yield FoundSkill(root, d, Path(skill_entry.path), real_root)
+            yield FoundSkill(root, d, skill_path, real_root)
             continue
         if depth >= max_depth:
             continue
