@@ -11,7 +11,7 @@ from aiohttp import web
 from gatescan.model import CheckStatus
 
 
-def make_app(*, acao: str = "none", preflight: bool = True, host_check: bool = False, auth: bool = False):
+def make_app(*, acao: str = "none", preflight: bool | str = True, host_check: bool = False, auth: bool = False):
     async def api(request: web.Request) -> web.Response:
         host = request.headers.get("Host", "")
         if host_check and not host.startswith("127.0.0.1"):
@@ -32,6 +32,8 @@ def make_app(*, acao: str = "none", preflight: bool = True, host_check: bool = F
         if not preflight:
             return web.Response(status=405)
         origin = request.headers.get("Origin", "")
+        if preflight == "origin-only":  # no Access-Control-Allow-Headers: a browser stops here
+            return web.Response(status=204, headers={"Access-Control-Allow-Origin": origin})
         return web.Response(status=204, headers={
             "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": "GET, POST",
             "Access-Control-Allow-Headers": "content-type"})
@@ -68,6 +70,7 @@ def fp(method="GET"):
     ("GET", {"acao": "none"}, CheckStatus.PASSED),
     ("POST", {"acao": "reflect", "preflight": True}, CheckStatus.FINDING),
     ("POST", {"acao": "reflect", "preflight": False}, CheckStatus.PASSED),
+    ("POST", {"acao": "reflect", "preflight": "origin-only"}, CheckStatus.PASSED),
     ("GET", {"acao": "star", "auth": True}, CheckStatus.NOT_APPLICABLE),
 ])
 async def test_cors(method, kw, cors, scan):
