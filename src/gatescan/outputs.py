@@ -42,8 +42,10 @@ class OutputOptions:
             threshold = Severity.parse(fail_on)
         except ValueError as exc:
             raise UsageError(f"--fail-on: {exc}") from None
-        if json == "-" and jsonl == "-":
-            raise UsageError("--json - and --jsonl - cannot both write to stdout")
+        on_stdout = [name for name, dest in (("--json", json), ("--jsonl", jsonl), ("--sarif", sarif),
+                                             ("--html", html)) if dest is not None and str(dest) == "-"]
+        if len(on_stdout) > 1:
+            raise UsageError(f"{' and '.join(on_stdout)} cannot all write to stdout (-)")
         if baseline is not None:
             _check_baseline(Path(baseline))
         return cls(json=json, jsonl=jsonl, sarif=sarif, html=html, quiet=quiet, style=style,
@@ -51,7 +53,7 @@ class OutputOptions:
 
     @property
     def stdout_taken(self) -> bool:
-        return self.json == "-" or self.jsonl == "-"
+        return any(dest is not None and str(dest) == "-" for dest in (self.json, self.jsonl, self.sarif, self.html))
 
 
 def _check_baseline(path: Path) -> None:

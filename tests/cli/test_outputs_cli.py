@@ -69,6 +69,14 @@ async def test_jsonl_to_stdout_streams_typed_events(ollama_lab):
     assert "sweep" in err or "service" in err  # the console moved to stderr
 
 
+async def test_sarif_to_stdout_is_all_that_stdout_holds(ollama_lab):
+    host = ollama_lab.entries[0]["host"]
+    rc, out, err = await _gatescan("scan", host, "-p", "11434", "--sarif", "-")
+    assert rc == 0, err
+    assert json.loads(out)["version"] == "2.1.0"  # the console went to stderr
+    assert "sweep" in err
+
+
 async def test_jsonl_events_arrive_before_the_scan_ends():
     """`gatescan scan ... --jsonl - | jq` shows results while a tarpit still holds the scan."""
     async with running_lab(["ollama-vulnerable", "decoy-tarpit"], base="127.0.32.0") as lab:

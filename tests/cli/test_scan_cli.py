@@ -44,6 +44,7 @@ def test_scan_finds_exactly_the_listeners_and_writes_a_valid_report(tmp_path, va
         (["scan", "127.0.0.1", "--shard", "5/4"], "5/4"),
         (["scan", "nmap:/nonexistent/scan.xml"], "/nonexistent/scan.xml"),
         (["scan", "127.0.0.1", "-p", "1", "--jsonl", "/nonexistent/dir/r.jsonl"], "/nonexistent/dir/r.jsonl"),
+        (["scan", "127.0.0.1", "-p", "1", "--json", "-", "--sarif", "-"], "--sarif"),
     ],
 )
 def test_bad_input_exits_2_naming_the_token_without_a_traceback(args, token):
