@@ -94,3 +94,28 @@ def test_random_names_sort_like_node(node):
     out = subprocess.run([node, "-e", script], input=json.dumps(words), capture_output=True,
                          text=True, timeout=60, check=True)
     assert sorted(words, key=locale_compare_key) == json.loads(out.stdout)
+
+
+def test_hostile_gitignore_is_matched_in_bounded_time(tmp_path, monkeypatch):
+    # "*a*a...*b" made the regex translation backtrack for minutes on one 40-character name,
+    # so a skill could stall the audit forever; the automaton is linear per character.
+    skill = tmp_path / "redos"
+    skill.mkdir()
+    (skill / "SKILL.md").write_text("---\nname: redos\ndescription: d\n---\n")
+    (skill / ".gitignore").write_text("*a" * 20 + "*b\n" + "**/a" * 20 + "/**/b\n")
+    (skill / ("a" * 40)).write_text("")
+    (skill / "b").write_text("")
+    got = hashes.compute(skill)
+    assert sorted(got.files) == ["SKILL.md", "a" * 40, "b"]  # neither name has the twenty a's
+    monkeypatch.setattr(hashes, "IGNORE_BUDGET", 50)  # past the budget: not fingerprinted, not stuck
+    with pytest.raises(hashes.HashLimitError, match="ignore rules"):
+        hashes.compute(skill)
+
+
+@pytest.mark.parametrize("rule, path, ignored", [
+    ("*.log", "a/b/x.log", True), ("/root.txt", "src/root.txt", False), ("docs/**/d.md", "docs/d.md", True),
+    ("docs/**/d.md", "docs/a/b/d.md", True), ("a/**", "a/b/c", True), ("x?z", "x/z", False),
+    ("[!a]b", "cb", True), ("[!a]b", "ab", False), ("build/", "build/out.js", True), ("a**b", "a/x/b", True),
+])
+def test_ignore_rules(rule, path, ignored):
+    assert hashes.IgnoreRules([rule]).ignores(path) is ignored

@@ -145,45 +145,109 @@ def clawhub_fingerprint(files: dict[str, str] | list[tuple[str, str]]) -> str:
 # --- .gitignore / .clawhubignore, the subset of gitignore the `ignore` package implements ---
 
 
-def _glob_to_regex(glob: str) -> str:
-    out = []
+# A glob is matched by simulating its automaton (the set of live token positions per path
+# character), not by a backtracking regex: "*a*a*a*a*b" in a skill's .gitignore took a regex
+# minutes per file name. IGNORE_BUDGET bounds the work per skill.
+IGNORE_BUDGET = 5_000_000  # automaton steps
+_WILD = ("star", "any", "segs")  # tokens that may match nothing
+
+
+def _glob_tokens(glob: str) -> list[tuple[str, object]] | None:
+    """A glob as tokens: lit, one (?), class ([...]), star (*), any (**), segs (**/)."""
+    out: list[tuple[str, object]] = []
     i = 0
     while i < len(glob):
         c = glob[i]
         if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
+            out.append(("segs", None))
             i += 3
             continue
         if glob.startswith("**", i):
-            out.append(".*")
+            out.append(("any", None))
             i += 2
             continue
         if c == "*":
-            out.append("[^/]*")
+            out.append(("star", None))
         elif c == "?":
-            out.append("[^/]")
+            out.append(("one", None))
         elif c == "[":
             j = glob.find("]", i + 1)
             if j == -1:
-                out.append(re.escape(c))
+                out.append(("lit", c))
             else:
                 body = glob[i + 1 : j].replace("\\", "\\\\")
                 if body.startswith("!"):
                     body = "^" + body[1:]
-                out.append(f"[{body}]")
+                try:
+                    out.append(("class", re.compile(f"[{body}]")))
+                except re.error:
+                    return None
                 i = j
         elif c == "\\" and i + 1 < len(glob):
             i += 1
-            out.append(re.escape(glob[i]))
+            out.append(("lit", glob[i]))
         else:
-            out.append(re.escape(c))
+            out.append(("lit", c))
         i += 1
-    return "".join(out)
+    return out
+
+
+def _closure(states: set[int], tokens: list) -> set[int]:
+    stack = list(states)
+    while stack:
+        i = stack.pop()
+        if 0 <= i < len(tokens) and tokens[i][0] in _WILD and i + 1 not in states:
+            states.add(i + 1)
+            stack.append(i + 1)
+    return states
+
+
+def _glob_match(tokens: list, path: str, budget: list[int]) -> bool:
+    """Does the whole of `path` match? A state is a token index; -(i + 1) is inside `**/` i."""
+    n = len(tokens)
+    states = _closure({0}, tokens)
+    for c in path:
+        budget[0] -= len(states)
+        if budget[0] < 0:
+            raise HashLimitError("ignore rules too complex to evaluate")
+        nxt: set[int] = set()
+        for s in states:
+            if s < 0:  # inside **/: any run of characters, left after a "/"
+                if c != "\n":
+                    nxt.add(s)
+                if c == "/":
+                    nxt.add(-s)
+            elif s < n:
+                kind, arg = tokens[s]
+                if kind == "lit":
+                    if c == arg:
+                        nxt.add(s + 1)
+                elif kind == "one":
+                    if c != "/":
+                        nxt.add(s + 1)
+                elif kind == "class":
+                    if arg.match(c):
+                        nxt.add(s + 1)
+                elif kind == "star":
+                    if c != "/":
+                        nxt.add(s)
+                elif kind == "any":
+                    if c != "\n":
+                        nxt.add(s)
+                else:  # segs
+                    if c == "/":
+                        nxt.add(s + 1)
+                    if c != "\n":
+                        nxt.add(-(s + 1))
+        if not nxt:
+            return False
+        states = _closure(nxt, tokens)
+    return n in states
 
 
 @lru_cache(maxsize=4096)
-def _compile_rule(raw: str) -> tuple[re.Pattern, bool, bool] | None:
-    """One gitignore line -> (regex, negated, dir_only), or None for blanks and comments."""
+def _compile_rule(raw: str) -> tuple[tuple, bool, bool] | None:
+    """One gitignore line -> (tokens, negated, dir_only), or None for blanks and comments."""
     line = raw.rstrip("\r")
     if not line.strip() or line.startswith("#"):
         return None
@@ -199,11 +263,11 @@ def _compile_rule(raw: str) -> tuple[re.Pattern, bool, bool] | None:
         return None
     anchored = "/" in line
     line = line.lstrip("/")
-    prefix = "^" if anchored else "^(?:.*/)?"
-    try:
-        return re.compile(prefix + _glob_to_regex(line) + "$"), negated, dir_only
-    except re.error:
+    tokens = _glob_tokens(line)
+    if tokens is None:
         return None
+    # unanchored: the pattern may start at any directory level, as if "**/" came first
+    return tuple(tokens if anchored else [("segs", None)] + tokens), negated, dir_only
 
 
 class IgnoreRules:
@@ -212,13 +276,14 @@ class IgnoreRules:
     def __init__(self, lines: list[str]):
         compiled = (_compile_rule(raw) for raw in lines[:_IGNORE_RULES_MAX])
         self.rules = [r for r in compiled if r is not None]
+        self.budget = [IGNORE_BUDGET]
 
     def _match(self, path: str, is_dir: bool) -> bool | None:
         verdict = None
-        for regex, negated, dir_only in self.rules:
+        for tokens, negated, dir_only in self.rules:
             if dir_only and not is_dir:
                 continue
-            if regex.match(path):
+            if _glob_match(tokens, path, self.budget):
                 verdict = not negated
         return verdict
 
