@@ -119,3 +119,13 @@ def test_hostile_gitignore_is_matched_in_bounded_time(tmp_path, monkeypatch):
 ])
 def test_ignore_rules(rule, path, ignored):
     assert hashes.IgnoreRules([rule]).ignores(path) is ignored
+
+
+@pytest.mark.parametrize("line, path, ignored", [
+    ("x.txt   ", "x.txt", True),         # trailing spaces are not part of the pattern
+    ("x.txt\\ ", "x.txt ", True),        # ... unless escaped
+    ("x.txt\\ ", "x.txt", False),
+    (" " * 60_000 + "x", " " * 60_000 + "x", True),  # was quadratic in re.sub (~8 s for this line)
+])
+def test_ignore_rule_trailing_whitespace(line, path, ignored):
+    assert hashes.IgnoreRules([line]).ignores(path) is ignored

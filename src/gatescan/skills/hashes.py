@@ -251,7 +251,10 @@ def _compile_rule(raw: str) -> tuple[tuple, bool, bool] | None:
     line = raw.rstrip("\r")
     if not line.strip() or line.startswith("#"):
         return None
-    line = re.sub(r"(?<!\\)\s+$", "", line)
+    # trailing whitespace goes unless escaped with a backslash ("a\\ " keeps one space);
+    # rstrip, not re.sub(r"(?<!\\)\s+$"), which is quadratic on a long run of spaces
+    stripped = line.rstrip()
+    line = stripped + line[len(stripped)] if stripped.endswith("\\") and len(stripped) < len(line) else stripped
     negated = line.startswith("!")
     if negated:
         line = line[1:]
