@@ -19,3 +19,14 @@ def test_surrogate_names_are_escaped_not_fatal(tmp_path, validate_report):
     raw.decode("utf-8")  # strictly valid UTF-8
     validate_report(json.loads(raw))
     assert load_report(str(dest)).errors[0].where == name  # the escape round-trips
+
+
+def test_surrogate_names_in_a_jsonl_file(tmp_path):
+    # JsonlWriter opened its file strictly, so --jsonl FILE died on the first such event
+    from gatescan.report.jsonl import JsonlWriter
+
+    name = os.fsdecode(b"/etc/agent/\xff.json")
+    dest = tmp_path / "events.jsonl"
+    with JsonlWriter(str(dest)) as out:
+        out.error(ErrorRecord(where=name, message="unreadable"))
+    assert json.loads(dest.read_bytes().decode("utf-8"))["where"] == name

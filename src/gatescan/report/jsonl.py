@@ -23,7 +23,8 @@ class JsonlWriter:
         if dest == "-":
             self._out: IO[str] = sys.stdout
         elif isinstance(dest, str):
-            self._out = open(dest, "w", encoding="utf-8")
+            # as the JSON writer: a non-UTF-8 file name (a lone surrogate) becomes \udcNN, not a crash
+            self._out = open(dest, "w", encoding="utf-8", errors="backslashreplace")
             self._owned = True
         else:
             self._out = dest
