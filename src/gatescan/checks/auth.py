@@ -54,7 +54,8 @@ async def _mcp(run, params: dict[str, Any]) -> Outcome:
         url = run.ws_url(path)
         result = await mcp.list_tools_ws(url, open_timeout=run.ctx.connect_timeout,
                                          reply_timeout=run.ctx.read_timeout, max_frame=run.ctx.max_frame,
-                                         excerpt=run.ctx.excerpt, subprotocol=params.get("subprotocol", "mcp"))
+                                         max_frames=run.ctx.max_frames, excerpt=run.ctx.excerpt,
+                                         subprotocol=params.get("subprotocol", "mcp"))
         run.ctx.count(result.probes)
     elif params.get("transport") == "sse":
         url = run.base_url + path

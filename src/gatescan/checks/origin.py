@@ -189,7 +189,7 @@ async def _mcp_upgrade(run, url: str, origin: str | None, sub: str | None) -> ws
     ctx = run.ctx
     result = await mcp.list_tools_ws(url, origin=origin, open_timeout=ctx.connect_timeout,
                                      reply_timeout=ctx.read_timeout, max_frame=ctx.max_frame,
-                                     excerpt=ctx.excerpt, subprotocol=sub)
+                                     max_frames=ctx.max_frames, excerpt=ctx.excerpt, subprotocol=sub)
     ctx.count(result.probes)
     accepted = {mcp.OPEN: True, mcp.CLOSED: False}.get(result.state)
     if result.state == mcp.UNDECIDED and "answered with HTTP" in result.reason:

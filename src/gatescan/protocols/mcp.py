@@ -231,7 +231,7 @@ def _endpoint_event(body: bytes) -> str | None:
 
 
 async def list_tools_ws(url: str, *, origin: str | None = None, open_timeout: float = 3.0,
-                        reply_timeout: float = 5.0, max_frame: int = 256 * 1024,
+                        reply_timeout: float = 5.0, max_frame: int = 256 * 1024, max_frames: int = 16,
                         excerpt: int = 400, subprotocol: str | None = "mcp") -> McpResult:
     """initialize then tools/list over a WebSocket (the SDK transport offers subprotocol `mcp`;
     the Claude Code IDE socket none)."""
@@ -266,7 +266,9 @@ async def list_tools_ws(url: str, *, origin: str | None = None, open_timeout: fl
                 exchange["request"]["frames_sent"].append(json.dumps(msg)[:excerpt])
                 if "id" not in msg:
                     continue
-                while msg["id"] not in replies:
+                for _ in range(max_frames):  # frames read while waiting for this reply
+                    if msg["id"] in replies:
+                        break
                     raw = await ws.recv()
                     if isinstance(raw, bytes):
                         result.reason = "the server sent a binary frame"
@@ -280,6 +282,9 @@ async def list_tools_ws(url: str, *, origin: str | None = None, open_timeout: fl
                     found = find_reply(raw, msg["id"])
                     if found is not None:
                         replies[msg["id"]] = found
+                if msg["id"] not in replies:
+                    result.reason = f"no reply to {msg['method']} among the first {max_frames} frames"
+                    return result
                 if msg["id"] == 1 and not isinstance(replies[1].get("result"), dict):
                     result.reason = "initialize answered a JSON-RPC error"
                     return result
