@@ -25,12 +25,18 @@ def variants(scheme: str, host: str) -> list[tuple[str, str]]:
     bare = host.strip("[]")
     if ":" in bare:  # an IPv6 literal cannot sit inside a DNS name; loopback peers say localhost
         bare = "localhost"
-    return [
+    out = [
         ("attacker site", f"{scheme}://{random_token('gatescan')}.attacker.invalid"),
         ("null", "null"),
         ("suffix trick", f"{scheme}://{bare}.attacker.invalid"),
         ("prefix trick", f"{scheme}://attacker{bare}"),
     ]
+    if scheme != "https":
+        # The tricks as an https page presents them too: a check that compares only the host
+        # part (or strips the scheme) is fooled by these as well.
+        out += [("https suffix trick", f"https://{bare}.attacker.invalid"),
+                ("https prefix trick", f"https://attacker{bare}")]
+    return out
 
 
 @register(
