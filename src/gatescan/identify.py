@@ -315,7 +315,7 @@ async def identify_all(
         except Exception as exc:  # noqa: BLE001 - identify() should not raise; belt and braces
             service = Service(host=endpoint.host, port=endpoint.port)
             if on_error:
-                on_error(ErrorRecord(where=f"{endpoint.host}:{endpoint.port}", message=f"identify failed: {exc!r}"))
+                on_error(ErrorRecord(where=endpoint.url(), message=f"identify failed: {exc!r}"))
         finally:
             slots.release()
         await out.put(service)

@@ -55,6 +55,11 @@ class _Counters:
     notices: list[str] = field(default_factory=list)
 
 
+def _where(host: str, port: int) -> str:
+    """host:port for errors[], an IPv6 host bracketed ("fd00::1:80" would be ambiguous)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _unidentified(endpoint: Endpoint) -> Service:
     return Service(host=endpoint.host, port=endpoint.port, product="unknown", confidence=0.0)
 
@@ -90,7 +95,7 @@ async def run_scan(
                         observer.progress(event.done, event.total, event.open, event.done / elapsed)
                     elif isinstance(event, ProbeError):
                         counters.probe_errors += 1
-                        record = ErrorRecord(where=f"{event.host}:{event.port}", message=event.message)
+                        record = ErrorRecord(where=_where(event.host, event.port), message=event.message)
                         report.errors.append(record)
                         observer.error(record)
                     elif isinstance(event, Notice):
@@ -109,7 +114,7 @@ async def run_scan(
         try:
             findings = await stages.checks(service)
         except Exception as exc:  # a check bug must cost one service, not the scan
-            record = ErrorRecord(where=f"{service.host}:{service.port}", message=f"checks failed: {exc!r}")
+            record = ErrorRecord(where=_where(service.host, service.port), message=f"checks failed: {exc!r}")
             report.errors.append(record)
             observer.error(record)
             return

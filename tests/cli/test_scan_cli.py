@@ -154,3 +154,12 @@ def test_unresolvable_name_is_an_error_entry_and_the_scan_goes_on(validate_repor
     assert [(s["host"], s["port"]) for s in doc["services"]] == [("127.0.0.1", port)]
     assert any("no-such-host.invalid" in (e["where"] + e["message"]) for e in doc["errors"])
     assert doc["complete"] is True
+
+
+@requires_netns
+def test_an_unreachable_ipv6_address_is_named_unambiguously_in_errors(validate_report):
+    # No route to fd00::/8 in the namespace: the connect fails with ENETUNREACH at once.
+    out = run_gatescan("scan", "fd00::", "-p", "8888", "--json", "-", "--quiet")
+    assert out.returncode == 0, out.stderr
+    doc = validate_report(json.loads(out.stdout))
+    assert [e["where"] for e in doc["errors"]] == ["[fd00::]:8888"]
