@@ -26,12 +26,13 @@ CHECKS: dict[str, str] = {
     "config.secrets.readable": "A file holding the agent's secrets is readable by other users.",
     "ide.auth.missing": "A Claude Code IDE lock file has no auth token.",
     "skill.unlisted": "An installed skill is not on the allowlist.",
-    "skill.modified": "An installed skill differs from the allowlisted version.",
+    "skill.modified": "An installed skill's files no longer match a hash recorded at install (origin.json, lock) "
+                      "or in the allowlist.",
     "skill.known-malicious": "An installed skill matches a known-malicious skill.",
     "skill.manifest.invalid": "A skill's manifest cannot be parsed or lacks required fields.",
     "skill.manifest.conflict": "A skill's manifest aliases disagree with each other.",
-    "skill.shadowed": "A skill shadows another skill of the same name in a lower-priority root.",
-    "skill.symlink.escape": "A symlink inside a skill points outside its root.",
+    "skill.shadowed": "A skill never runs: the agent loads another skill of the same name first.",
+    "skill.symlink.escape": "A symlink under a skills root points outside it (or a SKILL.md outside its folder).",
 }
 
 
