@@ -217,3 +217,19 @@ def test_allowlist_show_prints_brackets_as_text(tmp_path):
                          capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
     assert out.returncode == 0, out.stderr
     assert "[/]" in out.stdout and "[link=http://evil.example]" in out.stdout
+
+
+def test_files_only_entry_does_not_approve_a_skill_that_cannot_be_hashed(tmp_path, monkeypatch):
+    # An entry with only per-file hashes (ClawHub's files list) approved any same-named skill
+    # the audit could not hash, so padding a tampered skill past the hash limits made it
+    # "allowlisted"; it must fail closed like the other hash kinds.
+    from gatescan.skills import hashes
+
+    root = tmp_path / "skills"
+    write_tree(root, {"weather/SKILL.md": skill_md("weather"), "weather/run.sh": "echo hi\n"})
+    files = hashes.compute(root / "weather").files
+    al = parse_allowlist({"entries": [{"name": "weather", "files": files}]})
+    assert [s.status for s in audit_skills([root], allowlist=al).skills] == ["allowlisted"]
+    monkeypatch.setattr(hashes, "MAX_BYTES", 1)  # now the skill is too big to hash
+    audit = audit_skills([root], allowlist=al)
+    assert [s.status for s in audit.skills] == ["modified"]

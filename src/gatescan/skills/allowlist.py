@@ -350,7 +350,9 @@ def match(allowlist: Allowlist, *, slug: str | None, owner: str | None, registry
         if e.skill_file_sha256 and e.skill_file_sha256 != skill_file_sha256:
             problems.append("SKILL.md sha256")
         changed: list[str] = []
-        if e.files is not None and files is not None:
+        if e.files is not None and files is None:  # not hashed (too big): cannot be shown to match
+            problems.append("files (the skill could not be hashed)")
+        elif e.files is not None:
             changed = sorted(
                 [p for p, h in e.files.items() if files.get(p) != h] + [p for p in files if p not in e.files]
             )
