@@ -129,3 +129,34 @@ def test_ignore_rules(rule, path, ignored):
 ])
 def test_ignore_rule_trailing_whitespace(line, path, ignored):
     assert hashes.IgnoreRules([line]).ignores(path) is ignored
+
+
+def test_a_folder_past_the_file_limit_is_not_listed_whole(tmp_path, monkeypatch):
+    # walk_tree sorted every entry of a directory before checking MAX_FILES: a skill folder
+    # with millions of empty files cost memory in proportion (130 MB per 300,000).
+    listed = []
+    real_scandir = os.scandir
+
+    class Counting:
+        def __init__(self, path):
+            self.it = real_scandir(path)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.it.close()
+
+        def __iter__(self):
+            for entry in self.it:
+                listed.append(entry.name)
+                yield entry
+
+    skill = tmp_path / "many"
+    skill.mkdir()
+    for i in range(300):
+        (skill / f"f{i}").write_text("")
+    monkeypatch.setattr(hashes.os, "scandir", Counting)
+    with pytest.raises(hashes.HashLimitError):
+        hashes.walk_tree(skill, max_files=10)
+    assert len(listed) <= 10 + 3

@@ -7,6 +7,7 @@ one follows its tool byte for byte (docs/skills.md, "Hashes"); the files are rea
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -89,8 +90,12 @@ def walk_tree(skill_dir: Path, *, max_files: int = MAX_FILES, budget: list[int] 
     def visit(abs_dir: str, rel_dir: str, depth: int) -> None:
         if depth > MAX_DEPTH:
             raise HashLimitError(f"directories nested deeper than {MAX_DEPTH}")
+        room = max_files - len(out) + len(METADATA_DIRS)  # more than this cannot fit anyway
         with os.scandir(abs_dir) as it:
-            entries = sorted(it, key=lambda e: _utf16_key(e.name))
+            entries = list(itertools.islice(it, room + 1))  # a million-file folder is not listed whole
+        if len(entries) > room:
+            raise HashLimitError(f"more than {max_files} entries")
+        entries.sort(key=lambda e: _utf16_key(e.name))
         for entry in entries:
             if not rel_dir and entry.name in METADATA_DIRS:
                 continue
