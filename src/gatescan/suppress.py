@@ -167,7 +167,9 @@ def load_suppressions(path: str | os.PathLike) -> list[Suppression]:
         if size > MAX_FILE_BYTES:
             raise SuppressionError(where, f"file is {size} bytes, over the {MAX_FILE_BYTES} byte limit")
         with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+            text = fh.read(MAX_FILE_BYTES + 1)  # a pipe or device has no size to check first
+        if len(text) > MAX_FILE_BYTES:
+            raise SuppressionError(where, f"more than the {MAX_FILE_BYTES} byte limit")
     except SuppressionError:
         raise
     except FileNotFoundError:

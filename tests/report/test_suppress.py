@@ -4,6 +4,7 @@ reasons carried into suppressed[], expired entries suppress nothing and are erro
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 
 import pytest
@@ -143,3 +144,29 @@ def test_empty_report_untouched(tmp_path):
     r = Report()
     apply_baseline(r, p)
     assert r.findings == [] and r.suppressed == [] and r.errors == []
+
+
+def test_size_limit_holds_for_pipes(tmp_path, monkeypatch):
+    # The limit was checked with stat(), which is 0 for a FIFO or /dev/zero; the read itself
+    # was unbounded (a `--baseline /dev/zero` or `report render /dev/zero` ate all memory).
+    import threading
+
+    from gatescan import suppress
+    from gatescan.report import jsonout
+
+    monkeypatch.setattr(suppress, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(jsonout, "MAX_REPORT_BYTES", 100)
+    for load, error in ((suppress.load_suppressions, SuppressionError), (jsonout.load_report, jsonout.ReportLoadError)):
+        fifo = tmp_path / f"pipe-{load.__name__}"
+        os.mkfifo(fifo)
+        def write(fifo=fifo):
+            try:
+                fifo.write_text("suppressions: []\n#" + "x" * 500)
+            except BrokenPipeError:  # the reader stopped at the limit
+                pass
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        with pytest.raises(error, match="byte limit"):
+            load(str(fifo))
+        writer.join(timeout=10)

@@ -121,13 +121,15 @@ def load_report(path: str) -> Report:
     where = "<stdin>" if path == "-" else str(path)
     try:
         if path == "-":
-            text = sys.stdin.read()
+            text = sys.stdin.read(MAX_REPORT_BYTES + 1)
         else:
             size = os.stat(path).st_size
             if size > MAX_REPORT_BYTES:
                 raise ReportLoadError(where, f"file is {size} bytes, larger than the {MAX_REPORT_BYTES} byte limit")
             with open(path, "r", encoding="utf-8") as fh:
-                text = fh.read()
+                text = fh.read(MAX_REPORT_BYTES + 1)  # a pipe or device has no size to check first
+        if len(text) > MAX_REPORT_BYTES:
+            raise ReportLoadError(where, f"more than the {MAX_REPORT_BYTES} byte limit")
     except ReportLoadError:
         raise
     except FileNotFoundError:
