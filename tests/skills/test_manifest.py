@@ -262,3 +262,19 @@ def test_metadata_number_too_long_is_an_issue_and_the_skill_stays_audited(tmp_pa
     assert [s.name for s in audit.skills] == ["evil"]
     assert any(f.check == "skill.manifest.invalid" and "number too long" in f.evidence.summary
                for f in audit.findings)
+
+
+@pytest.mark.parametrize("frontmatter", [
+    "metadata: '{\"openclaw\": {\"x\": 0x" + "F" * 5000 + "}, \"clawdbot\": {\"x\": 1}}'\n",  # JSON5 hex
+    "version: 0x" + "F" * 5000 + "\n",  # YAML hex, printed as the skill's version
+    "metadata:\n  openclaw: {x: 0x" + "F" * 5000 + "}\n  clawdbot: {x: 1}\n",
+], ids=["json5-hex", "yaml-hex-version", "yaml-hex-block"])
+def test_hex_numbers_too_long_to_print_keep_the_skill_audited(tmp_path, frontmatter):
+    # int(..., 16) has no digit limit, but str() of the result does: the conflict check and the
+    # version field raised ValueError outside parse_manifest and the skill vanished from skills[]
+    from gatescan.skills import audit_skills
+
+    (tmp_path / "hex").mkdir()
+    (tmp_path / "hex" / "SKILL.md").write_text("---\nname: hex\ndescription: d\n" + frontmatter + "---\n")
+    audit = audit_skills([tmp_path])
+    assert [s.name for s in audit.skills] == ["hex"] and not audit.errors

@@ -11,6 +11,7 @@ import re
 
 MAX_DEPTH = 64
 MAX_CHARS = 256 * 1024
+MAX_INT_BITS = 14_000  # ~4,200 decimal digits: str() of anything longer raises (int_max_str_digits)
 
 
 class JSON5Error(ValueError):
@@ -173,7 +174,10 @@ def _number(tok: str):
     if body == "NaN":
         return math.nan
     if body[:2] in ("0x", "0X"):
-        return sign * int(body, 16)
+        value = int(body, 16)
+        if value.bit_length() > MAX_INT_BITS:  # parses, but could never be printed or compared as text
+            raise ValueError("hex number too long")
+        return sign * value
     if re.fullmatch(r"\d+", body):
         return sign * int(body)
     return sign * float(body)

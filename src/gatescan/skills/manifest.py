@@ -210,6 +210,8 @@ def _bounded_size(value: Any, budget: list[int]) -> None:
     budget[0] -= 1
     if budget[0] < 0:
         raise ValueError("manifest expands to too many values")
+    if isinstance(value, int) and value.bit_length() > json5.MAX_INT_BITS:  # e.g. 0x and 5,000 digits
+        raise ValueError("number too long")
     if isinstance(value, dict):
         for k, v in value.items():
             _bounded_size(k, budget)
