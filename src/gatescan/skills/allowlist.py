@@ -106,6 +106,8 @@ class Allowlist:
 def _s(v: Any, limit: int = 512) -> str | None:
     if isinstance(v, bool) or v is None:
         return None
+    if isinstance(v, int) and v.bit_length() > 1_000:  # YAML 0x and 5,000 digits: str() would raise
+        return None  # as for an over-long string
     if isinstance(v, (int, float)):
         return str(v)
     if isinstance(v, str) and v.strip() and len(v) <= limit:
