@@ -151,7 +151,8 @@ def parse_suppressions(data: Any, where: str) -> list[Suppression]:
         strings = {}
         for name in ("host", "product", "skill", "path"):
             value = item.get(name)
-            if value is not None and not isinstance(value, (str, int, float)):
+            if value is not None and not isinstance(value, (str, int, float)) or (
+                    isinstance(value, int) and value.bit_length() > 1_000):  # YAML 0x + 5,000 digits
                 raise SuppressionError(where, f"{at}: {name} must be a string")
             strings[name] = None if value is None else str(value)
         out.append(Suppression(check=check.strip(), port=port, reason=reason.strip(), expires=expires,

@@ -116,6 +116,8 @@ def test_json_suppression_file_and_list_form(tmp_path, report):
                  id="json-long-number"),
     pytest.param("[" * 100_000 + "]" * 100_000, "nesting too deep", id="json-deep"),
     pytest.param("suppressions: " + "[" * 100_000 + "]" * 100_000, "nesting too deep", id="yaml-deep"),
+    pytest.param("suppressions:\n  - check: a\n    reason: r\n    host: 0x" + "F" * 5000 + "\n", "must be a string",
+                 id="yaml-hex-too-long-to-print"),
 ])
 def test_bad_files_name_the_problem(tmp_path, text, problem):
     p = _write(tmp_path, text)
