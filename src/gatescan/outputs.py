@@ -6,6 +6,7 @@ and, at the end, writes every requested format and returns the exit code (DESIGN
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -110,23 +111,36 @@ class ReportSink:
         now = time.monotonic()
         if self.jsonl and (now - self._last_progress >= self.PROGRESS_EVERY_S or done >= total):
             self._last_progress = now
-            self.jsonl.progress(done, total, open_found, rate)
+            self._stream("progress", done, total, open_found, rate)
 
     def service(self, service: Service) -> None:
-        if self.jsonl:
-            self.jsonl.service(service)
+        self._stream("service", service)
 
     def finding(self, finding: Finding) -> None:
-        if self.jsonl:
-            self.jsonl.finding(finding)
+        self._stream("finding", finding)
 
     def skill(self, skill) -> None:
-        if self.jsonl:
-            self.jsonl.skill(skill)
+        self._stream("skill", skill)
 
     def error(self, error: ErrorRecord) -> None:
-        if self.jsonl:
-            self.jsonl.error(error)
+        self._stream("error", error)
+
+    def _stream(self, event: str, *args) -> None:
+        """One JSONL event. A stream that breaks (`--jsonl - | head`, a full disk) is dropped and
+        the run marked incomplete; the scan and the other outputs go on."""
+        if self.jsonl is None:
+            return
+        try:
+            getattr(self.jsonl, event)(*args)
+        except OSError as exc:
+            self.jsonl = None
+            self.report.complete = False
+            self.report.errors.append(ErrorRecord(where="--jsonl", message=f"cannot write {self.options.jsonl}: "
+                                                                           f"{exc.strerror or exc}"))
+            if self._jsonl_file is sys.stdout:  # its reader is gone: the exit flush must not fail again
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
 
     def notice(self, message: str) -> None:
         self.reporter.notice(message)
@@ -141,10 +155,9 @@ class ReportSink:
         if self.options.baseline is not None:
             self._apply_baseline()
         self._write_documents()
-        if self.jsonl:
-            self.jsonl.summary(self.report)
-            if self._jsonl_file is not sys.stdout:
-                self._jsonl_file.close()
+        self._stream("summary", self.report)
+        if self._jsonl_file is not None and self._jsonl_file is not sys.stdout:
+            self._guarded(str(self.options.jsonl), self._jsonl_file.close)
         if self._was_interrupted:
             self.console.print("[yellow]interrupted: the report holds what was found so far (complete: false)[/]")
         self.reporter.render(self.report)

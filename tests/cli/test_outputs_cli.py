@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 
 import pytest
 
@@ -75,6 +76,25 @@ async def test_sarif_to_stdout_is_all_that_stdout_holds(ollama_lab):
     assert rc == 0, err
     assert json.loads(out)["version"] == "2.1.0"  # the console went to stderr
     assert "sweep" in err
+
+
+async def test_jsonl_reader_gone_is_an_incomplete_run_not_a_traceback(ollama_lab, tmp_path, validate_report):
+    """`gatescan scan --jsonl - | head -1`: the scan finishes, the other outputs are written, exit 3."""
+    host = ollama_lab.entries[0]["host"]
+    read_end, write_end = os.pipe()
+    proc = await asyncio.create_subprocess_exec(
+        gatescan_exe(), "scan", host, "-p", "11434", "--jsonl", "-", "--json", str(tmp_path / "r.json"),
+        stdout=write_end, stderr=asyncio.subprocess.PIPE)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:  # read one line, then go away as `head -1` does
+        first = await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, reader.readline), 60)
+    assert json.loads(first)["type"]
+    err = (await asyncio.wait_for(proc.stderr.read(), 120)).decode()
+    assert await proc.wait() == 3, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    doc = validate_report(json.loads((tmp_path / "r.json").read_text()))
+    assert doc["complete"] is False
+    assert any(e["where"] == "--jsonl" and "Broken pipe" in e["message"] for e in doc["errors"])
 
 
 async def test_jsonl_events_arrive_before_the_scan_ends():
