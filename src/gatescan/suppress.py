@@ -190,6 +190,8 @@ def load_suppressions(path: str | os.PathLike) -> list[Suppression]:
         raise SuppressionError(where, f"not valid YAML or JSON{line}") from None
     except (ValueError, RecursionError):  # a number over 4300 digits; nesting past the stack
         raise SuppressionError(where, "not usable YAML or JSON (a number too long or nesting too deep)") from None
+    except Exception as exc:  # noqa: BLE001 - PyYAML's constructors: "!!int" alone is an IndexError
+        raise SuppressionError(where, f"not usable YAML ({type(exc).__name__})") from None
     if isinstance(data, dict) and data.get("schema") == REPORT_SCHEMA:
         return _from_report(text, where)
     return parse_suppressions(data, where)

@@ -118,6 +118,7 @@ def test_json_suppression_file_and_list_form(tmp_path, report):
     pytest.param("suppressions: " + "[" * 100_000 + "]" * 100_000, "nesting too deep", id="yaml-deep"),
     pytest.param("suppressions:\n  - check: a\n    reason: r\n    host: 0x" + "F" * 5000 + "\n", "must be a string",
                  id="yaml-hex-too-long-to-print"),
+    pytest.param("suppressions:\n  - check: a\n    reason: r\n    host: !!int\n", "not usable YAML", id="yaml-empty-int-tag"),
 ])
 def test_bad_files_name_the_problem(tmp_path, text, problem):
     p = _write(tmp_path, text)

@@ -278,3 +278,16 @@ def test_hex_numbers_too_long_to_print_keep_the_skill_audited(tmp_path, frontmat
     (tmp_path / "hex" / "SKILL.md").write_text("---\nname: hex\ndescription: d\n" + frontmatter + "---\n")
     audit = audit_skills([tmp_path])
     assert [s.name for s in audit.skills] == ["hex"] and not audit.errors
+
+
+@pytest.mark.parametrize("tagged", ["!!int", "!!float"])
+def test_empty_tagged_scalar_is_an_issue_not_a_lost_skill(tmp_path, tagged):
+    # PyYAML raises IndexError (not YAMLError) on "!!int" with no value; it escaped
+    # parse_manifest and the skill vanished from skills[] (hypothesis found it)
+    from gatescan.skills import audit_skills
+
+    assert parse_manifest(f"---\nname: s\ndescription: {tagged}\n---\n").issues
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "SKILL.md").write_text(f"---\nname: s\ndescription: {tagged}\n---\n")
+    audit = audit_skills([tmp_path])
+    assert [s.name for s in audit.skills] == ["s"] and not audit.errors

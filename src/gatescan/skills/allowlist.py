@@ -268,7 +268,7 @@ def load_allowlist(path: Path | str) -> Allowlist:
     except (ValueError, RecursionError):
         try:
             doc = _load_yaml(text, _AllowlistLoader)
-        except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: int() of > 4300 digits
+        except Exception as exc:  # noqa: BLE001 - YAMLError, int() of > 4300 digits, "!!int" alone (IndexError)
             raise AllowlistError(path, f"neither JSON nor YAML: {(str(exc).splitlines() or [type(exc).__name__])[0][:200]}") from None
     return parse_allowlist(doc, path)
 

@@ -281,6 +281,9 @@ def parse_manifest(text: str) -> Manifest:
     except (ValueError, RecursionError) as exc:
         m.issues.append(ManifestIssue(f"invalid YAML frontmatter: {exc}", first))
         parsed = None
+    except Exception as exc:  # noqa: BLE001 - PyYAML's constructors: "!!int" alone is an IndexError
+        m.issues.append(ManifestIssue(f"invalid YAML frontmatter: {type(exc).__name__}", first))
+        parsed = None
     if parsed is None and not m.issues:
         parsed = {}
     if parsed is not None and not isinstance(parsed, dict):
