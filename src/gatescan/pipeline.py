@@ -125,7 +125,7 @@ async def run_scan(
     async def consume() -> None:
         services = stages.identify(endpoint_stream()) if stages.identify else _plain(endpoint_stream())
         semaphore = asyncio.Semaphore(stages.check_concurrency)
-        pending: set[asyncio.Task] = set()
+        tasks: list[asyncio.Task] = []
 
         async def one(service: Service) -> None:
             async with semaphore:
@@ -134,11 +134,11 @@ async def run_scan(
 
         async for service in services:
             report.services.append(service)
-            task = asyncio.create_task(one(service))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-        if pending:
-            await asyncio.gather(*pending)
+            tasks.append(asyncio.create_task(one(service)))
+        # every task is awaited here, finished or not, so a failure fails the run instead of vanishing
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _plain(stream: AsyncIterator[Endpoint]) -> AsyncIterator[Service]:
         async for endpoint in stream:
