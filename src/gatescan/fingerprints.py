@@ -522,5 +522,5 @@ def extract(extractor: Extractor, result: Any) -> str | None:
         if not m:
             return None
         text = m.groupdict().get("version") or (m.group(1) if m.groups() else m.group(0))
-    text = text.strip()
+    text = (text or "").strip()  # an optional group that took no part in the match is None
     return text[:100] if text else None

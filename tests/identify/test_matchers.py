@@ -61,6 +61,8 @@ def test_version_extractors():
     assert extract(Extractor(probe="c", header="Server", regex=r"TornadoServer/([\d.]+)"),
                    http(Server="TornadoServer/6.4")) == "6.4"
     assert extract(Extractor(probe="c", json="serverVersion"), http(body=b"<html>")) is None
+    # a capture group that took no part in the match is no version (not a crash)
+    assert extract(Extractor(probe="c", regex=r"(v\d+)?-build"), http(body=b"-build")) is None
 
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
