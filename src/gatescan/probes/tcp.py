@@ -11,8 +11,8 @@ from ..model import Endpoint
 
 
 async def grab_banner(endpoint: Endpoint, *, wait: float = 1.0, connect_timeout: float = 3.0,
-                      max_bytes: int = 512, nudge: bytes | None = None) -> tuple[bytes | None, str | None]:
-    """(bytes the server sent within `wait`, error). Sends `nudge` if given and nothing came."""
+                      max_bytes: int = 512) -> tuple[bytes | None, str | None]:
+    """(bytes the server sent within `wait`, error). Sends nothing."""
     writer = None
     try:
         reader, writer = await asyncio.wait_for(
@@ -21,13 +21,6 @@ async def grab_banner(endpoint: Endpoint, *, wait: float = 1.0, connect_timeout:
             data = await asyncio.wait_for(reader.read(max_bytes), wait)
         except (TimeoutError, asyncio.TimeoutError):
             data = b""
-        if not data and nudge:
-            writer.write(nudge)
-            await writer.drain()
-            try:
-                data = await asyncio.wait_for(reader.read(max_bytes), wait)
-            except (TimeoutError, asyncio.TimeoutError):
-                data = b""
         return data, None
     except (TimeoutError, asyncio.TimeoutError):
         return None, "connect timeout"
