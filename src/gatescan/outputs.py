@@ -164,11 +164,8 @@ class ReportSink:
         return exit_code_for(self.report, self.options.fail_on)
 
     def _apply_baseline(self) -> None:
-        try:
-            from .suppress import apply_baseline
-        except ImportError:
-            self.report.errors.append(ErrorRecord(where="--baseline", message="baselines are not supported by this build"))
-            return
+        from .suppress import apply_baseline
+
         try:
             apply_baseline(self.report, self.options.baseline)
         except Exception as exc:  # a broken baseline must not lose the scan
