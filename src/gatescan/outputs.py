@@ -47,6 +47,9 @@ class OutputOptions:
                                              ("--html", html)) if dest is not None and str(dest) == "-"]
         if len(on_stdout) > 1:
             raise UsageError(f"{' and '.join(on_stdout)} cannot all write to stdout (-)")
+        for name, dest in (("--json", json), ("--sarif", sarif), ("--html", html)):
+            if dest is not None and str(dest) != "-":
+                _check_writable(name, Path(dest))
         if baseline is not None:
             _check_baseline(Path(baseline))
         return cls(json=json, jsonl=jsonl, sarif=sarif, html=html, quiet=quiet, style=style,
@@ -55,6 +58,17 @@ class OutputOptions:
     @property
     def stdout_taken(self) -> bool:
         return any(dest is not None and str(dest) == "-" for dest in (self.json, self.jsonl, self.sarif, self.html))
+
+
+def _check_writable(option: str, path: Path) -> None:
+    """A report that could never be written is a usage error, found before a long scan, not after."""
+    folder = path.parent
+    if path.is_dir():
+        raise UsageError(f"{option}: {path} is a directory")
+    if not folder.is_dir():
+        raise UsageError(f"{option}: {path}: no such directory {str(folder)!r}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option}: {path}: the directory is not writable")
 
 
 def _check_baseline(path: Path) -> None:

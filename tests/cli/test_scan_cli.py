@@ -45,6 +45,8 @@ def test_scan_finds_exactly_the_listeners_and_writes_a_valid_report(tmp_path, va
         (["scan", "nmap:/nonexistent/scan.xml"], "/nonexistent/scan.xml"),
         (["scan", "127.0.0.1", "-p", "1", "--jsonl", "/nonexistent/dir/r.jsonl"], "/nonexistent/dir/r.jsonl"),
         (["scan", "127.0.0.1", "-p", "1", "--json", "-", "--sarif", "-"], "--sarif"),
+        (["scan", "127.0.0.1", "-p", "1", "--json", "/nonexistent/dir/r.json"], "/nonexistent/dir/r.json"),
+        (["scan", "127.0.0.1", "-p", "1", "--sarif", "/"], "--sarif"),
     ],
 )
 def test_bad_input_exits_2_naming_the_token_without_a_traceback(args, token):
