@@ -47,6 +47,8 @@ class ImportedHost:
 def sniff(path: str | Path) -> Format | None:
     """Guess an `@file`'s format from its first bytes: '<' nmap XML, '[' or '{' masscan JSON,
     anything else a plain target list (None)."""
+    if not os.path.isfile(path):  # a pipe: a sniffed head would be gone when it is read again
+        return None
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_BYTES)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -161,7 +163,10 @@ def _read_masscan(path: str, hosts: dict) -> None:
     """masscan -oJ: a JSON array of {"ip", "ports": [{"port", "proto", "status"}]} objects
     that older releases end with a trailing comma before "]" (and an interrupted run may
     leave without the "]"); -oD/ndjson is the same objects one per line, no brackets."""
-    raw = open(path, "rb").read()
+    with open(path, "rb") as fh:  # stat says 0 for a pipe: bound the read itself
+        raw = fh.read(MAX_IMPORT_BYTES + 1)
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise ImportFileError(path, None, f"larger than the {MAX_IMPORT_BYTES} byte limit")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

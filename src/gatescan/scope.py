@@ -12,7 +12,7 @@ Target syntax (command line, one token each):
   @FILE                        a file; its format is sniffed from its first byte: '<' nmap XML,
                                '[' or '{' masscan JSON, anything else a target list (targets
                                separated by whitespace or newlines, '#' starts a comment, no
-                               @/nmap:/masscan: inside)
+                               @/nmap:/masscan: inside); a pipe (@/dev/stdin) is a target list
   nmap:FILE  masscan:FILE      an import, format forced (nmap -oX; masscan -oJ or -oD)
 
 Imports: only hosts nmap marks "up" (masscan lists only live ones). A host with open TCP ports

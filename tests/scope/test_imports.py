@@ -166,3 +166,41 @@ def test_deeply_nested_json_is_a_scope_error(tmp_path, resolver):
     f = write(tmp_path, "deep.json", '[\n{"ip": "10.0.0.1", "x": ' + "[" * 50000 + "]" * 50000 + "}]")
     with pytest.raises(ScopeError, match=rf"{f}:2: .*nested too deeply"):
         build_plan([f"masscan:{f}"], [80], resolver=resolver)
+
+
+def _fifo(tmp_path, data: bytes):
+    """A named pipe a thread fills with `data` (what `... | gatescan scan @/dev/stdin` reads)."""
+    import os
+    import threading
+
+    path = tmp_path / "pipe"
+    os.mkfifo(path)
+
+    def feed() -> None:
+        with open(path, "wb") as fh:
+            fh.write(data)
+
+    threading.Thread(target=feed, daemon=True).start()
+    return path
+
+
+def test_a_piped_target_list_is_read_whole():
+    # `... | gatescan scan @/dev/stdin`: sniffing used to eat the head of the pipe, so the
+    # list came out empty and nothing was scanned
+    import subprocess
+    import sys
+
+    code = ("from gatescan.scope import build_plan; "
+            "print(sorted(h for h, _ in build_plan(['@/dev/stdin'], [80]).iter_pairs()))")
+    out = subprocess.run([sys.executable, "-c", code], input="10.0.0.1 10.0.0.2\n", capture_output=True,
+                         text=True, timeout=60)
+    assert out.stdout.strip() == "['10.0.0.1', '10.0.0.2']", out.stderr
+
+
+def test_a_piped_masscan_import_is_bounded(tmp_path, resolver, monkeypatch):
+    from gatescan import imports
+
+    monkeypatch.setattr(imports, "MAX_IMPORT_BYTES", 100)  # stat says 0 bytes for a pipe
+    path = _fifo(tmp_path, b"[" + b'{"ip": "10.0.0.5", "ports": []},' * 20 + b"]")
+    with pytest.raises(ScopeError, match="byte limit"):
+        build_plan([f"masscan:{path}"], [80], resolver=resolver)
