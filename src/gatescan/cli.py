@@ -235,6 +235,8 @@ def lab_up(
         asyncio.run(labrun.run_lab(selected, count, base or labrun.DEFAULT_BASE, manifest, on_ready=ready))
     except labrun.LabError as exc:
         raise _fail_usage(str(exc))
+    except OSError as exc:  # e.g. a --manifest in a directory that does not exist
+        raise _fail_usage(f"{exc.filename or 'lab'}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         pass
 

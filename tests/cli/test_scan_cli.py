@@ -165,3 +165,11 @@ def test_an_unreachable_ipv6_address_is_named_unambiguously_in_errors(validate_r
     assert out.returncode == 0, out.stderr
     doc = validate_report(json.loads(out.stdout))
     assert [e["where"] for e in doc["errors"]] == ["[fd00::]:8888"]
+
+
+@requires_netns
+def test_lab_up_with_an_unwritable_manifest_is_a_usage_error():
+    out = run_gatescan("lab", "up", "--only", "ollama", "--base", "127.0.50.0",
+                       "--manifest", "/nonexistent/dir/lab.json", timeout=60)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr and "/nonexistent/dir" in out.stderr
