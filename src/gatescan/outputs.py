@@ -90,6 +90,36 @@ def exit_code_for(report: Report, fail_on: Severity) -> int:
     return 1 if report.findings_at_least(fail_on) else 0
 
 
+class _ConsoleStream:
+    """The console's stream. A reader that went away (`gatescan scan ... | head`) ends the human
+    output only: the run, its documents and its exit code go on as if it were still there."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        self._guard(self._stream.write, text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._guard(self._stream.flush)
+
+    def _guard(self, call, *args) -> None:
+        if self._gone:
+            return
+        try:
+            call(*args)
+        except BrokenPipeError:
+            self._gone = True
+            devnull = os.open(os.devnull, os.O_WRONLY)  # so the exit flush cannot fail again
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str):  # isatty, fileno, encoding: what rich asks the real stream
+        return getattr(self._stream, name)
+
+
 class ReportSink:
     """Observer for the pipeline and writer of the final outputs."""
 
@@ -101,7 +131,8 @@ class ReportSink:
         self.options = options
         self.report = report
         # With a document on stdout, the human output moves to stderr.
-        self.console = Console(stderr=options.stdout_taken, highlight=False)
+        self.console = Console(file=_ConsoleStream(sys.stderr if options.stdout_taken else sys.stdout),
+                               highlight=False)
         self.reporter = ConsoleReporter(self.console, style=options.style, quiet=options.quiet)
         self._jsonl_file: IO[str] | None = None
         self.jsonl = None

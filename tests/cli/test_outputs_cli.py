@@ -97,6 +97,23 @@ async def test_jsonl_reader_gone_is_an_incomplete_run_not_a_traceback(ollama_lab
     assert any(e["where"] == "--jsonl" and "Broken pipe" in e["message"] for e in doc["errors"])
 
 
+async def test_console_reader_gone_still_writes_the_report(ollama_lab, tmp_path, validate_report):
+    """`gatescan scan ... --json r.json | head -1`: the report is written and the exit code is the scan's."""
+    host = ollama_lab.entries[0]["host"]
+    read_end, write_end = os.pipe()
+    proc = await asyncio.create_subprocess_exec(
+        gatescan_exe(), "scan", host, "-p", "11434", "--json", str(tmp_path / "r.json"),
+        stdout=write_end, stderr=asyncio.subprocess.PIPE)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        assert await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, reader.readline), 60)
+    err = (await asyncio.wait_for(proc.stderr.read(), 120)).decode()
+    assert await proc.wait() == 0, err  # ollama's findings are medium, below --fail-on high
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    doc = validate_report(json.loads((tmp_path / "r.json").read_text()))
+    assert doc["complete"] is True and doc["findings"]
+
+
 async def test_jsonl_events_arrive_before_the_scan_ends():
     """`gatescan scan ... --jsonl - | jq` shows results while a tarpit still holds the scan."""
     async with running_lab(["ollama-vulnerable", "decoy-tarpit"], base="127.0.32.0") as lab:
