@@ -74,8 +74,15 @@ def _root(
     """gatescan: which of your agents could anyone drive?"""
 
 
+def _print_problem(label: str, message: str) -> None:
+    """To stderr, the message as plain text: paths and names may hold Rich markup like `[/]`."""
+    from rich.text import Text
+
+    Console(stderr=True).print(Text.assemble((f"{label}: ", "bold red"), message), highlight=False, soft_wrap=True)
+
+
 def _fail_usage(message: str) -> "typer.Exit":
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True)
+    _print_problem("error", message)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -109,7 +116,7 @@ def scan(
         outputs = _outputs(json_, jsonl, sarif, html, quiet, style, fail_on, baseline)
         port_list = scope_mod.parse_ports(ports, named_port_sets())
         plan = scope_mod.build_plan(
-            targets or ["127.0.0.1", "::1"], port_list,
+            targets or list(scope_mod.DEFAULT_TARGETS), port_list,
             excludes=exclude or (), exclude_files=exclude_file or (), allow_public=allow_public,
             shard=scope_mod.Shard.parse(shard) if shard else None,
         )
@@ -289,7 +296,7 @@ def fingerprints_validate(
     problems = validate_path(path)
     if problems:
         for problem in problems:
-            Console(stderr=True).print(f"[bold red]invalid:[/] {problem}", highlight=False, soft_wrap=True)
+            _print_problem("invalid", problem)
         raise typer.Exit(EXIT_USAGE)
     typer.echo(f"ok: {path or 'shipped fingerprints'}")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from rich.console import Console
+from rich.text import Text
 
 from .model import ErrorRecord, Finding, Report, Service, Severity
 
@@ -228,4 +229,4 @@ class ReportSink:
             write()
         except OSError as exc:
             self.report.complete = False
-            self.console.print(f"[bold red]error:[/] cannot write {where}: {exc.strerror or exc}")
+            self.console.print(Text.assemble(("error: ", "bold red"), f"cannot write {where}: {exc.strerror or exc}"))

@@ -173,3 +173,13 @@ def test_lab_up_with_an_unwritable_manifest_is_a_usage_error():
                        "--manifest", "/nonexistent/dir/lab.json", timeout=60)
     assert out.returncode == 2, out.stdout + out.stderr
     assert "Traceback" not in out.stderr and "/nonexistent/dir" in out.stderr
+
+
+def test_error_messages_print_paths_with_markup_characters_verbatim(tmp_path):
+    """A path like `[/]x.yaml` is text, not Rich markup: no crash, the name is shown as it is."""
+    weird = tmp_path / "[/red]" / "[bold]base.yaml"
+    weird.parent.mkdir()
+    weird.write_text("suppressions: [\n")
+    out = run_gatescan("scan", "127.0.0.1", "-p", "1", "--baseline", str(weird))
+    assert out.returncode == 2
+    assert "[bold]base.yaml" in out.stderr and "Traceback" not in out.stderr
