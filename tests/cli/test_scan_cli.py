@@ -177,8 +177,8 @@ def test_lab_up_with_an_unwritable_manifest_is_a_usage_error():
 
 def test_error_messages_print_paths_with_markup_characters_verbatim(tmp_path):
     """A path like `[/]x.yaml` is text, not Rich markup: no crash, the name is shown as it is."""
-    weird = tmp_path / "[/red]" / "[bold]base.yaml"
-    weird.parent.mkdir()
+    weird = tmp_path / "[" / "red]" / "[bold]base.yaml"  # the path reads ".../[/red]/[bold]base.yaml"
+    weird.parent.mkdir(parents=True)
     weird.write_text("suppressions: [\n")
     out = run_gatescan("scan", "127.0.0.1", "-p", "1", "--baseline", str(weird))
     assert out.returncode == 2
