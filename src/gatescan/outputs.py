@@ -35,6 +35,7 @@ class OutputOptions:
     style: str = "table"
     fail_on: Severity = Severity.HIGH
     baseline: Path | None = None
+    suppressions: tuple = ()  # the baseline's entries, read once while parsing the options
 
     @classmethod
     def parse(cls, *, json, jsonl, sarif, html, quiet, style, fail_on, baseline) -> "OutputOptions":
@@ -51,10 +52,9 @@ class OutputOptions:
         for name, dest in (("--json", json), ("--sarif", sarif), ("--html", html)):
             if dest is not None and str(dest) != "-":
                 _check_writable(name, Path(dest))
-        if baseline is not None:
-            _check_baseline(Path(baseline))
+        entries = _read_baseline(Path(baseline)) if baseline is not None else ()
         return cls(json=json, jsonl=jsonl, sarif=sarif, html=html, quiet=quiet, style=style,
-                   fail_on=threshold, baseline=baseline)
+                   fail_on=threshold, baseline=baseline, suppressions=entries)
 
     @property
     def stdout_taken(self) -> bool:
@@ -72,12 +72,12 @@ def _check_writable(option: str, path: Path) -> None:
         raise UsageError(f"{option}: {path}: the directory is not writable")
 
 
-def _check_baseline(path: Path) -> None:
-    """A baseline that cannot be read is a usage error, found before anything is sent."""
+def _read_baseline(path: Path) -> tuple:
+    """The baseline's entries; one that cannot be read is a usage error, before anything is sent."""
     from .suppress import SuppressionError, load_suppressions
 
     try:
-        load_suppressions(path)
+        return tuple(load_suppressions(path))
     except SuppressionError as exc:
         raise UsageError(f"--baseline: {exc}") from None
     except OSError as exc:
@@ -131,6 +131,7 @@ class ReportSink:
 
         self.options = options
         self.report = report
+        self._live_suppressions = [e for e in options.suppressions if not e.expired()]
         # With a document on stdout, the human output moves to stderr.
         self.console = Console(file=_ConsoleStream(sys.stderr if options.stdout_taken else sys.stdout),
                                highlight=False)
@@ -163,7 +164,10 @@ class ReportSink:
         self._stream("service", service)
 
     def finding(self, finding: Finding) -> None:
-        self._stream("finding", finding)
+        # A finding the baseline will suppress is not streamed: JSONL readers see what --fail-on
+        # counts, and the summary's `suppressed` count says how many were held back.
+        if not any(entry.matches(finding) for entry in self._live_suppressions):
+            self._stream("finding", finding)
 
     def skill(self, skill) -> None:
         self._stream("skill", skill)
@@ -210,12 +214,9 @@ class ReportSink:
         return exit_code_for(self.report, self.options.fail_on)
 
     def _apply_baseline(self) -> None:
-        from .suppress import apply_baseline
+        from .suppress import apply_suppressions
 
-        try:
-            apply_baseline(self.report, self.options.baseline)
-        except Exception as exc:  # a broken baseline must not lose the scan
-            self.report.errors.append(ErrorRecord(where=str(self.options.baseline), message=f"baseline not applied: {exc}"))
+        apply_suppressions(self.report, self.options.suppressions)
 
     def _write_documents(self) -> None:
         from .report import write_report

@@ -53,6 +53,13 @@ async def test_fail_on_every_format_and_baseline(ollama_lab, tmp_path, validate_
     doc2 = validate_report(json.loads(second.read_text()))
     assert doc2["findings"] == []
     assert len(doc2["suppressed"]) == len(doc["findings"])
+    # the JSONL stream holds back what the baseline suppresses, and its summary counts it
+    rc, out, err = await _gatescan("scan", target, "-p", "11434", "--fail-on", "medium", "--baseline", str(first),
+                                   "--jsonl", "-", "--quiet")
+    events = [json.loads(line) for line in out.splitlines()]
+    assert rc == 0, err
+    assert not [e for e in events if e["type"] == "finding"]
+    assert events[-1]["counts"]["suppressed"] == len(doc["findings"])
     # report diff: nothing new between the two scans' findings once the baseline is gone
     rc, out, _ = await _gatescan("report", "diff", str(first), str(first), "--json", "-")
     assert rc == 0 and json.loads(out)["counts"]["new"] == 0
