@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from .userfile import UserFileError, read_user_text
 from .model import SCHEMA as REPORT_SCHEMA
 from .model import ErrorRecord, Finding, Report, SuppressedFinding
 
@@ -164,21 +165,9 @@ def load_suppressions(path: str | os.PathLike) -> list[Suppression]:
     """Entries from a suppression file or a saved report (its findings and its suppressed)."""
     where = str(path)
     try:
-        size = os.stat(path).st_size
-        if size > MAX_FILE_BYTES:
-            raise SuppressionError(where, f"file is {size} bytes, over the {MAX_FILE_BYTES} byte limit")
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read(MAX_FILE_BYTES + 1)  # a pipe or device has no size to check first
-        if len(text) > MAX_FILE_BYTES:
-            raise SuppressionError(where, f"more than the {MAX_FILE_BYTES} byte limit")
-    except SuppressionError:
-        raise
-    except FileNotFoundError:
-        raise SuppressionError(where, "no such file") from None
-    except UnicodeDecodeError:
-        raise SuppressionError(where, "not UTF-8 text") from None
-    except OSError as exc:
-        raise SuppressionError(where, exc.strerror or str(exc)) from None
+        text = read_user_text(path, MAX_FILE_BYTES)
+    except UserFileError as exc:
+        raise SuppressionError(where, str(exc)) from None
     stripped = text.lstrip()
     if stripped.startswith("{") and f'"{REPORT_SCHEMA}"' in text[:4096]:
         return _from_report(text, where)

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..userfile import UserFileError, read_user_text
 from ..model import SCHEMA, SCHEMA_VERSION, Report
 from ._stream import Stream, iter_json
 from .validate import validation_errors
@@ -120,26 +121,19 @@ def load_report(path: str) -> Report:
     """Read a saved report ("-" is stdin)."""
     where = "<stdin>" if path == "-" else str(path)
     try:
-        if path == "-":
-            text = sys.stdin.read(MAX_REPORT_BYTES + 1)
+        if path != "-":
+            text = read_user_text(path, MAX_REPORT_BYTES)
         else:
-            size = os.stat(path).st_size
-            if size > MAX_REPORT_BYTES:
-                raise ReportLoadError(where, f"file is {size} bytes, larger than the {MAX_REPORT_BYTES} byte limit")
-            with open(path, "r", encoding="utf-8") as fh:
-                text = fh.read(MAX_REPORT_BYTES + 1)  # a pipe or device has no size to check first
-        if len(text) > MAX_REPORT_BYTES:
-            raise ReportLoadError(where, f"more than the {MAX_REPORT_BYTES} byte limit")
-    except ReportLoadError:
-        raise
-    except FileNotFoundError:
-        raise ReportLoadError(where, "no such file") from None
-    except IsADirectoryError:
-        raise ReportLoadError(where, "is a directory, not a report file") from None
-    except UnicodeDecodeError as exc:
-        raise ReportLoadError(where, f"not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ReportLoadError(where, exc.strerror or str(exc)) from None
+            try:
+                text = sys.stdin.read(MAX_REPORT_BYTES + 1)
+            except UnicodeDecodeError as exc:
+                raise UserFileError(f"not UTF-8 text (byte {exc.start})") from None
+            except OSError as exc:
+                raise UserFileError(exc.strerror or str(exc)) from None
+            if len(text) > MAX_REPORT_BYTES:
+                raise UserFileError(f"more than the {MAX_REPORT_BYTES} byte limit")
+    except UserFileError as exc:
+        raise ReportLoadError(where, str(exc)) from None
     return parse_report(text, where)
 
 
