@@ -126,3 +126,33 @@ async def hostile_server(mode: str, host: str = "127.0.0.1"):
         server.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(server.wait_closed(), 2)
+
+
+@contextlib.asynccontextmanager
+async def pointing_server(reply, *, hold: float = 0.0):
+    """A server that answers the first request with `reply(other_port)` (a redirect, an SSE
+    `endpoint` event) naming a second listener; yields (port, what that listener received).
+    A client that stays on its endpoint leaves the list empty."""
+    hits: list[bytes] = []
+
+    async def elsewhere(reader, writer):
+        hits.append(await reader.read(64))
+        writer.close()
+
+    async def pointing(reader, writer):
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            writer.write(reply(other_port))
+            await writer.drain()
+            await asyncio.sleep(hold)  # a stream stays open while the client reads it
+        writer.close()
+
+    other = await asyncio.start_server(elsewhere, "127.0.0.1", 0)
+    other_port = other.sockets[0].getsockname()[1]
+    server = await asyncio.start_server(pointing, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1], hits
+    finally:
+        for s in (server, other):
+            s.close()
+            await s.wait_closed()
