@@ -40,10 +40,10 @@ def _quote(arg: str) -> str:
 
 async def scan(entries, with_checks: bool):
     """Identify every lab endpoint (and run its checks); returns (elapsed, {key: (findings, probes, results)})."""
-    from gatescan import identify
+    from gatescan.identify import engine as identify
     from gatescan.checks import CheckContext, run_checks
     from gatescan.model import Endpoint
-    from gatescan.probes.http import ProbeContext
+    from gatescan.net.http import ProbeContext
 
     by_endpoint = {(e["host"], e["port"]): e for e in entries}
     out = {}

@@ -13,10 +13,10 @@ import resource
 import time
 
 from gatescan._paths import import_lab
-from gatescan.identify import identify_all
+from gatescan.identify.engine import identify_all
 from gatescan.labrun import running_lab
 from gatescan.model import Endpoint
-from gatescan.probes.http import ProbeContext
+from gatescan.net.http import ProbeContext
 
 
 async def run(count: int, concurrencies: list[int], only: list[str] | None) -> None:

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from . import __version__
 from .model import ErrorRecord, Report
-from .outputs import OutputOptions, ReportSink, UsageError
+from .report.sink import OutputOptions, ReportSink, UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
@@ -106,9 +106,9 @@ def scan(
 ) -> None:
     """Sweep TARGETS for agent services, identify them and check how exposed they are."""
     from . import scope as scope_mod
-    from .fingerprints import FingerprintError
+    from .identify.fingerprints import FingerprintError
     from .pipeline import run_scan
-    from .ports import named_port_sets
+    from .scope.ports import named_port_sets
     from .stages import network_stages
     from .sweep import SweepConfig
 
@@ -255,7 +255,7 @@ def fingerprints_list() -> None:
     """List the shipped fingerprints: product id, name, category, default ports."""
     from rich.table import Table
 
-    from .fingerprints import FingerprintError, load_fingerprints
+    from .identify.fingerprints import FingerprintError, load_fingerprints
 
     try:
         fps = load_fingerprints()
@@ -275,7 +275,7 @@ def fingerprints_list() -> None:
 @fingerprints_app.command("show")
 def fingerprints_show(product: Annotated[str, typer.Argument(help="Product id, e.g. openclaw-gateway.")]) -> None:
     """Print one fingerprint file as shipped."""
-    from .fingerprints import FingerprintError, get
+    from .identify.fingerprints import FingerprintError, get
 
     try:
         fp = get(product)
@@ -291,7 +291,7 @@ def fingerprints_validate(
     path: Annotated[Optional[Path], typer.Argument(help="A fingerprint file or directory (default: the shipped set).")] = None,
 ) -> None:
     """Validate fingerprint files against the schema; exit 2 naming file, field and reason."""
-    from .fingerprints import validate_path
+    from .identify.fingerprints import validate_path
 
     problems = validate_path(path)
     if problems:

@@ -20,10 +20,10 @@ async def network_stages(*, identify: bool, checks: bool,
     if not identify:
         yield ScanStages()
         return
-    from . import identify as identify_mod
+    from .identify import engine as identify_mod
     from .checks.context import CheckContext
     from .checks.runner import run_checks
-    from .probes.http import ProbeContext
+    from .net.http import ProbeContext
 
     async with ProbeContext() as probe_ctx:
         check_ctx = CheckContext(session=probe_ctx.session)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatescan import fingerprints
+from gatescan.identify import fingerprints
 from gatescan.model import CheckStatus
 from gatescan.protocols import mcp, openclaw
 from tests.checks.hostile import MODES, hostile_server

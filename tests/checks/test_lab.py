@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from gatescan import identify
+from gatescan.identify import engine as identify
 from gatescan.checks import REGISTRY, CheckContext, run_checks
 from gatescan.labrun import running_lab
 from gatescan.model import Endpoint, Report
-from gatescan.probes.http import ProbeContext
+from gatescan.net.http import ProbeContext
 from tests.netns import requires_netns
 
 pytestmark = [requires_netns, pytest.mark.slow]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatescan import fingerprints
+from gatescan.identify import fingerprints
 from gatescan.model import CheckStatus
 from tests.netns import requires_netns
 

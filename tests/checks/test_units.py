@@ -169,7 +169,7 @@ def test_mcp_reply_parsing_never_raises(data):
     "claude-code-ide", "jupyter-server", "mcp-inspector", "mcp-server", "ollama",
 ])
 def test_shipped_fingerprints_give_product_remediation(product):
-    from gatescan import fingerprints
+    from gatescan.identify import fingerprints
     from gatescan.checks import REGISTRY
 
     fp = fingerprints.load_file(fingerprints.default_dir() / f"{product}.yaml")

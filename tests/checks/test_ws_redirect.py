@@ -8,8 +8,8 @@ import asyncio
 from gatescan.checks.context import CheckContext
 from gatescan.checks.wsio import upgrade
 from gatescan.model import Endpoint
-from gatescan.probes.http import ProbeContext
-from gatescan.probes.ws import ws_probe
+from gatescan.net.http import ProbeContext
+from gatescan.net.ws import ws_probe
 from gatescan.protocols import mcp, openclaw
 from tests.checks.hostile import pointing_server
 

@@ -9,9 +9,9 @@ import importlib
 from typing import AsyncIterator
 
 from gatescan._paths import import_lab
-from gatescan.identify import identify
+from gatescan.identify.engine import identify
 from gatescan.model import Endpoint, Service
-from gatescan.probes.http import ProbeContext
+from gatescan.net.http import ProbeContext
 
 
 def lab_twins(module: str) -> list:

@@ -8,10 +8,10 @@ import time
 import tracemalloc
 
 from gatescan._paths import import_lab
-from gatescan.identify import identify, identify_all
+from gatescan.identify.engine import identify, identify_all
 from gatescan.labrun import running_lab
 from gatescan.model import Endpoint
-from gatescan.probes.http import ProbeContext, ProbeLimits
+from gatescan.net.http import ProbeContext, ProbeLimits
 from tests.identify._twins import started
 from tests.netns import requires_netns
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gatescan import fingerprints as fpmod
-from gatescan.fingerprints import FingerprintError, load_fingerprints, validate_path
-from gatescan.ports import named_port_sets
+from gatescan.identify import fingerprints as fpmod
+from gatescan.identify.fingerprints import FingerprintError, load_fingerprints, validate_path
+from gatescan.scope.ports import named_port_sets
 
 GOOD = """
 id: demo-product

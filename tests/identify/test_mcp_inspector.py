@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gatescan.identify import identify
+from gatescan.identify.engine import identify
 from gatescan.model import Endpoint
-from gatescan.probes.http import ProbeContext
+from gatescan.net.http import ProbeContext
 from tests.identify._twins import identify_twin, lab_twins, started
 from tests.netns import requires_netns
 

@@ -11,10 +11,10 @@ import pytest
 import websockets
 
 from gatescan._paths import import_lab
-from gatescan.identify import identify
+from gatescan.identify.engine import identify
 from gatescan.labrun import running_lab
 from gatescan.model import Endpoint
-from gatescan.probes.http import ProbeContext
+from gatescan.net.http import ProbeContext
 from tests.identify._twins import identify_twin, started
 from tests.netns import requires_netns
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from gatescan.identify import identify
+from gatescan.identify.engine import identify
 from gatescan.model import Endpoint
-from gatescan.probes.http import ProbeContext
+from gatescan.net.http import ProbeContext
 from tests.netns import requires_netns
 from tests.openclaw_real import real_openclaw_factory  # noqa: F401 - fixture
 

@@ -11,7 +11,7 @@ import pytest
 
 from gatescan.model import Report
 from gatescan.report.jsonout import report_to_json
-from gatescan.suppress import (
+from gatescan.report.suppress import (
     SuppressionError, apply_baseline, dump_suppressions, load_suppressions,
 )
 from tests.report.synth import full_report
@@ -154,7 +154,7 @@ def test_size_limit_holds_for_pipes(tmp_path, monkeypatch):
     # was unbounded (a `--baseline /dev/zero` or `report render /dev/zero` ate all memory).
     import threading
 
-    from gatescan import suppress
+    from gatescan.report import suppress
     from gatescan.report import jsonout
 
     monkeypatch.setattr(suppress, "MAX_FILE_BYTES", 100)

@@ -198,7 +198,7 @@ def test_a_piped_target_list_is_read_whole():
 
 
 def test_a_piped_masscan_import_is_bounded(tmp_path, resolver, monkeypatch):
-    from gatescan import imports
+    from gatescan.scope import imports
 
     monkeypatch.setattr(imports, "MAX_IMPORT_BYTES", 100)  # stat says 0 bytes for a pipe
     path = _fifo(tmp_path, b"[" + b'{"ip": "10.0.0.5", "ports": []},' * 20 + b"]")

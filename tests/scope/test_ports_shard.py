@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatescan.ports import named_port_sets
+from gatescan.scope.ports import named_port_sets
 from gatescan.scope import ScopeError, Shard, format_ports, parse_ports
 
 NAMED = {"agents": (18789, 11434, 8080), "web": (80, 443)}

@@ -11,7 +11,7 @@ from gatescan.model import Report
 from gatescan.skills import (
     AllowlistError, audit_skills, dump_allowlist, init_allowlist, load_allowlist, parse_allowlist,
 )
-from gatescan.suppress import apply_baseline
+from gatescan.report.suppress import apply_baseline
 from tests.skills.conftest import skill_md, write_tree
 from tests.skills.test_identity import install
 
@@ -163,7 +163,7 @@ def test_report_validates_and_baseline_suppresses(fleet, tmp_path, validate_repo
     for f in doc["findings"]:
         assert f["port"] is None and f["host"] is None and f["skill"] and f["path"] == f["target"]
     assert doc["stats"]["skills"]["skills"] == 4
-    # the one suppression format (src/gatescan/suppress.py) works on skill findings
+    # the one suppression format (src/gatescan/report/suppress.py) works on skill findings
     base = tmp_path / "baseline.yaml"
     base.write_text("suppressions:\n  - check: skill.modified\n    skill: weather\n    reason: local patch\n")
     again = Report.from_dict(json.loads(json.dumps(doc)))

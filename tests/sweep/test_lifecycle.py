@@ -33,7 +33,7 @@ def _workers_of(pid: int) -> list[psutil.Process]:
     found = []
     for child in children:
         try:
-            if "gatescan._sweep_worker" in " ".join(child.cmdline()):
+            if "gatescan.sweep.worker" in " ".join(child.cmdline()):
                 found.append(child)
         except (psutil.NoSuchProcess, psutil.ZombieProcess):
             pass

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import aiohttp
 
-from ..probes.http import insecure_tls_context
+from ..net.http import insecure_tls_context
 from .context import CheckContext
 
 # Response headers a reader of the evidence needs; everything else is noise.

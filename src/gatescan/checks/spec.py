@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..fingerprints import json_get
+from ..identify.fingerprints import json_get
 from ..protocols import mcp
 from .context import random_token
 from .httpio import HttpAnswer

@@ -10,8 +10,8 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from ..probes.http import insecure_tls_context
-from ..probes.ws import connect_here as ws_connect
+from ..net.http import insecure_tls_context
+from ..net.ws import connect_here as ws_connect
 from .context import CheckContext
 
 # A server may accept the upgrade and then close at once on a bad Origin (n8n closes 1008

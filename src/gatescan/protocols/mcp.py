@@ -17,8 +17,8 @@ from urllib.parse import urljoin, urlsplit
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from .. import __version__
-from ..probes.http import insecure_tls_context
-from ..probes.ws import connect_here as ws_connect
+from ..net.http import insecure_tls_context
+from ..net.ws import connect_here as ws_connect
 
 PROTOCOL_VERSION = "2025-06-18"
 POST_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}

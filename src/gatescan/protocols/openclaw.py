@@ -16,8 +16,8 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from ..probes.http import insecure_tls_context
-from ..probes.ws import connect_here as ws_connect
+from ..net.http import insecure_tls_context
+from ..net.ws import connect_here as ws_connect
 
 # Outcome kinds of one connect attempt.
 ORIGIN_REJECTED = "origin_rejected"  # close 1008 "origin not allowed": the Origin gate held

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..userfile import UserFileError, read_user_text
+from ..userio import UserFileError, read_user_text
 from ..model import SCHEMA, SCHEMA_VERSION, Report
 from ._stream import Stream, iter_json
 from .validate import validation_errors

@@ -23,9 +23,9 @@ from typing import Any, Iterable
 
 import yaml
 
-from .userfile import UserFileError, read_user_text
-from .model import SCHEMA as REPORT_SCHEMA
-from .model import ErrorRecord, Finding, Report, SuppressedFinding
+from ..userio import UserFileError, read_user_text
+from ..model import SCHEMA as REPORT_SCHEMA
+from ..model import ErrorRecord, Finding, Report, SuppressedFinding
 
 SUPPRESSIONS_SCHEMA = "gatescan.suppressions/v1"
 KEY_FIELDS = ("check", "host", "port", "product", "skill", "path")
@@ -187,7 +187,7 @@ def load_suppressions(path: str | os.PathLike) -> list[Suppression]:
 
 
 def _from_report(text: str, where: str) -> list[Suppression]:
-    from .report.jsonout import ReportLoadError, parse_report
+    from .jsonout import ReportLoadError, parse_report
 
     try:
         baseline = parse_report(text, where)

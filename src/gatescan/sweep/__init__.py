@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Protocol, Union
 
-from ._sweep_engine import EngineParams, errno_message, run_engine
-from ._sweep_worker import encode_job
-from .model import Endpoint
+from .engine import EngineParams, errno_message, run_engine
+from .worker import encode_job
+from ..model import Endpoint
 
 __all__ = [
     "SweepConfig", "OpenPort", "Progress", "ProbeError", "Notice", "SweepEvent", "SweepError",
@@ -275,12 +275,12 @@ class _ThreadRunner:
 _WORKER_BOOT = (
     "import sys; root = sys.argv[1]; sys.path.insert(0, root); import gatescan; "
     "sys.path.remove(root); sys.path.append(root); "
-    "from gatescan._sweep_worker import main; sys.exit(main())"
+    "from gatescan.sweep.worker import main; sys.exit(main())"
 )
 
 
 class _ProcessRunner:
-    """Worker processes (`python -m gatescan._sweep_worker`), one shard of the plan each.
+    """Worker processes (`python -m gatescan.sweep.worker`), one shard of the plan each.
 
     Spawned, not forked: the parent runs an event loop (and maybe other threads), which a fork
     would copy in an arbitrary state. Workers get their own session so a terminal's Ctrl-C
@@ -293,10 +293,10 @@ class _ProcessRunner:
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        from .scope import Shard
+        from ..scope import Shard
 
         n = len(self._params)
-        package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         for i, params in enumerate(self._params):
             job = encode_job({
                 "sys_path": list(sys.path),

@@ -150,7 +150,7 @@ class ProbeContext:
     @property
     def fingerprints(self) -> list:
         if self._fingerprints is None:
-            from ..fingerprints import load_fingerprints
+            from ..identify.fingerprints import load_fingerprints
 
             self._fingerprints = load_fingerprints()
         return self._fingerprints

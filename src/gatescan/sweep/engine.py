@@ -1,4 +1,4 @@
-"""The TCP connect loop behind sweep.py: non-blocking sockets on one epoll, no coroutine per probe.
+"""The TCP connect loop behind gatescan.sweep: non-blocking sockets on one epoll, no coroutine per probe.
 It runs in a worker process (or a thread for small plans) and reports through a plain callback."""
 
 from __future__ import annotations

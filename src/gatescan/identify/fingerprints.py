@@ -44,9 +44,9 @@ from typing import Any, Iterable
 
 import yaml
 
-from . import _paths
+from .. import _paths
 
-SCHEMA_FILE = Path(__file__).resolve().parent / "schemas" / "fingerprint-v1.schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "fingerprint-v1.schema.json"
 
 
 class FingerprintError(ValueError):
@@ -76,7 +76,7 @@ class Probe:
     send: str | None = None
     path_from: tuple[tuple, str] | None = None  # (source probe's key, regex): path read from its body
     max_body: int | None = None  # this probe's read cap, when larger than the scan's
-    sse_post: str | None = None  # posted to the stream's endpoint event (probes/sse.py)
+    sse_post: str | None = None  # posted to the stream's endpoint event (net/sse.py)
 
     def key(self) -> tuple:
         """Requests with the same key are sent once per endpoint."""
@@ -427,7 +427,7 @@ def _regex(text: str | None, pattern: str) -> str | None:
 
 
 def condition(result: Any, key: str, want: Any) -> str | None:
-    """Test one condition against a probe result (probes.http.HttpResult / probes.ws.WsResult).
+    """Test one condition against a probe result (net.http.HttpResult / net.ws.WsResult).
 
     Returns the observed fragment (evidence) when it holds, None when it does not.
     """

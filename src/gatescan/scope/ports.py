@@ -6,6 +6,6 @@ from __future__ import annotations
 
 def named_port_sets() -> dict[str, tuple[int, ...]]:
     """Every name `-p` accepts, mapped to its ports."""
-    from .fingerprints import agent_ports
+    from ..identify.fingerprints import agent_ports
 
     return {"agents": agent_ports()}

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from . import imports as _imports
-from .model import ErrorRecord, Scope
+from ..model import ErrorRecord, Scope
 
 DEFAULT_TARGETS: tuple[str, ...] = ("127.0.0.1", "::1")
 MAX_TARGET_FILE_BYTES = 64 * 1024 * 1024

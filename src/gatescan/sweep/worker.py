@@ -1,4 +1,4 @@
-"""A sweep worker process, started by sweep.py (`python -m gatescan._sweep_worker` works too).
+"""A sweep worker process, started by gatescan.sweep (`python -m gatescan.sweep.worker` works too).
 It reads its job (plan, shard, parameters) from stdin, probes its shard and writes events to stdout."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def main() -> int:
         for entry in reversed(job.get("sys_path", [])):
             if entry not in sys.path:
                 sys.path.insert(0, entry)
-        from gatescan._sweep_engine import EngineParams, run_engine
+        from gatescan.sweep.engine import EngineParams, run_engine
 
         # The outer job is plain data; the plan and its shard are unpickled once sys.path
         # matches the parent's, so plans defined outside the package load too.

@@ -17,11 +17,11 @@ from typing import Any, AsyncIterator, Callable, Iterable
 
 from . import fingerprints as fpmod
 from .fingerprints import Fingerprint, Probe
-from .model import Endpoint, ErrorRecord, Evidence, Service
-from .probes.http import HttpResult, ProbeContext, http_probe, looks_like_tls_failure
-from .probes.sse import sse_exchange
-from .probes.tcp import grab_banner, printable
-from .probes.ws import WsResult, ws_probe
+from ..model import Endpoint, ErrorRecord, Evidence, Service
+from ..net.http import HttpResult, ProbeContext, http_probe, looks_like_tls_failure
+from ..net.sse import sse_exchange
+from ..net.tcp import grab_banner, printable
+from ..net.ws import WsResult, ws_probe
 
 THRESHOLD = 0.5  # a product is named when its matchers' combined confidence reaches this
 

@@ -16,7 +16,7 @@ from typing import IO
 from rich.console import Console
 from rich.text import Text
 
-from .model import ErrorRecord, Finding, Report, Service, Severity
+from ..model import ErrorRecord, Finding, Report, Service, Severity
 
 STYLES = ("table", "tree", "plain")
 
@@ -127,7 +127,7 @@ class ReportSink:
     PROGRESS_EVERY_S = 1.0  # JSONL progress events at most this often
 
     def __init__(self, options: OutputOptions, report: Report) -> None:
-        from .report.console import ConsoleReporter
+        from .console import ConsoleReporter
 
         self.options = options
         self.report = report
@@ -139,7 +139,7 @@ class ReportSink:
         self._jsonl_file: IO[str] | None = None
         self.jsonl = None
         if options.jsonl:
-            from .report.jsonl import JsonlWriter
+            from .jsonl import JsonlWriter
 
             try:
                 self._jsonl_file = sys.stdout if options.jsonl == "-" else open(options.jsonl, "w", encoding="utf-8")
@@ -219,7 +219,7 @@ class ReportSink:
         apply_suppressions(self.report, self.options.suppressions)
 
     def _write_documents(self) -> None:
-        from .report import write_report
+        from . import write_report
 
         for fmt, dest in (("json", self.options.json), ("sarif", self.options.sarif), ("html", self.options.html)):
             if dest:

@@ -1,6 +1,6 @@
 """Reading other scanners' results (nmap -oX, masscan -oJ/-oD) as scan targets.
 
-Pure file parsing with line numbers for every complaint; scope.py decides what is allowed.
+Pure file parsing with line numbers for every complaint; gatescan.scope decides what is allowed.
 """
 
 from __future__ import annotations
