@@ -11,16 +11,12 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Protocol, Union
+from typing import Any, AsyncIterator, Protocol
 
 from .engine import EngineParams, errno_message, run_engine
+from .events import Notice, OpenPort, ProbeError, Progress, SweepError, SweepEvent
 from .worker import encode_job
 from ..model import Endpoint
-
-__all__ = [
-    "SweepConfig", "OpenPort", "Progress", "ProbeError", "Notice", "SweepEvent", "SweepError",
-    "SweepResult", "sweep", "sweep_sync", "IN_PROCESS_MAX",
-]
 
 IN_PROCESS_MAX = 5_000  # plans smaller than this run in a thread: a process costs ~100 ms
 PROGRESS_EVERY = 0.15  # seconds between Progress events
@@ -35,39 +31,6 @@ class SweepConfig:
     timeout: float = 1.0  # per connect, seconds
     retries: int = 0  # extra attempts for connects that timed out (never for refused ones)
     workers: int | None = None  # None: auto (a thread for small plans, else one process per core); 0: thread
-
-
-@dataclass(frozen=True)
-class OpenPort:
-    endpoint: Endpoint
-
-
-@dataclass(frozen=True)
-class Progress:
-    done: int
-    total: int
-    open: int
-
-
-@dataclass(frozen=True)
-class ProbeError:
-    """A per-address failure (ENETUNREACH, EADDRNOTAVAIL, ...): one per host, not per port."""
-
-    host: str
-    port: int
-    message: str
-
-
-@dataclass(frozen=True)
-class Notice:
-    message: str
-
-
-SweepEvent = Union[OpenPort, Progress, ProbeError, Notice]
-
-
-class SweepError(RuntimeError):
-    """The sweep itself failed (a worker crashed, no socket could be opened at all)."""
 
 
 class _Plan(Protocol):
