@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import yaml
 
 from .manifest import _BoundedLoader, _load_yaml
-from .safeio import read_bounded
+from ..userio import read_bounded
 
 SCHEMA = "gatescan.allowlist/v1"
 MAX_BYTES = 64 * 1024 * 1024
