@@ -33,6 +33,7 @@ from typing import Iterator, Sequence
 from . import imports as _imports
 from .policy import ResolveError, Resolver, ScopeError, _IntervalSet, _fmt, check_policy
 from ..model import ErrorRecord
+from ..userio import UserFileError, read_user_bytes
 
 DEFAULT_TARGETS: tuple[str, ...] = ("127.0.0.1", "::1")
 MAX_TARGET_FILE_BYTES = 64 * 1024 * 1024
@@ -281,12 +282,9 @@ def _target_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     """(line number, token) of a target or exclude list; '#' starts a comment."""
     _check_path(path)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_TARGET_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ScopeError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_TARGET_FILE_BYTES:
-        raise ScopeError(f"{path}: larger than the {MAX_TARGET_FILE_BYTES} byte limit")
+        raw = read_user_bytes(path, MAX_TARGET_FILE_BYTES)
+    except UserFileError as exc:
+        raise ScopeError(f"{path}: cannot read: {exc}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
