@@ -50,3 +50,36 @@ def test_a_stream_is_bounded_and_decoded():
         read_user_stream(io.BytesIO("héllo".encode()), 5)
     with pytest.raises(UserFileError, match="not UTF-8 text"):
         read_user_stream(io.BytesIO(b"\xfe"), 5)
+
+
+def _pipe(tmp_path, data: bytes):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        try:
+            with open(fifo, "wb") as fh:
+                fh.write(data)
+        except BrokenPipeError:
+            pass
+
+    threading.Thread(target=feed, daemon=True).start()
+    return fifo
+
+
+def test_an_allowlist_from_a_pipe_is_read_and_bounded(tmp_path, monkeypatch):
+    from gatescan.skills import allowlist
+
+    assert allowlist.load_allowlist(_pipe(tmp_path, b"entries: []\n")).entries == []
+    (tmp_path / "pipe").unlink()
+    monkeypatch.setattr(allowlist, "MAX_BYTES", 100)
+    with pytest.raises(allowlist.AllowlistError, match="more than the 100 byte limit"):
+        allowlist.load_allowlist(_pipe(tmp_path, b"entries: []\n#" + b"x" * 500))
+
+
+def test_a_target_list_from_a_pipe_is_bounded(tmp_path, monkeypatch):
+    from gatescan.scope import ScopeError, build_plan, targets
+
+    monkeypatch.setattr(targets, "MAX_TARGET_FILE_BYTES", 100)
+    with pytest.raises(ScopeError, match="more than the 100 byte limit"):
+        build_plan([f"@{_pipe(tmp_path, b'10.0.0.1 ' * 50)}"], [80])
