@@ -204,3 +204,13 @@ def test_a_piped_masscan_import_is_bounded(tmp_path, resolver, monkeypatch):
     path = _fifo(tmp_path, b"[" + b'{"ip": "10.0.0.5", "ports": []},' * 20 + b"]")
     with pytest.raises(ScopeError, match="byte limit"):
         build_plan([f"masscan:{path}"], [80], resolver=resolver)
+
+
+def test_a_piped_nmap_import_is_bounded(tmp_path, resolver, monkeypatch):
+    # expat streams the file: for a pipe (stat says 0 bytes) the reads themselves are capped
+    from gatescan.scope import imports
+
+    monkeypatch.setattr(imports, "MAX_IMPORT_BYTES", 100)
+    path = _fifo(tmp_path, b"<nmaprun>" + b"<!-- padding -->" * 50 + b"</nmaprun>")
+    with pytest.raises(ScopeError, match="more than the 100 byte limit"):
+        build_plan([f"nmap:{path}"], [80], resolver=resolver)

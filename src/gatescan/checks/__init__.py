@@ -1,8 +1,5 @@
-"""Per-product security checks with stable ids (DESIGN.md, Check ids).
-
-`run_checks(service, fingerprint, ctx)` is the pipeline's entry point; importing this package
-registers every check module (auth, origin, rebinding, cors; advisories and exposure later).
-"""
+"""Checks: what proves a product can be driven by a hostile page or a neighbour, one stable id each
+(DESIGN.md, Check ids); importing this package registers every check, `run_checks` runs a product's."""
 
 from . import auth, cors, origin, rebinding  # noqa: F401  (registration side effects)
 from .context import CheckContext

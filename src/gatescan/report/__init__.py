@@ -1,8 +1,5 @@
-"""Renderers: every output format is a pure function of the Report model (DESIGN.md).
-
-`render_report` / `write_report` are what `gatescan report render` calls; the scan commands
-use the individual modules (console progress, JSONL streaming) while they run.
-"""
+"""Report: every output format is a pure function of the Report model, so a renderer never touches
+the network or the engine; `render_report` / `write_report` are what `gatescan report render` calls."""
 
 from __future__ import annotations
 

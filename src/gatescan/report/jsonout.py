@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..userio import UserFileError, read_user_text
+from ..userio import UserFileError, read_user_stream, read_user_text
 from ..model import SCHEMA, SCHEMA_VERSION, Report
 from ._stream import Stream, iter_json
 from .validate import validation_errors
@@ -124,14 +124,7 @@ def load_report(path: str) -> Report:
         if path != "-":
             text = read_user_text(path, MAX_REPORT_BYTES)
         else:
-            try:
-                text = sys.stdin.read(MAX_REPORT_BYTES + 1)
-            except UnicodeDecodeError as exc:
-                raise UserFileError(f"not UTF-8 text (byte {exc.start})") from None
-            except OSError as exc:
-                raise UserFileError(exc.strerror or str(exc)) from None
-            if len(text) > MAX_REPORT_BYTES:
-                raise UserFileError(f"more than the {MAX_REPORT_BYTES} byte limit")
+            text = read_user_stream(sys.stdin.buffer, MAX_REPORT_BYTES)
     except UserFileError as exc:
         raise ReportLoadError(where, str(exc)) from None
     return parse_report(text, where)

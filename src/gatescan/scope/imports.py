@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Literal
 from xml.parsers import expat
 
+from ..userio import BoundedReader, UserFileError, open_user_file
+
 Format = Literal["nmap", "masscan"]
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024  # a masscan -oJ of a /8 stays well below this
@@ -64,22 +66,17 @@ def load(path: str | Path, fmt: Format) -> list[ImportedHost]:
     path = str(path)
     if "\x00" in path:
         raise ImportFileError(repr(path), None, "bad file name")
-    try:
-        size = os.stat(path).st_size
-    except OSError as exc:
-        raise ImportFileError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    if size > MAX_IMPORT_BYTES:
-        raise ImportFileError(path, None, f"{size} bytes is larger than the {MAX_IMPORT_BYTES} byte limit")
     hosts: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, ImportedHost] = {}
     try:
-        if fmt == "nmap":
-            _read_nmap(path, hosts)
-        elif fmt == "masscan":
-            _read_masscan(path, hosts)
-        else:  # pragma: no cover - callers pass a Format
-            raise ImportFileError(path, None, f"unknown import format {fmt!r}")
-    except OSError as exc:
-        raise ImportFileError(path, None, f"cannot read: {exc.strerror or exc}") from None
+        with open_user_file(path, MAX_IMPORT_BYTES) as fh:  # stat says 0 for a pipe: reads are bounded
+            if fmt == "nmap":
+                _read_nmap(path, fh, hosts)
+            elif fmt == "masscan":
+                _read_masscan(path, fh, hosts)
+            else:  # pragma: no cover - callers pass a Format
+                raise ImportFileError(path, None, f"unknown import format {fmt!r}")
+    except UserFileError as exc:
+        raise ImportFileError(path, None, f"cannot read: {exc}") from None
     return list(hosts.values())
 
 
@@ -108,7 +105,7 @@ def _add(hosts: dict, addr, line: int, ports: set[int]) -> None:
         entry.ports |= ports
 
 
-def _read_nmap(path: str, hosts: dict) -> None:
+def _read_nmap(path: str, fh: BoundedReader, hosts: dict) -> None:
     """nmap -oX: <nmaprun><host><status state="up"/><address addr=.. addrtype="ipv4"/>
     <ports><port protocol="tcp" portid="80"><state state="open"/>..."""
     parser = expat.ParserCreate()
@@ -151,22 +148,18 @@ def _read_nmap(path: str, hosts: dict) -> None:
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     try:
-        with open(path, "rb") as fh:
-            parser.ParseFile(fh)
+        parser.ParseFile(fh)
     except expat.ExpatError as exc:
         raise ImportFileError(path, exc.lineno, f"not valid nmap XML: {expat.ErrorString(exc.code)}") from None
     if state["root"] is None:
         raise ImportFileError(path, None, "not nmap XML (no <nmaprun> element)")
 
 
-def _read_masscan(path: str, hosts: dict) -> None:
+def _read_masscan(path: str, fh: BoundedReader, hosts: dict) -> None:
     """masscan -oJ: a JSON array of {"ip", "ports": [{"port", "proto", "status"}]} objects
     that older releases end with a trailing comma before "]" (and an interrupted run may
     leave without the "]"); -oD/ndjson is the same objects one per line, no brackets."""
-    with open(path, "rb") as fh:  # stat says 0 for a pipe: bound the read itself
-        raw = fh.read(MAX_IMPORT_BYTES + 1)
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise ImportFileError(path, None, f"larger than the {MAX_IMPORT_BYTES} byte limit")
+    raw = fh.read()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

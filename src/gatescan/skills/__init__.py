@@ -1,7 +1,5 @@
-"""Skills audit (DESIGN.md, skills pipeline): inventory, manifest, identity, allowlist.
-
-The CLI uses only what is exported here; docs/skills.md describes the behaviour and formats.
-"""
+"""Skills audit: reads the skills installed on a machine (never runs, imports or installs them) and
+judges each against an allowlist; the CLI uses only what is exported here, docs/skills.md has the rest."""
 
 from .allowlist import Allowlist, AllowlistError, dump_allowlist, load_allowlist, parse_allowlist
 from .audit import RulesHook, SkillContext, SkillsAudit, audit_skills, init_allowlist

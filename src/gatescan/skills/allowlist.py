@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import yaml
 
 from .manifest import _BoundedLoader, _load_yaml
-from .safeio import read_bounded
+from ..userio import UserFileError, read_user_bytes
 
 SCHEMA = "gatescan.allowlist/v1"
 MAX_BYTES = 64 * 1024 * 1024
@@ -254,11 +254,9 @@ def load_allowlist(path: Path | str) -> Allowlist:
     """Read an allowlist (YAML or JSON). Raises AllowlistError with what is wrong."""
     path = Path(path)
     try:
-        data = read_bounded(path, MAX_BYTES)
-    except OSError as exc:
-        raise AllowlistError(path, f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:
-        raise AllowlistError(path, f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        data = read_user_bytes(path, MAX_BYTES)
+    except UserFileError as exc:
+        raise AllowlistError(path, f"cannot read: {exc}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

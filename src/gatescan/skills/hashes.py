@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .collation import locale_compare_key
-from .safeio import read_bounded
+from ..userio import read_bounded
 
 SKILL_FILE_NAMES = ("SKILL.md", "skill.md", "skills.md", "SKILL.MD")  # OpenClaw's order
 METADATA_DIRS = (".clawhub", ".clawdhub")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .hashes import SkillHashes
-from .safeio import read_bounded
+from ..userio import read_bounded
 
 METADATA_DIRS = (".clawhub", ".clawdhub")
 MAX_ORIGIN_BYTES = 1024 * 1024

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from .hashes import SKILL_FILE_NAMES
-from .safeio import read_bounded
+from ..userio import read_bounded
 
 MAX_DEPTH = 6  # OpenClaw: any SKILL.md up to 6 levels under a root
 MAX_DIRS_PER_ROOT = 200_000

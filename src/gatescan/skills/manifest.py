@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from . import json5
-from .safeio import read_bounded
+from ..userio import read_bounded
 
 MAX_READ = 1024 * 1024  # bytes of SKILL.md read for the manifest (the head of a huge file)
 MAX_FRONTMATTER = 64 * 1024
