@@ -17,6 +17,7 @@ from typing import Iterable, Iterator
 from ..userio import UserFileError, read_user_text
 from ..model import SCHEMA, SCHEMA_VERSION, Report
 from ._stream import Stream, iter_json
+from .interface import RenderOptions, ReportFormat
 from .validate import validation_errors
 
 # Saved reports above this are refused rather than read into memory whole.
@@ -51,13 +52,11 @@ def report_to_json(report: Report) -> str:
     return "".join(iter_report_json(report))
 
 
-def write_json(report: Report, dest: str) -> None:
-    """Write the document to `dest` ("-" is stdout); files are replaced atomically."""
-    if dest == "-":
-        sys.stdout.writelines(iter_report_json(report))
-        sys.stdout.flush()
-        return
-    write_text_atomic(dest, iter_report_json(report))
+class JsonFormat(ReportFormat):
+    """`--json`: the `gatescan.report/v1` document, the one every `report` command reads back."""
+
+    def render(self, report: Report, options: RenderOptions) -> Iterator[str]:
+        return iter_report_json(report)
 
 
 def write_text_atomic(dest: str, chunks: str | Iterable[str]) -> None:
