@@ -37,22 +37,23 @@ def one(fmt: str, n: int, workdir: str) -> dict:
     out = Path(workdir) / f"report.{fmt}"
     t0 = time.perf_counter()
     if fmt == "json":
-        from gatescan.report.jsonout import write_json
-        write_json(report, str(out))
+        from gatescan.report import write_report
+        write_report(report, "json", str(out))
     elif fmt == "jsonl":
         from gatescan.report.jsonl import JsonlWriter
         with JsonlWriter(str(out)) as w:
             w.replay(report)
     elif fmt == "sarif":
-        from gatescan.report.sarif import write_sarif
-        write_sarif(report, str(out))
+        from gatescan.report import write_report
+        write_report(report, "sarif", str(out))
     elif fmt == "html":
         from gatescan.report.html import render_html
         out.write_text(render_html(report), encoding="utf-8")
     elif fmt == "load":
-        from gatescan.report.jsonout import load_report, write_json
+        from gatescan.report import write_report
+        from gatescan.report.jsonout import load_report
         src = Path(workdir) / "src.json"
-        write_json(report, str(src))
+        write_report(report, "json", str(src))
         del report
         t0 = time.perf_counter()
         report = load_report(str(src))

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from . import __version__
 from .model import ErrorRecord, Report
+from .report import FORMATS
 from .report.sink import OutputOptions, ReportSink, UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
@@ -315,24 +316,26 @@ def _load_reports(paths: list[Path]) -> list[Report]:
 @report_app.command("render")
 def report_render(
     report_file: Annotated[Path, typer.Argument(help="A saved JSON report.", metavar="REPORT.json")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="console, json, jsonl, sarif or html.")] = "console",
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "console",
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE (default: stdout).")] = None,
     style: StyleOpt = "table",
 ) -> None:
     """Re-render a saved report in another format."""
-    from .report import FORMATS, write_report
+    from .report import RenderOptions, write_report
     from .report.console import ConsoleReporter
 
     if fmt not in FORMATS:
         raise _fail_usage(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    if style not in ("table", "tree", "plain"):
-        raise _fail_usage(f"--style must be table, tree or plain, not {style!r}")
+    try:
+        options = RenderOptions(style=style)
+    except ValueError as exc:
+        raise _fail_usage(str(exc))
     (report,) = _load_reports([report_file])
-    if fmt == "console" and not output:
+    if fmt == "console" and not output:  # a person at a terminal: colour and its width
         ConsoleReporter(Console(), style=style).render(report)
         return
     try:
-        write_report(report, fmt, output or "-", style=style)
+        write_report(report, fmt, output or "-", options)
     except OSError as exc:
         raise _fail_usage(f"cannot write {output or 'stdout'}: {exc.strerror or exc}")
 
@@ -375,7 +378,7 @@ def merge(
     output: Annotated[str, typer.Option("--output", "-o", help="Where to write the merged report (- for stdout).")] = "-",
 ) -> None:
     """Combine shard reports into one; refuses mixed tool versions and overlapping shards."""
-    from .report.jsonout import write_json
+    from .report import write_report
     from .report.merge import MergeError, merge_reports
 
     loaded = _load_reports(reports)
@@ -383,7 +386,7 @@ def merge(
         merged = merge_reports(loaded, names=[str(p) for p in reports])
     except MergeError as exc:
         raise _fail_usage(str(exc))
-    write_json(merged, output)
+    write_report(merged, "json", output)
     if not merged.complete:
         Console(stderr=True).print("[yellow]merged report is incomplete (a shard is missing or incomplete)[/]")
         raise typer.Exit(EXIT_FAILED)

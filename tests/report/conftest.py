@@ -18,8 +18,8 @@ def report():
 
 @pytest.fixture
 def saved_report(tmp_path, report):
-    from gatescan.report.jsonout import write_json
+    from gatescan.report import write_report
 
     path = tmp_path / "report.json"
-    write_json(report, str(path))
+    write_report(report, "json", str(path))
     return path

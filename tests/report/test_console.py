@@ -149,10 +149,10 @@ def test_console_text_of_a_saved_report_with_a_lone_surrogate(tmp_path):
     # Reports escape non-UTF-8 names as \udcNN, which JSON reads back as a lone surrogate;
     # `report render --format console -o FILE` died encoding it for os.devnull.
     from gatescan.model import Finding
-    from gatescan.report import write_report
+    from gatescan.report import RenderOptions, write_report
 
     report = Report(findings=[Finding(check="config.auth.none", severity="high", title="bad \udcff name",
                                       target="/etc/x\udcff", path="/etc/x\udcff")])
     assert "bad \udcff name" in render_console_text(report, style="plain")
-    write_report(report, "console", str(tmp_path / "out.txt"), style="plain")
+    write_report(report, "console", str(tmp_path / "out.txt"), RenderOptions(style="plain"))
     assert "\\udcff" in (tmp_path / "out.txt").read_text(encoding="utf-8")

@@ -10,7 +10,8 @@ import pytest
 
 from gatescan import model
 from gatescan.model import SCHEMA_VERSION, Report
-from gatescan.report.jsonout import ReportLoadError, load_report, parse_report, report_to_json, write_json
+from gatescan.report import write_report
+from gatescan.report.jsonout import ReportLoadError, load_report, parse_report, report_to_json
 from tests.report.conftest import DATA
 from tests.report.synth import full_report, many_findings
 
@@ -56,7 +57,7 @@ def test_saved_fixture_matches_synthetic(validate_report):
 
 
 def test_write_json_stdout(capsys, report):
-    write_json(report, "-")
+    write_report(report, "json", "-")
     assert json.loads(capsys.readouterr().out)["scan_id"] == report.scan_id
 
 

@@ -6,7 +6,8 @@ import json
 import os
 
 from gatescan.model import ErrorRecord, Report
-from gatescan.report.jsonout import load_report, write_json
+from gatescan.report import write_report
+from gatescan.report.jsonout import load_report
 
 
 def test_surrogate_names_are_escaped_not_fatal(tmp_path, validate_report):
@@ -14,7 +15,7 @@ def test_surrogate_names_are_escaped_not_fatal(tmp_path, validate_report):
     report = Report()
     report.errors.append(ErrorRecord(where=name, message="unreadable"))
     dest = tmp_path / "r.json"
-    write_json(report, str(dest))
+    write_report(report, "json", str(dest))
     raw = dest.read_bytes()
     raw.decode("utf-8")  # strictly valid UTF-8
     validate_report(json.loads(raw))

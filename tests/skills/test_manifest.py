@@ -158,6 +158,18 @@ def test_deep_nesting_is_an_issue_not_a_crash():
         json5.loads(deep)
 
 
+def test_nesting_up_to_the_depth_limit_reads():
+    # PyPI json5 raises RecursionError from 44 nested objects on (see json5.py): this one reads
+    # to its own limit without recursing past the stack, and refuses one level more
+    deep = "{a: " * json5.MAX_DEPTH + "1" + "}" * json5.MAX_DEPTH
+    value = json5.loads(deep)
+    for _ in range(json5.MAX_DEPTH):
+        value = value["a"]
+    assert value == 1
+    with pytest.raises(json5.JSON5Error, match="deeper"):
+        json5.loads("{a: " + deep + "}")
+
+
 def test_binary_invalid_utf8_and_huge_files(tmp_path):
     binary = tmp_path / "bin.md"
     binary.write_bytes(b"\x7fELF\x00\x00\x01" + os.urandom(4096))

@@ -1,46 +1,47 @@
 """Report: every output format is a pure function of the Report model, so a renderer never touches
-the network or the engine; `render_report` / `write_report` are what `gatescan report render` calls."""
+the network or the engine; `FORMATS` is the registry, one line per format, loaded on first use."""
 
 from __future__ import annotations
 
+import importlib
+import sys
+
 from ..model import Report
+from .interface import RenderOptions, ReportFormat
 
-FORMATS = ("console", "json", "jsonl", "sarif", "html")
+FORMATS: dict[str, str] = {
+    "console": ".console:ConsoleFormat",
+    "json": ".jsonout:JsonFormat",
+    "jsonl": ".jsonl:JsonlFormat",
+    "sarif": ".sarif:SarifFormat",
+    "html": ".html:HtmlFormat",
+}
 
 
-def render_report(report: Report, fmt: str, *, style: str = "table", width: int = 120) -> str:
+class UnknownFormat(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown format {name!r} (one of {', '.join(FORMATS)})")
+
+
+def get_format(name: str) -> ReportFormat:
+    """The registered format `name` (its module imported now)."""
+    try:
+        module, _, attr = FORMATS[name].partition(":")
+    except KeyError:
+        raise UnknownFormat(name) from None
+    return getattr(importlib.import_module(module, __name__), attr)()
+
+
+def render_report(report: Report, fmt: str, options: RenderOptions = RenderOptions()) -> str:
     """`report` as text in `fmt` (console text is uncoloured, for files)."""
-    if fmt == "json":
-        from .jsonout import report_to_json
-        return report_to_json(report)
-    if fmt == "jsonl":
-        from .jsonl import render_jsonl
-        return render_jsonl(report)
-    if fmt == "sarif":
-        from .sarif import render_sarif
-        return render_sarif(report)
-    if fmt == "html":
-        from .html import render_html
-        return render_html(report)
-    if fmt == "console":
-        from .console import render_console_text
-        return render_console_text(report, style=style, width=width)
-    raise ValueError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    return "".join(get_format(fmt).render(report, options))
 
 
-def write_report(report: Report, fmt: str, dest: str, *, style: str = "table") -> None:
-    """Write `report` in `fmt` to the file `dest` atomically ("-" is stdout); JSON and SARIF stream."""
-    import sys
+def write_report(report: Report, fmt: str, dest: str, options: RenderOptions = RenderOptions()) -> None:
+    """Write `report` in `fmt` to the file `dest`, replaced atomically, or to stdout ("-")."""
+    from .jsonout import write_text_atomic
 
-    from .jsonout import iter_report_json, write_text_atomic
-
-    if fmt == "json":
-        chunks = iter_report_json(report)
-    elif fmt == "sarif":
-        from .sarif import iter_sarif
-        chunks = iter_sarif(report)
-    else:
-        chunks = iter([render_report(report, fmt, style=style)])
+    chunks = get_format(fmt).render(report, options)
     if dest == "-":
         sys.stdout.writelines(chunks)
         sys.stdout.flush()

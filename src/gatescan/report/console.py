@@ -21,9 +21,8 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..model import CheckStatus, Finding, Report, Service, Severity, sort_findings
+from .interface import STYLES, RenderOptions, ReportFormat
 from .verdict import verdict_text
-
-STYLES = ("table", "tree", "plain")
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -189,6 +188,14 @@ def render_console_text(report: Report, *, style: str = "table", width: int = 12
     for block in render_blocks(report, style=style):
         console.print(block, soft_wrap=isinstance(block, Text))
     return console.export_text(styles=False)
+
+
+class ConsoleFormat(ReportFormat):
+    """`report render --format console`: the terminal summary as plain text (live progress is
+    `ConsoleReporter`'s, which the sink drives)."""
+
+    def render(self, report: Report, options: RenderOptions) -> list[str]:
+        return [render_console_text(report, style=options.style, width=options.width)]
 
 
 # -- helpers shared by the layouts -------------------------------------------------------------

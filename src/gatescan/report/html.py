@@ -12,6 +12,7 @@ from html import escape
 from typing import Any, Iterable
 
 from ..model import CheckStatus, Finding, Report, Severity, sort_findings
+from .interface import RenderOptions, ReportFormat
 from .verdict import verdict_text
 
 SEV_COLOUR = {
@@ -170,6 +171,13 @@ def _findings_rows(findings: list[Finding]) -> list[str]:
         f"<td>{_e(_where(f))}</td><td>{_e(f.product or '')}</td><td>{_evidence(f)}</td></tr>"
         for f in findings
     ]
+
+
+class HtmlFormat(ReportFormat):
+    """`--html`: one self-contained page an auditor can send on."""
+
+    def render(self, report: Report, options: RenderOptions) -> list[str]:
+        return [render_html(report)]
 
 
 def render_html(report: Report) -> str:

@@ -13,6 +13,7 @@ from collections import Counter
 from typing import IO, Any
 
 from ..model import SCHEMA, SCHEMA_VERSION, ErrorRecord, Finding, Report, Service, Severity, SkillRecord
+from .interface import RenderOptions, ReportFormat
 
 
 class JsonlWriter:
@@ -118,3 +119,15 @@ def render_jsonl(report: Report) -> str:
     buf = io.StringIO()
     JsonlWriter(buf).replay(report)
     return buf.getvalue()
+
+
+class JsonlFormat(ReportFormat):
+    """`--jsonl`: events streamed while the run goes; from a saved report, its records replayed."""
+
+    streams_events = True
+
+    def render(self, report: Report, options: RenderOptions) -> list[str]:
+        return [render_jsonl(report)]
+
+    def event_writer(self, out: IO[str]) -> JsonlWriter:
+        return JsonlWriter(out)

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from ..model import Finding, Report, Severity, sort_findings
 from ._stream import Stream, iter_json
 from .catalog import describe
+from .interface import RenderOptions, ReportFormat
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "gatescanFindingKey/v1"
@@ -193,14 +194,8 @@ def render_sarif(report: Report) -> str:
     return "".join(iter_sarif(report))
 
 
-def write_sarif(report: Report, dest: str) -> None:
-    """Write the SARIF log to `dest` atomically ("-" is stdout)."""
-    from .jsonout import write_text_atomic
+class SarifFormat(ReportFormat):
+    """`--sarif`: SARIF 2.1.0 for code-scanning dashboards."""
 
-    if dest == "-":
-        import sys
-
-        sys.stdout.writelines(iter_sarif(report))
-        sys.stdout.flush()
-    else:
-        write_text_atomic(dest, iter_sarif(report))
+    def render(self, report: Report, options: RenderOptions) -> Iterator[str]:
+        return iter_sarif(report)

@@ -17,8 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..model import ErrorRecord, Finding, Report, Service, Severity
-
-STYLES = ("table", "tree", "plain")
+from .interface import EventWriter, RenderOptions
 
 
 class UsageError(ValueError):
@@ -27,10 +26,7 @@ class UsageError(ValueError):
 
 @dataclass(frozen=True)
 class OutputOptions:
-    json: str | None = None
-    jsonl: str | None = None
-    sarif: Path | None = None
-    html: Path | None = None
+    destinations: tuple[tuple[str, str], ...] = ()  # (format name, FILE or "-"), in option order
     quiet: bool = False
     style: str = "table"
     fail_on: Severity = Severity.HIGH
@@ -38,27 +34,36 @@ class OutputOptions:
     suppressions: tuple = ()  # the baseline's entries, read once while parsing the options
 
     @classmethod
-    def parse(cls, *, json, jsonl, sarif, html, quiet, style, fail_on, baseline) -> "OutputOptions":
-        if style not in STYLES:
-            raise UsageError(f"--style must be one of {', '.join(STYLES)}, not {style!r}")
+    def parse(cls, *, quiet: bool = False, style: str = "table", fail_on: str = "high",
+              baseline: Path | None = None, **destinations: str | Path | None) -> "OutputOptions":
+        """Check every option before anything is sent. `destinations` maps a format name of the
+        registry (the option `--NAME`) to its FILE, "-" (stdout) or None (not asked for)."""
+        from . import get_format
+
+        try:
+            RenderOptions(style=style)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         try:
             threshold = Severity.parse(fail_on)
         except ValueError as exc:
             raise UsageError(f"--fail-on: {exc}") from None
-        on_stdout = [name for name, dest in (("--json", json), ("--jsonl", jsonl), ("--sarif", sarif),
-                                             ("--html", html)) if dest is not None and str(dest) == "-"]
+        chosen = tuple((name, str(dest)) for name, dest in destinations.items() if dest is not None)
+        formats = {name: get_format(name) for name, _ in chosen}
+        on_stdout = [f"--{name}" for name, dest in chosen if dest == "-"]
         if len(on_stdout) > 1:
             raise UsageError(f"{' and '.join(on_stdout)} cannot all write to stdout (-)")
-        for name, dest in (("--json", json), ("--sarif", sarif), ("--html", html)):
-            if dest is not None and str(dest) != "-":
-                _check_writable(name, Path(dest))
+        for name, dest in chosen:
+            # a streamed format's file is opened (and so checked) when the sink starts
+            if dest != "-" and not formats[name].streams_events:
+                _check_writable(f"--{name}", Path(dest))
         entries = _read_baseline(Path(baseline)) if baseline is not None else ()
-        return cls(json=json, jsonl=jsonl, sarif=sarif, html=html, quiet=quiet, style=style,
-                   fail_on=threshold, baseline=baseline, suppressions=entries)
+        return cls(destinations=chosen, quiet=quiet, style=style, fail_on=threshold, baseline=baseline,
+                   suppressions=entries)
 
     @property
     def stdout_taken(self) -> bool:
-        return any(dest is not None and str(dest) == "-" for dest in (self.json, self.jsonl, self.sarif, self.html))
+        return any(dest == "-" for _, dest in self.destinations)
 
 
 def _check_writable(option: str, path: Path) -> None:
@@ -121,12 +126,23 @@ class _ConsoleStream:
         return getattr(self._stream, name)
 
 
+@dataclass
+class _EventStream:
+    """A streamed format's open destination."""
+
+    option: str  # "--jsonl"
+    dest: str
+    file: IO[str]
+    writer: EventWriter
+
+
 class ReportSink:
     """Observer for the pipeline and writer of the final outputs."""
 
-    PROGRESS_EVERY_S = 1.0  # JSONL progress events at most this often
+    PROGRESS_EVERY_S = 1.0  # progress events at most this often
 
     def __init__(self, options: OutputOptions, report: Report) -> None:
+        from . import get_format
         from .console import ConsoleReporter
 
         self.options = options
@@ -136,16 +152,28 @@ class ReportSink:
         self.console = Console(file=_ConsoleStream(sys.stderr if options.stdout_taken else sys.stdout),
                                highlight=False)
         self.reporter = ConsoleReporter(self.console, style=options.style, quiet=options.quiet)
-        self._jsonl_file: IO[str] | None = None
-        self.jsonl = None
-        if options.jsonl:
-            from .jsonl import JsonlWriter
-
-            try:
-                self._jsonl_file = sys.stdout if options.jsonl == "-" else open(options.jsonl, "w", encoding="utf-8")
-            except OSError as exc:  # found before anything is sent: a usage error
-                raise UsageError(f"--jsonl: cannot write {options.jsonl}: {exc.strerror or exc}") from None
-            self.jsonl = JsonlWriter(self._jsonl_file)
+        self._streams: list[_EventStream] = []  # the live ones: a stream that broke is dropped
+        self._opened: list[_EventStream] = []  # every stream whose file this sink opened, to close
+        self._documents: list[tuple[str, str]] = []  # (format, dest) written whole at the end
+        try:
+            for name, dest in options.destinations:
+                fmt = get_format(name)
+                if not fmt.streams_events:
+                    self._documents.append((name, dest))
+                    continue
+                try:
+                    # backslashreplace, as the atomic writer: a non-UTF-8 file name (kept as a
+                    # surrogate) becomes \udcNN instead of failing the write
+                    out = sys.stdout if dest == "-" else open(dest, "w", encoding="utf-8", errors="backslashreplace")
+                except OSError as exc:  # found before anything is sent: a usage error
+                    raise UsageError(f"--{name}: cannot write {dest}: {exc.strerror or exc}") from None
+                stream = _EventStream(f"--{name}", dest, out, fmt.event_writer(out))
+                self._streams.append(stream)
+                if out is not sys.stdout:
+                    self._opened.append(stream)
+        except UsageError:
+            self._close_streams()
+            raise
         self._last_progress = 0.0
         self._was_interrupted = False
 
@@ -156,7 +184,7 @@ class ReportSink:
     def progress(self, done: int, total: int, open_found: int, rate: float) -> None:
         self.reporter.advance(done, open_found)
         now = time.monotonic()
-        if self.jsonl and (now - self._last_progress >= self.PROGRESS_EVERY_S or done >= total):
+        if self._streams and (now - self._last_progress >= self.PROGRESS_EVERY_S or done >= total):
             self._last_progress = now
             self._stream("progress", done, total, open_found, rate)
 
@@ -176,21 +204,20 @@ class ReportSink:
         self._stream("error", error)
 
     def _stream(self, event: str, *args) -> None:
-        """One JSONL event. A stream that breaks (`--jsonl - | head`, a full disk) is dropped and
-        the run marked incomplete; the scan and the other outputs go on."""
-        if self.jsonl is None:
-            return
-        try:
-            getattr(self.jsonl, event)(*args)
-        except OSError as exc:
-            self.jsonl = None
-            self.report.complete = False
-            self.report.errors.append(ErrorRecord(where="--jsonl", message=f"cannot write {self.options.jsonl}: "
-                                                                           f"{exc.strerror or exc}"))
-            if self._jsonl_file is sys.stdout:  # its reader is gone: the exit flush must not fail again
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-                os.close(devnull)
+        """One event to every stream. A stream that breaks (`--jsonl - | head`, a full disk) is
+        dropped and the run marked incomplete; the scan and the other outputs go on."""
+        for stream in list(self._streams):
+            try:
+                getattr(stream.writer, event)(*args)
+            except OSError as exc:
+                self._streams.remove(stream)
+                self.report.complete = False
+                self.report.errors.append(ErrorRecord(where=stream.option, message=f"cannot write {stream.dest}: "
+                                                                                   f"{exc.strerror or exc}"))
+                if stream.file is sys.stdout:  # its reader is gone: the exit flush must not fail again
+                    devnull = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(devnull, sys.stdout.fileno())
+                    os.close(devnull)
 
     def notice(self, message: str) -> None:
         self.reporter.notice(message)
@@ -206,8 +233,7 @@ class ReportSink:
             self._apply_baseline()
         self._write_documents()
         self._stream("summary", self.report)
-        if self._jsonl_file is not None and self._jsonl_file is not sys.stdout:
-            self._guarded(str(self.options.jsonl), self._jsonl_file.close)
+        self._close_streams()
         if self._was_interrupted:
             self.console.print("[yellow]interrupted: the report holds what was found so far (complete: false)[/]")
         self.reporter.render(self.report)
@@ -221,9 +247,14 @@ class ReportSink:
     def _write_documents(self) -> None:
         from . import write_report
 
-        for fmt, dest in (("json", self.options.json), ("sarif", self.options.sarif), ("html", self.options.html)):
-            if dest:
-                self._guarded(str(dest), lambda fmt=fmt, dest=dest: write_report(self.report, fmt, str(dest)))
+        options = RenderOptions(style=self.options.style)
+        for fmt, dest in self._documents:
+            self._guarded(dest, lambda fmt=fmt, dest=dest: write_report(self.report, fmt, dest, options))
+
+    def _close_streams(self) -> None:
+        for stream in self._opened:
+            self._guarded(stream.dest, stream.file.close)
+        self._streams, self._opened = [], []
 
     def _guarded(self, where: str, write) -> None:
         try:

@@ -2,6 +2,17 @@
 
 OpenClaw re-parses `metadata` with JSON5 (comments, trailing commas, single quotes, bare
 keys); this reads the same inputs without a dependency and without unbounded recursion.
+
+Why not PyPI `json5` (0.17.3, tried 2026-12-01) inside size, depth and digit bounds: its
+recursive-descent parser spends sixteen to twenty-two Python frames per nesting level, so `{a:` nested
+44 deep (arrays: 60) already raises RecursionError under the default limit, below this
+reader's MAX_DEPTH of 64 and lower still when called deep in an audit; bounding that from
+outside needs a pre-scan that knows strings and comments, a second tokenizer, which is this
+module again. And it is slow where a hostile skill makes it so: an array of 120,000 numbers,
+within MAX_CHARS, takes 10.7 s there and 0.35 s here (a 250,000-character string: 1.4 s vs
+0.03 s), per manifest. Its other gaps could be wrapped (5,000 decimal digits escape as a bare
+ValueError; a 0x number of 200,000 digits comes back as an 800,000-bit int, which this reader
+refuses and the manifest's bit-length walk would catch).
 """
 
 from __future__ import annotations
