@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
+from gatescan import catalog
 from gatescan.checks import impact, origin
 from gatescan.checks.cors import needs_preflight
 from gatescan.checks.httpio import HttpAnswer
@@ -76,13 +77,14 @@ def test_needs_preflight(method, headers, pre):
     ("auth.missing", "ollama", {"fingerprint_impact": "control"}, "critical"),
 ])
 def test_severity_table(check, product, kw, sev):
-    assert impact.severity(check, product, **kw).value == sev
+    fp_impact = kw.pop("fingerprint_impact", None)
+    assert catalog.severity(check, impact.of(product, fp_impact), **kw).value == sev
 
 
 def test_docs_table_in_sync():
     text = (REPO / "docs" / "checks.md").read_text()
     block = text.split("<!-- impact-table")[1].split("<!-- /impact-table -->")[0]
-    for row in impact.table():
+    for row in catalog.impact_table(impact.PRODUCT_IMPACT):
         line = f"| {row['class']} | {row['severity']} | {row['meaning']} | {', '.join(row['products'])} |"
         assert line in block, line
 

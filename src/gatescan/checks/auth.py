@@ -16,12 +16,7 @@ from . import wsio
 from .registry import Outcome, register
 
 
-@register(
-    "auth.missing", order=10,
-    title="{product} answers privileged requests without authentication",
-    remediation="Turn authentication on for this service and restart it.",
-    references=("CWE-306",),
-)
+@register("auth.missing")
 async def auth_missing(run, params: dict[str, Any]) -> Outcome:
     protocol = params.get("protocol", "http")
     if protocol == "mcp":

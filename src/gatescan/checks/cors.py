@@ -47,12 +47,7 @@ def _grants(pre, origin: str, method: str, custom: list[str]) -> bool:
             and ("*" in allowed or all(h in allowed for h in custom)))
 
 
-@register(
-    "http.cors.permissive", order=40,
-    title="{product} lets any web page read its API (permissive CORS)",
-    remediation="Send Access-Control-Allow-Origin only for an explicit list of trusted origins.",
-    references=("CWE-942",),
-)
+@register("http.cors.permissive")
 async def http_cors_permissive(run, params: dict[str, Any]) -> Outcome:
     req, state, base_exchange = await privileged(run, params)
     stop = unless_open(run, req, state, refused="is refused without credentials: a page has nothing to read")

@@ -39,12 +39,7 @@ def variants(scheme: str, host: str) -> list[tuple[str, str]]:
     return out
 
 
-@register(
-    "ws.origin.unchecked", order=20,
-    title="{product} accepts WebSocket connections from any web page (Origin not checked)",
-    remediation="Reject WebSocket upgrades whose Origin is not on an explicit allowlist.",
-    references=("CWE-1385",),
-)
+@register("ws.origin.unchecked")
 async def ws_origin_unchecked(run, params: dict[str, Any]) -> Outcome:
     if params.get("protocol") in ("openclaw", "openclaw-connect"):
         return await _openclaw(run, params)

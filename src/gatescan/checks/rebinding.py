@@ -14,13 +14,7 @@ from .context import random_token
 from .registry import Outcome, register
 
 
-@register(
-    "http.host.unchecked", order=30,
-    title="{product} answers requests for any Host name (reachable by DNS rebinding)",
-    remediation="Check the Host header against the names the service is meant to be reached by "
-                "(loopback names only when bound to loopback), or turn authentication on.",
-    references=("CWE-350",),
-)
+@register("http.host.unchecked")
 async def http_host_unchecked(run, params: dict[str, Any]) -> Outcome:
     if params.get("protocol") == "mcp":
         return await _mcp(run, params)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import CheckResult, CheckStatus, Exchange, Finding, FindingEvidence, Service
+from .. import catalog
 from . import impact
 from .context import CheckContext
 from .httpio import HttpAnswer, new_session, request
@@ -161,14 +162,14 @@ def _finding(run: ServiceRun, check, params: dict[str, Any], outcome: Outcome) -
     tools = None
     for done in run.results.values():
         tools = tools or done.data.get("tools")
-    sev = impact.severity(check.id, service.product, fingerprint_impact=run.fingerprint_impact,
-                          tools=tools, auth_enforced=run.auth_state() == "enforced")
-    references = list(params.get("references") or []) + [r for r in check.references
+    sev = catalog.severity(check.id, impact.of(service.product, run.fingerprint_impact),
+                           tools=tools, auth_enforced=run.auth_state() == "enforced")
+    references = list(params.get("references") or []) + [r for r in check.entry.references
                                                          if r not in (params.get("references") or [])]
     return Finding(
         check=check.id,
         severity=sev,
-        title=(outcome.title or check.title).format(product=product_name),
+        title=(outcome.title or check.entry.title).format(product=product_name),
         target=outcome.target or run.base_url,
         host=service.host,
         port=service.port,
@@ -177,7 +178,7 @@ def _finding(run: ServiceRun, check, params: dict[str, Any], outcome: Outcome) -
             summary=outcome.summary or outcome.reason,
             exchanges=[Exchange(request=e["request"], response=e.get("response")) for e in outcome.exchanges],
         ),
-        remediation=str(params.get("remediation") or check.remediation),
+        remediation=str(params.get("remediation") or check.entry.remediation),
         references=references,
         vantage=service.vantage,
     )
