@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from gatescan import catalog
-from gatescan.checks import impact, origin
+from gatescan.checks import origin
 from gatescan.checks.cors import needs_preflight
 from gatescan.checks.httpio import HttpAnswer
 from gatescan.checks.runner import fingerprint_checks, for_variant, run_checks
@@ -66,6 +66,12 @@ def test_needs_preflight(method, headers, pre):
     assert needs_preflight(method, headers) is pre
 
 
+def _impact(product: str) -> str:
+    from gatescan.identify import fingerprints
+
+    return fingerprints.get(product).impact
+
+
 @pytest.mark.parametrize("check, product, kw, sev", [
     ("auth.missing", "openclaw-gateway", {}, "critical"),
     ("auth.missing", "ollama", {}, "medium"),
@@ -73,18 +79,44 @@ def test_needs_preflight(method, headers, pre):
     ("http.host.unchecked", "openclaw-gateway", {"auth_enforced": True}, "critical"),
     ("auth.missing", "mcp-server", {}, "high"),
     ("auth.missing", "mcp-server", {"tools": ["run_shell_command"]}, "critical"),
-    ("auth.missing", "some-new-product", {}, "high"),
-    ("auth.missing", "ollama", {"fingerprint_impact": "control"}, "critical"),
 ])
 def test_severity_table(check, product, kw, sev):
-    fp_impact = kw.pop("fingerprint_impact", None)
-    assert catalog.severity(check, impact.of(product, fp_impact), **kw).value == sev
+    assert catalog.severity(check, _impact(product), **kw).value == sev
+
+
+@pytest.mark.parametrize("impact, sev", [(None, "high"), ("control", "critical")])
+def test_severity_without_a_fingerprint_or_with_its_impact(impact, sev):
+    # a product with no fingerprint yet counts as data; the fingerprint's class decides otherwise
+    assert catalog.severity("auth.missing", impact).value == sev
+
+
+@pytest.mark.parametrize("product, impact", [
+    ("openclaw-gateway", "control"), ("openclaw-browser-control", "control"),
+    ("openclaw-extension-relay", "control"), ("chrome-devtools", "control"), ("jupyter-server", "control"),
+    ("claude-code-ide", "control"), ("mcp-inspector", "control"), ("mcp-server", "data"), ("ollama", "inference"),
+])
+def test_shipped_fingerprints_carry_the_impact_class(product, impact):
+    assert _impact(product) == impact  # what checks/impact.py's per-product table said
+
+
+def test_schema_impact_enum_is_the_catalogue_classes():
+    import json
+
+    from gatescan.identify.fingerprints import SCHEMA_FILE
+
+    schema = json.loads(SCHEMA_FILE.read_text())
+    assert schema["properties"]["impact"]["enum"] == list(catalog.IMPACT_CLASSES)
+    assert "impact" in schema["required"]
 
 
 def test_docs_table_in_sync():
+    from gatescan.identify import fingerprints
+
     text = (REPO / "docs" / "checks.md").read_text()
     block = text.split("<!-- impact-table")[1].split("<!-- /impact-table -->")[0]
-    for row in catalog.impact_table(impact.PRODUCT_IMPACT):
+    rows = catalog.impact_table({fp.id: fp.impact for fp in fingerprints.load_fingerprints()})
+    assert block.count("\n| ") == 1 + len(rows)  # the header and one line per class: nothing stale
+    for row in rows:
         line = f"| {row['class']} | {row['severity']} | {row['meaning']} | {', '.join(row['products'])} |"
         assert line in block, line
 
@@ -178,7 +210,6 @@ def test_shipped_fingerprints_give_product_remediation(product):
     for check_id, params in fp.checks.items():
         if check_id in REGISTRY:
             assert params.get("remediation"), (product, check_id)
-    assert product in impact.PRODUCT_IMPACT
 
 
 async def test_service_deadline_makes_checks_inconclusive(ctx):

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..model import CheckResult, CheckStatus, Exchange, Finding, FindingEvidence, Service
 from .. import catalog
-from . import impact
+from ..identify import fingerprints as fpmod
 from .context import CheckContext
 from .httpio import HttpAnswer, new_session, request
 from .registry import Outcome, ordered
@@ -85,6 +85,18 @@ def _field(fingerprint: Any, name: str) -> Any:
     return fingerprint.get(name) if isinstance(fingerprint, dict) else getattr(fingerprint, name, None)
 
 
+def _impact(fingerprint: Any, product: str) -> str | None:
+    """The fingerprint's impact class; a bare `checks:` mapping (tests, tools) takes the shipped
+    fingerprint's of the same product, and a product without one counts as `data`."""
+    value = _field(fingerprint, "impact")
+    if value is None:
+        try:
+            value = fpmod.get(product).impact
+        except KeyError:
+            pass
+    return value
+
+
 def for_variant(params: dict[str, dict[str, Any]], variant: str | None) -> dict[str, dict[str, Any]]:
     """Apply `by_variant` overrides for the variant identification recorded (e.g. the MCP
     transport that answered); drop the bookkeeping keys."""
@@ -118,7 +130,7 @@ async def run_checks(service: Service, fingerprint: Any, ctx: CheckContext | Non
     shared, ctx = ctx, dataclasses.replace(ctx, probes=0)  # this service's own probe count
     own_session = ctx.session is None
     session = new_session(ctx) if own_session else ctx.session
-    run = ServiceRun(service, params, ctx, session, fingerprint_impact=_field(fingerprint, "impact"))
+    run = ServiceRun(service, params, ctx, session, fingerprint_impact=_impact(fingerprint, service.product))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + ctx.service_deadline
     findings: list[Finding] = []
@@ -162,7 +174,7 @@ def _finding(run: ServiceRun, check, params: dict[str, Any], outcome: Outcome) -
     tools = None
     for done in run.results.values():
         tools = tools or done.data.get("tools")
-    sev = catalog.severity(check.id, impact.of(service.product, run.fingerprint_impact),
+    sev = catalog.severity(check.id, run.fingerprint_impact,
                            tools=tools, auth_enforced=run.auth_state() == "enforced")
     references = list(params.get("references") or []) + [r for r in check.entry.references
                                                          if r not in (params.get("references") or [])]

@@ -5,7 +5,8 @@ checks below (probe references, regexes); a bad file fails naming the file, fiel
 
 Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worked example):
 
-  id, name, category, ports[], port_ranges[[a, b]], description, references[]
+  id, name, category, impact (control|data|inference: rates the product's network findings),
+  ports[], port_ranges[[a, b]], description, references[]
   probes[]:   {id, kind: http|ws, when: always|matched|unidentified, path, headers}
               http: method, body (text) | json (object), read_until (regex: stop reading there),
                     max_body (a larger read cap), path_from {probe, regex} (path taken from the
@@ -117,6 +118,7 @@ class Fingerprint:
     id: str
     name: str
     category: str
+    impact: str  # control | data | inference (catalog.IMPACT_CLASSES)
     ports: tuple[int, ...]
     probes: list[Probe]
     matchers: list[Matcher]
@@ -274,7 +276,8 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         ports.update(range(first, last + 1))
 
     return Fingerprint(
-        id=doc["id"], name=doc["name"], category=doc["category"], ports=tuple(sorted(ports)),
+        id=doc["id"], name=doc["name"], category=doc["category"], impact=doc["impact"],
+        ports=tuple(sorted(ports)),
         probes=probes, matchers=matchers, version=extractors("version"),
         attributes=extractors("attributes"),
         checks={k: (v or {}) for k, v in (doc.get("checks") or {}).items()},
