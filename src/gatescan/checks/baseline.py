@@ -14,9 +14,9 @@ async def privileged(run, params: dict[str, Any]):
     """(spec, state, exchange): the request to replay, 'open'/'closed'/'undecided', and its proof."""
     auth_params = run.params.get("auth.missing", {})
     merged = dict(params)
-    if "request" in params and not any(k in params for k in ("open", "expect")):
+    if "request" in params and "open" not in params:
         # a replay of auth.missing's request without its own match rules borrows them
-        for key in ("open", "expect", "closed"):
+        for key in ("open", "closed"):
             if key in auth_params and key not in merged:
                 merged[key] = auth_params[key]
     own = specs.from_params(merged)

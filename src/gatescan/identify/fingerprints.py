@@ -1,4 +1,4 @@
-"""Fingerprints as data: load fingerprints/<id>.yaml, validate them, and match probe results.
+"""Fingerprints as data: load fingerprints/<id>.yaml and validate them (matching: matcher.py).
 
 The YAML format is the JSON Schema in schemas/fingerprint-v1.schema.json plus the semantic
 checks below (probe references, regexes); a bad file fails naming the file, field and reason.
@@ -22,22 +22,17 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               (default_port_only: a weak, generic signal that counts only on the default ports;
               version_range: the versions an era marker implies, e.g. '>=2026.1.5 <2026.1.29',
               reported as attributes.version_range when no version is observable)
-              conditions (all must hold): status, headers {Name: regex | true | false},
-              body_contains, body_regex, json {path: value | {exists, equals, pattern}},
-              ws_accepted, ws_status, subprotocol, frame_contains/_regex/_json (first server
-              frame), reply_contains/_regex/_json (the frame answering `send`), close_code.
+              conditions (all must hold): the matcher language of matcher.py.
   version[]:  {probe, source: body|frame|reply|close_reason, header, json, regex}; first hit wins
   attributes[]: the same with a `name` (e.g. protocol)
-  checks:     {check-id: {parameters for that check} | null}
+  checks:     {check-id: {parameters for that check} | null}; `open` / `closed` rules are
+              conditions of the same language (HTTP ones)
   advisories: [{id, ...}] (fields owned by the advisories check)
-
-JSON paths are dotted: `a.b.0.c` (a number indexes a list).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +41,8 @@ from typing import Any, Iterable
 import yaml
 
 from .. import _paths
+from . import matcher
+from .matcher import RuleError
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "fingerprint-v1.schema.json"
 
@@ -159,9 +156,9 @@ def _where(path: Iterable[Any]) -> str:
     return out
 
 
-def _schema_problems(doc: Any) -> list[tuple[str, str]]:
+def _schema_problems(doc: Any, validator=None) -> list[tuple[str, str]]:
     problems = []
-    for err in sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path)):
+    for err in sorted((validator or _validator()).iter_errors(doc), key=lambda e: list(e.absolute_path)):
         # the deepest, most specific reason of a oneOf/allOf failure
         best = err
         while best.context:
@@ -172,25 +169,33 @@ def _schema_problems(doc: Any) -> list[tuple[str, str]]:
 
 def _compile(file: Path, where: str, pattern: str) -> None:
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise FingerprintError(file, where, f"invalid regex {pattern!r}: {exc}") from None
-
-
-_REGEX_KEYS = ("body_regex", "frame_regex", "reply_regex")
+        matcher.check_regex(where, pattern)
+    except RuleError as exc:
+        raise FingerprintError(file, exc.where, exc.reason) from None
 
 
 def _check_conditions(file: Path, where: str, conds: dict[str, Any]) -> None:
-    for key in _REGEX_KEYS:
-        if key in conds:
-            _compile(file, f"{where}.{key}", conds[key])
-    for name, pattern in (conds.get("headers") or {}).items():
-        if isinstance(pattern, str):
-            _compile(file, f"{where}.headers.{name}", pattern)
-    for key in ("json", "frame_json", "reply_json"):
-        for jpath, spec in (conds.get(key) or {}).items():
-            if isinstance(spec, dict) and "pattern" in spec:
-                _compile(file, f"{where}.{key}.{jpath}.pattern", spec["pattern"])
+    try:
+        matcher.validate(conds, where)
+    except RuleError as exc:
+        raise FingerprintError(file, exc.where, exc.reason) from None
+
+
+@lru_cache(maxsize=1)
+def _rule_validator():
+    import jsonschema
+
+    schema = json.loads(SCHEMA_FILE.read_text())
+    return jsonschema.Draft202012Validator({"$ref": "#/$defs/rule", "$defs": schema["$defs"]})
+
+
+def check_rule(file: str | Path, where: str, rule: Any) -> None:
+    """A check's `open` / `closed` rule: HTTP conditions of the matcher language, at least one."""
+    problems = _schema_problems(rule, _rule_validator())
+    if problems:  # the deepest one: a bad value also leaves its key "unevaluated" one level up
+        at, reason = max(problems, key=lambda p: len(p[0]))
+        raise FingerprintError(file, f"{where}.{at}" if at else where, reason)
+    _check_conditions(Path(file), where, rule)
 
 
 def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
@@ -268,6 +273,11 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
             out.append(Extractor(probe=e["probe"], source=e.get("source", "body"), header=e.get("header"),
                                  json=e.get("json"), regex=e.get("regex"), name=e.get("name", "version")))
         return out
+
+    for check_id, params in (doc.get("checks") or {}).items():
+        for key in ("open", "closed"):
+            if key in (params or {}):
+                check_rule(file, f"checks.{check_id}.{key}", params[key])
 
     ports = set(doc["ports"])
     for first, last in doc.get("port_ranges") or []:
@@ -371,159 +381,3 @@ def agent_ports() -> tuple[int, ...]:
 def claimants(port: int, fingerprints: Iterable[Fingerprint] | None = None) -> list[Fingerprint]:
     """The fingerprints whose default ports include `port`."""
     return [fp for fp in (fingerprints if fingerprints is not None else _shipped()) if port in fp.ports]
-
-
-# ---------------------------------------------------------------- matching
-
-
-def json_get(doc: Any, path: str) -> tuple[bool, Any]:
-    """(found, value) at a dotted path (`a.b.0.c`)."""
-    cur = doc
-    for part in path.split("."):
-        if isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-        # isdecimal, not isdigit: int() refuses digits such as "¹" that isdigit accepts
-        elif isinstance(cur, list) and part.removeprefix("-").isdecimal() and -len(cur) <= int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            return False, None
-    return True, cur
-
-
-def _json_holds(doc: Any, spec: dict[str, Any]) -> str | None:
-    """The observed fragment when every JSON condition holds, else None."""
-    if doc is None:
-        return None
-    seen = []
-    for jpath, want in spec.items():
-        found, value = json_get(doc, jpath)
-        if not isinstance(want, dict):
-            want = {"equals": want}
-        if "exists" in want and found != want["exists"]:
-            return None
-        if "equals" in want and (not found or value != want["equals"]):
-            return None
-        if "pattern" in want and (not found or re.search(want["pattern"], _text(value)) is None):
-            return None
-        seen.append(f"{jpath}={_text(value)[:80]}" if found else f"{jpath} absent")
-    return ", ".join(seen)
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-
-
-def _contains(text: str | None, want: str | list[str]) -> str | None:
-    if text is None:
-        return None
-    wants = [want] if isinstance(want, str) else want
-    if all(w in text for w in wants):
-        return " & ".join(wants)
-    return None
-
-
-def _regex(text: str | None, pattern: str) -> str | None:
-    if text is None:
-        return None
-    m = re.search(pattern, text)
-    return m.group(0)[:200] if m else None
-
-
-def condition(result: Any, key: str, want: Any) -> str | None:
-    """Test one condition against a probe result (net.http.HttpResult / net.ws.WsResult).
-
-    Returns the observed fragment (evidence) when it holds, None when it does not.
-    """
-    get = lambda name: getattr(result, name, None)  # noqa: E731
-    if key == "status":
-        status = get("status")
-        wants = want if isinstance(want, list) else [want]
-        return f"status {status}" if status is not None and status in wants else None
-    if key == "headers":
-        headers = get("headers") or {}
-        seen = []
-        for name, pattern in want.items():
-            value = headers.get(name.lower())
-            if pattern is False:
-                if value is not None:
-                    return None
-                seen.append(f"no {name}")
-                continue
-            if value is None or (isinstance(pattern, str) and re.search(pattern, value, re.I) is None):
-                return None
-            seen.append(f"{name}: {value[:120]}")
-        return "; ".join(seen)
-    if key == "body_contains":
-        return _contains(get("text"), want)
-    if key == "body_regex":
-        return _regex(get("text"), want)
-    if key == "json":
-        return _json_holds(result.json() if hasattr(result, "json") else None, want)
-    if key == "ws_accepted":
-        return f"websocket {'accepted' if want else 'refused'}" if bool(get("accepted")) == want else None
-    if key == "ws_status":
-        return f"upgrade status {want}" if get("status") == want else None
-    if key == "subprotocol":
-        return f"subprotocol {want}" if get("subprotocol") == want else None
-    if key == "close_code":
-        return f"close {want} {get('close_reason') or ''}".strip() if get("close_code") == want else None
-    for prefix in ("frame", "reply"):
-        if key.startswith(prefix + "_"):
-            text = get(prefix)
-            kind = key[len(prefix) + 1:]
-            if kind == "contains":
-                return _contains(text, want)
-            if kind == "regex":
-                return _regex(text, want)
-            if kind == "json":
-                return _json_holds(_loads(text), want)
-    raise KeyError(f"unknown matcher condition {key!r}")
-
-
-def _loads(text: str | None) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def match(matcher: Matcher, result: Any) -> list[str] | None:
-    """The observed fragments if `matcher` holds on `result`, else None."""
-    if result is None:
-        return None
-    seen = []
-    for key, want in matcher.conditions.items():
-        observed = condition(result, key, want)
-        if observed is None:
-            return None
-        seen.append(observed)
-    for key, want in matcher.negated.items():
-        if condition(result, key, want) is not None:
-            return None
-    return seen
-
-
-def extract(extractor: Extractor, result: Any) -> str | None:
-    """The value an extractor reads from a probe result (version, protocol, ...), or None."""
-    if result is None:
-        return None
-    if extractor.header:
-        text = (getattr(result, "headers", None) or {}).get(extractor.header.lower())
-    else:
-        text = getattr(result, {"body": "text"}.get(extractor.source, extractor.source), None)
-    if text is None:
-        return None
-    if extractor.json:
-        found, value = json_get(_loads(text), extractor.json)
-        if not found or value is None or isinstance(value, (dict, list)):
-            return None
-        text = str(value)
-    if extractor.regex:
-        m = re.search(extractor.regex, text)
-        if not m:
-            return None
-        text = m.groupdict().get("version") or (m.group(1) if m.groups() else m.group(0))
-    text = (text or "").strip()  # an optional group that took no part in the match is None
-    return text[:100] if text else None
