@@ -88,3 +88,17 @@ def test_catalogue_imports_nothing_of_the_engine():
             "print(sorted(m for m in sys.modules if m.startswith('gatescan.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert eval(out) == ["gatescan.catalog", "gatescan.model"]
+
+
+def test_readme_and_docs_list_every_catalogued_id():
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    readme = (repo / "README.md").read_text()
+    for check_id in catalog.CATALOGUE:
+        assert f"`{check_id}`" in readme, check_id
+    assert "`skill.rule.<rule-id>`" in readme
+    checks_md = (repo / "docs" / "checks.md").read_text()
+    for check_id, entry in catalog.CATALOGUE.items():
+        if entry.params is not None:  # what each built network check sends
+            assert f"| `{check_id}` |" in checks_md, check_id

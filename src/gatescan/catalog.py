@@ -3,15 +3,97 @@ description, remediation, references and severity policy, so findings, SARIF rul
 
 It sits at the bottom next to model.py (it imports nothing of the engine): the check registry,
 the skills audit and the renderers read it; `skill.rule.<rule-id>` entries follow one template.
+The network checks this build runs declare their fingerprint parameters here, once, as frozen
+dataclasses: the fingerprint loader validates `checks:` against them and the checks receive them.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Literal, Mapping
 
 from .model import Severity
+
+# ---------------------------------------------------------------- check parameters
+
+
+def _rule() -> Any:
+    """A match rule in the matcher language (identify/matcher.py); validated when the fingerprint
+    loads, like identification matchers."""
+    return field(default=None, metadata={"rule": True})
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """The product's privileged, read-only request; `{random}` in the path or JSON becomes a
+    fresh random name per probe."""
+
+    path: str
+    method: Literal["GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"] = "GET"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+
+
+@dataclass(frozen=True)
+class PathFrom:
+    """A WebSocket path published in a JSON document (CDP's /json/version webSocketDebuggerUrl)."""
+
+    path: str = "/json/version"
+    json_key: str = "webSocketDebuggerUrl"
+
+
+@dataclass(frozen=True)
+class CheckParams:
+    """What every check takes: the product's own fix and references, and the identified
+    variants (attributes.variant) it applies to or changes for."""
+
+    remediation: str | None = None
+    references: tuple[str, ...] = ()
+    only_variants: tuple[str, ...] | None = None
+    by_variant: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # variant -> overrides
+
+    def for_variant(self, variant: str | None) -> "CheckParams":
+        overrides = self.by_variant.get(variant) if variant else None
+        return replace(self, **overrides) if overrides else self
+
+
+@dataclass(frozen=True)
+class RequestParams(CheckParams):
+    """Checks that send (or replay) the product's privileged request (checks/spec.py)."""
+
+    protocol: Literal["http", "mcp"] = "http"
+    transport: Literal["streamable", "sse", "ws"] = "streamable"  # protocol: mcp
+    path: str | None = None  # protocol: mcp (default /mcp, /sse for sse)
+    request: HttpRequest | None = None
+    open: Mapping[str, Any] | None = _rule()  # default {status: [200]}
+    closed: Mapping[str, Any] | None = _rule()  # default {status: [401, 403]}
+
+
+@dataclass(frozen=True)
+class AuthMissingParams(RequestParams):
+    protocol: Literal["http", "mcp", "ws"] = "http"  # ws: an upgrade with no credential
+    subprotocol: str | None = None  # ws; mcp over ws defaults to "mcp"
+
+
+@dataclass(frozen=True)
+class HostUncheckedParams(RequestParams):
+    pass
+
+
+@dataclass(frozen=True)
+class CorsParams(RequestParams):
+    pass
+
+
+@dataclass(frozen=True)
+class OriginParams(CheckParams):
+    protocol: Literal["ws", "openclaw-connect"] = "ws"  # openclaw-connect: judge the connect request
+    path: str | None = None
+    path_from: PathFrom | None = None
+    subprotocol: str | None = None
+    confirm: Literal["mcp"] | None = None  # accepted means the MCP initialize is answered too
+
 
 # ---------------------------------------------------------------- severity policy
 
@@ -54,6 +136,7 @@ class CheckEntry:
     lower_when_auth_enforced: bool = False  # the page still needs a credential it does not have
     order: int = 100  # run order among a product's checks (auth.missing feeds the others)
     cases: Mapping[str, Wording] = field(default_factory=dict)
+    params: type[CheckParams] | None = None  # network checks this build runs: what a fingerprint gives
 
     def wording(self, case: str | None = None) -> Wording:
         if case is None:
@@ -85,14 +168,14 @@ _ENTRIES = [
         "auth.missing", "{product} answers privileged requests without authentication",
         "A privileged, read-only request succeeds with no credentials.",
         "Turn authentication on for this service and restart it.",
-        references=("CWE-306",), order=10,
+        references=("CWE-306",), order=10, params=AuthMissingParams,
     ),
     _network(
         "ws.origin.unchecked", "{product} accepts WebSocket connections from any web page (Origin not checked)",
         "A WebSocket (and the product's application-level connect) is accepted from a foreign Origin, "
         "so any web page the user visits can drive the service.",
         "Reject WebSocket upgrades whose Origin is not on an explicit allowlist.",
-        references=("CWE-1385",), order=20, lower_when_auth_enforced=True,
+        references=("CWE-1385",), order=20, params=OriginParams, lower_when_auth_enforced=True,
     ),
     _network(
         "http.host.unchecked", "{product} answers requests for any Host name (reachable by DNS rebinding)",
@@ -100,13 +183,13 @@ _ENTRIES = [
         "so DNS rebinding reaches the service from a web page.",
         "Check the Host header against the names the service is meant to be reached by "
         "(loopback names only when bound to loopback), or turn authentication on.",
-        references=("CWE-350",), order=30,
+        references=("CWE-350",), order=30, params=HostUncheckedParams,
     ),
     _network(
         "http.cors.permissive", "{product} lets any web page read its API (permissive CORS)",
         "A privileged HTTP API answers a foreign Origin with CORS headers that let a page read it.",
         "Send Access-Control-Allow-Origin only for an explicit list of trusted origins.",
-        references=("CWE-942",), order=40, lower_when_auth_enforced=True,
+        references=("CWE-942",), order=40, params=CorsParams, lower_when_auth_enforced=True,
     ),
     # named by DESIGN.md, built by the advisories, exposure and MCP-tools issues
     _network(

@@ -14,6 +14,7 @@ from gatescan.checks import origin
 from gatescan.checks.cors import needs_preflight
 from gatescan.checks.httpio import HttpAnswer
 from gatescan.checks.runner import fingerprint_checks, for_variant, run_checks
+from gatescan.catalog import AuthMissingParams, OriginParams
 from gatescan.checks.spec import CLOSED, OPEN, UNDECIDED, from_params
 from gatescan.model import CheckStatus, Service
 from gatescan.protocols import mcp, openclaw
@@ -26,14 +27,15 @@ def ans(status, body=b"", headers=None, error=None):
 
 
 def test_spec_classify_and_random_names():
-    spec = from_params({"request": {"method": "post", "path": "/tools/invoke", "json": {"tool": "{random}"}},
-                        "open": {"status": 404}})
-    again = from_params({"request": {"method": "post", "path": "/tools/invoke", "json": {"tool": "{random}"}}})
+    [params, again_params] = (fingerprint_checks({"checks": {"auth.missing": p}})["auth.missing"] for p in (
+        {"request": {"method": "POST", "path": "/tools/invoke", "json": {"tool": "{random}"}}, "open": {"status": 404}},
+        {"request": {"method": "POST", "path": "/tools/invoke", "json": {"tool": "{random}"}}}))
+    spec, again = from_params(params), from_params(again_params)
     assert spec.method == "POST" and re.fullmatch(r"gatescan-probe-[0-9a-f]{12}", spec.json_body["tool"])
     assert spec.json_body["tool"] != again.json_body["tool"]
     assert spec.classify(ans(404)) == OPEN and spec.classify(ans(401)) == CLOSED
     assert spec.classify(ans(500)) == UNDECIDED and spec.classify(ans(404, error="timed out")) == UNDECIDED
-    assert from_params({}) is None
+    assert from_params(AuthMissingParams()) is None
 
 
 @pytest.mark.parametrize("method, headers, pre", [
@@ -121,18 +123,22 @@ def test_browser_sendable(value, ok):
 
 
 def test_fingerprint_forms_and_variants():
-    assert fingerprint_checks({"checks": ["auth.missing"]}) == {"auth.missing": {}}
-    assert fingerprint_checks({"checks": {"auth.missing": None}}) == {"auth.missing": {}}
+    assert fingerprint_checks({"checks": ["auth.missing"]}) == {"auth.missing": AuthMissingParams()}
+    assert fingerprint_checks({"checks": {"auth.missing": None}}) == {"auth.missing": AuthMissingParams()}
     assert fingerprint_checks(None) == {}
-    params = {"auth.missing": {"protocol": "mcp", "path": "/mcp", "by_variant": {"HTTP+SSE": {"transport": "sse", "path": "/sse"}}}}
-    assert for_variant(params, "HTTP+SSE")["auth.missing"] == {"protocol": "mcp", "path": "/sse", "transport": "sse"}
-    assert for_variant(params, None)["auth.missing"] == {"protocol": "mcp", "path": "/mcp"}
+    params = fingerprint_checks({"checks": {"auth.missing": {
+        "protocol": "mcp", "path": "/mcp", "by_variant": {"HTTP+SSE": {"transport": "sse", "path": "/sse"}}}}})
+    sse = for_variant(params, "HTTP+SSE")["auth.missing"]
+    assert (sse.protocol, sse.transport, sse.path) == ("mcp", "sse", "/sse")
+    plain = for_variant(params, None)["auth.missing"]
+    assert (plain.protocol, plain.transport, plain.path) == ("mcp", "streamable", "/mcp")
+    assert for_variant(params, "WebSocket")["auth.missing"] is params["auth.missing"]
 
 
-async def test_only_variants_and_unknown_ids_cost_nothing(ctx):
+async def test_only_variants_cost_nothing(ctx):
     service = Service(host="127.0.0.1", port=9, product="mcp-server", extra={"attributes": {"variant": "HTTP+SSE"}})
-    fp = {"checks": {"ws.origin.unchecked": {"only_variants": ["WebSocket"]}, "version.vulnerable": {},
-                     "no.such.check": {}}}
+    fp = {"checks": {"ws.origin.unchecked": {"only_variants": ["WebSocket"]}}}
+    assert fingerprint_checks(fp)["ws.origin.unchecked"] == OriginParams(only_variants=("WebSocket",))
     assert await run_checks(service, fp, ctx) == []
     assert [(c.check, c.result) for c in service.checks] == [("ws.origin.unchecked", CheckStatus.NOT_APPLICABLE)]
     assert ctx.probes == 0
@@ -190,17 +196,17 @@ def test_shipped_fingerprints_give_product_remediation(product):
     fp = fingerprints.load_file(fingerprints.default_dir() / f"{product}.yaml")
     for check_id, params in fp.checks.items():
         if check_id in REGISTRY:
-            assert params.get("remediation"), (product, check_id)
+            assert params.remediation, (product, check_id)
 
 
 async def test_service_deadline_makes_checks_inconclusive(ctx):
     from tests.checks.hostile import hostile_server
 
     ctx.service_deadline, ctx.read_timeout = 0.5, 5.0
-    fp = fingerprint_checks({"checks": {"auth.missing": {"request": {"path": "/x"}}, "http.host.unchecked": {}}})
+    fp = {"checks": {"auth.missing": {"request": {"path": "/x"}}, "http.host.unchecked": {}}}
     async with hostile_server("silent") as port:
         service = Service(host="127.0.0.1", port=port, product="ollama")
-        assert await run_checks(service, {"checks": fp}, ctx) == []
+        assert await run_checks(service, fp, ctx) == []
     reasons = [(c.result, c.reason) for c in service.checks]
     assert reasons[0] == (CheckStatus.INCONCLUSIVE, "the per-service deadline (0.5 s) ran out during this check")
     assert reasons[1][0] is CheckStatus.INCONCLUSIVE and "before this check" in reasons[1][1]

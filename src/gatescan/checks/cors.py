@@ -6,9 +6,8 @@ successful preflight when the browser would send one). Origins tried: an attacke
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import spec as specs
+from ..catalog import CorsParams
 from .baseline import privileged, unless_open
 from .context import random_token
 from ..model import CheckStatus
@@ -48,7 +47,7 @@ def _grants(pre, origin: str, method: str, custom: list[str]) -> bool:
 
 
 @register("http.cors.permissive")
-async def http_cors_permissive(run, params: dict[str, Any]) -> Outcome:
+async def http_cors_permissive(run, params: CorsParams) -> Outcome:
     req, state, base_exchange = await privileged(run, params)
     stop = unless_open(run, req, state, refused="is refused without credentials: a page has nothing to read")
     if stop is not None:

@@ -43,7 +43,7 @@ class Outcome:
         return cls(CheckStatus.NOT_APPLICABLE, reason, **kw)
 
 
-CheckFn = Callable[[Any, dict[str, Any]], Awaitable[Outcome]]  # (ServiceRun, params) -> Outcome
+CheckFn = Callable[[Any, catalog.CheckParams], Awaitable[Outcome]]  # (ServiceRun, typed params) -> Outcome
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,13 @@ REGISTRY: dict[str, Check] = {}
 
 
 def register(check_id: str) -> Callable[[CheckFn], CheckFn]:
-    """Bind `fn` to a network check id of the catalogue (KeyError for an id it lacks)."""
+    """Bind `fn` to a network check id of the catalogue (KeyError for an id it lacks); the entry
+    declares the parameters `fn` receives, which fingerprints are validated against."""
     entry = catalog.get(check_id)
     if entry.family != "network":
         raise ValueError(f"{check_id!r} is a {entry.family} check, not a network one")
+    if entry.params is None:
+        raise ValueError(f"{check_id!r} declares no parameters in the catalogue")
 
     def wrap(fn: CheckFn) -> CheckFn:
         if check_id in REGISTRY and REGISTRY[check_id].fn is not fn:

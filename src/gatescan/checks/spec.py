@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..catalog import RequestParams
 from ..identify.matcher import holds
 from ..protocols import mcp
 from .context import random_token
@@ -43,29 +44,29 @@ class PrivilegedRequest:
         return f"{self.method} {self.path}"
 
 
-def from_params(params: dict[str, Any]) -> PrivilegedRequest | None:
+def from_params(params: RequestParams) -> PrivilegedRequest | None:
     """The spec in one check's parameters, or None when they name none.
 
     `open` and `closed` are rules in the matcher language (identify/matcher.py), checked when
     the fingerprint loads.
     """
-    if params.get("protocol") == "mcp" and params.get("transport", "streamable") == "streamable":
+    if params.protocol == "mcp" and params.transport == "streamable":
         init = mcp.initialize_request()
         return PrivilegedRequest(
-            "POST", params.get("path", "/mcp"), headers=dict(mcp.POST_HEADERS), json_body=init,
+            "POST", params.path or "/mcp", headers=dict(mcp.POST_HEADERS), json_body=init,
             open={"status": [200], "body_contains": ['"protocolVersion"']},
             closed={"status": [401, 403]}, stop=mcp.reply_arrived(init["id"]),
         )
-    req = params.get("request")
-    if not isinstance(req, dict) or "path" not in req:
+    req = params.request
+    if req is None:
         return None
     return PrivilegedRequest(
-        method=str(req.get("method", "GET")).upper(),
-        path=_fill(req["path"]),
-        headers={str(k): str(v) for k, v in (req.get("headers") or {}).items()},
-        json_body=_fill(req.get("json")),
-        open=params.get("open") or {"status": [200]},
-        closed=params.get("closed") or {"status": [401, 403]},
+        method=req.method,
+        path=_fill(req.path),
+        headers=dict(req.headers),
+        json_body=_fill(req.json),
+        open=params.open or {"status": [200]},
+        closed=params.closed or {"status": [401, 403]},
     )
 
 

@@ -25,22 +25,27 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               conditions (all must hold): the matcher language of matcher.py.
   version[]:  {probe, source: body|frame|reply|close_reason, header, json, regex}; first hit wins
   attributes[]: the same with a `name` (e.g. protocol)
-  checks:     {check-id: {parameters for that check} | null}; `open` / `closed` rules are
+  checks:     {check-id: {parameters for that check} | null}: only ids this build runs, with
+              the parameters the check declares (catalog.py); `open` / `closed` rules are
               conditions of the same language (HTTP ones)
   advisories: [{id, ...}] (fields owned by the advisories check)
 """
 
 from __future__ import annotations
 
+import collections.abc
+import dataclasses
 import json
+import types
+import typing
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import yaml
 
-from .. import _paths
+from .. import _paths, catalog
 from . import matcher
 from .matcher import RuleError
 
@@ -121,7 +126,7 @@ class Fingerprint:
     matchers: list[Matcher]
     version: list[Extractor] = field(default_factory=list)
     attributes: list[Extractor] = field(default_factory=list)
-    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checks: dict[str, catalog.CheckParams] = field(default_factory=dict)  # validated, typed
     advisories: list[dict[str, Any]] = field(default_factory=list)
     description: str = ""
     references: list[str] = field(default_factory=list)
@@ -274,10 +279,7 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
                                  json=e.get("json"), regex=e.get("regex"), name=e.get("name", "version")))
         return out
 
-    for check_id, params in (doc.get("checks") or {}).items():
-        for key in ("open", "closed"):
-            if key in (params or {}):
-                check_rule(file, f"checks.{check_id}.{key}", params[key])
+    checks = parse_checks(doc.get("checks"), file)
 
     ports = set(doc["ports"])
     for first, last in doc.get("port_ranges") or []:
@@ -290,10 +292,108 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         ports=tuple(sorted(ports)),
         probes=probes, matchers=matchers, version=extractors("version"),
         attributes=extractors("attributes"),
-        checks={k: (v or {}) for k, v in (doc.get("checks") or {}).items()},
+        checks=checks,
         advisories=list(doc.get("advisories") or []), description=doc.get("description", ""),
         references=list(doc.get("references") or []), path=file, raw=doc,
     )
+
+
+# ---------------------------------------------------------------- check parameters
+
+
+def parse_checks(raw: Mapping[str, Any] | None, file: str | Path = "<fingerprint>") -> dict[str, catalog.CheckParams]:
+    """A `checks:` block as the typed parameters its checks declare (catalog.py). A check id this
+    build does not run, a parameter its check does not declare, or a value of the wrong type or
+    enum fails with FingerprintError naming the file, the check and the field."""
+    out = {}
+    for check_id, params in (raw or {}).items():
+        where = f"checks.{check_id}"
+        try:
+            entry = catalog.get(check_id)
+        except KeyError:
+            entry = None
+        if entry is None or entry.params is None:
+            built = ", ".join(sorted(i for i, e in catalog.CATALOGUE.items() if e.params))
+            why = ("is not built yet" if entry is not None and entry.family == "network"
+                   else f"is a {entry.family} check" if entry is not None else "is no check id")
+            raise FingerprintError(file, where, f"{check_id!r} {why}: a fingerprint names checks this build "
+                                                f"runs ({built})")
+        out[check_id] = _parse_params(file, where, entry.params, params if params is not None else {})
+    return out
+
+
+def _parse_params(file, where: str, cls: type, raw: Any, *, overrides: bool = False) -> Any:
+    """`raw` as an instance of the parameter dataclass `cls` (with `overrides`: the typed fields
+    of a by_variant entry, a mapping)."""
+    if not isinstance(raw, dict):
+        raise FingerprintError(file, where, f"expected a mapping of parameters, got {_kind(raw)}")
+    declared = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        at = f"{where}.{key}"
+        f = declared.get(str(key))
+        if f is None or (overrides and key in ("by_variant", "only_variants")):
+            names = ", ".join(n for n in declared if not (overrides and n in ("by_variant", "only_variants")))
+            raise FingerprintError(file, at, f"undeclared parameter {key!r} (declared: {names})")
+        if key == "by_variant":
+            if not isinstance(value, dict):
+                raise FingerprintError(file, at, f"expected a mapping of variant -> parameters, got {_kind(value)}")
+            values[key] = {str(v): _parse_params(file, f"{at}.{v}", cls, o, overrides=True) for v, o in value.items()}
+        elif f.metadata.get("rule"):
+            if value is not None:
+                check_rule(file, at, value)
+            values[key] = value
+        else:
+            values[key] = _typed(file, at, hints[key], value)
+    if overrides:
+        return values
+    missing = [f.name for f in declared.values()
+               if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and f.name not in values]
+    if missing:
+        raise FingerprintError(file, f"{where}.{missing[0]}", f"{missing[0]!r} is required")
+    return cls(**values)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), type(value).__name__)
+
+
+def _typed(file, where: str, tp: Any, value: Any) -> Any:
+    """`value` checked against the declared type `tp` (str, int, bool, Literal, X | None,
+    tuple[str, ...], Mapping[str, str], a parameter dataclass, Any)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        [inner] = [a for a in args if a is not type(None)]
+        return _typed(file, where, inner, value)
+    if origin is typing.Literal:
+        if isinstance(value, str) and value in args:
+            return value
+        raise FingerprintError(file, where, f"{value!r} is not one of {', '.join(map(repr, args))}")
+    if dataclasses.is_dataclass(tp):
+        return _parse_params(file, where, tp, value)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise FingerprintError(file, where, f"expected a list, got {_kind(value)}")
+        return tuple(_typed(file, f"{where}[{i}]", args[0], v) for i, v in enumerate(value))
+    if origin is collections.abc.Mapping:
+        if not isinstance(value, dict):
+            raise FingerprintError(file, where, f"expected a mapping, got {_kind(value)}")
+        return {str(k): _typed(file, f"{where}.{k}", args[1], v) for k, v in value.items()}
+    if tp is bool:
+        ok = isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, tp)
+    if not ok:
+        raise FingerprintError(file, where, f"expected {'a string' if tp is str else tp.__name__}, got {_kind(value)}")
+    return value
 
 
 def load_file(file: str | Path) -> Fingerprint:
