@@ -156,7 +156,7 @@ SERVICES = [
         version="0.14.0",
         twin="vulnerable",
         port=6274,
-        expected=("version.vulnerable",),
+        expected=(),
         start=app_service(lambda: _ui_app("0.14.0")),
         notes="MCP Inspector 0.14.0 UI (its bundle names the version)",
     ),

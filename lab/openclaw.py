@@ -536,7 +536,7 @@ SERVICES = [
         port=18789,
         # §8.1 profile A: auth none (any token, no device -> hello-ok operator.admin), no Origin
         # check (≤2026.2.1), no Host check on HTTP, CVE-2026-25253 (≤2026.1.28, §6.1).
-        expected=("auth.missing", "ws.origin.unchecked", "http.host.unchecked", "version.vulnerable"),
+        expected=("auth.missing", "ws.origin.unchecked", "http.host.unchecked"),
         start=_gateway(CLAWDBOT_2026_1_24, "none"),
         notes="Clawdbot 2026.1.24, auth none, no Origin check; version only in hello-ok (era-inferred)",
         version_observable=False,
@@ -545,7 +545,7 @@ SERVICES = [
         key="openclaw-gateway-moltbot-2026.1.27", product="openclaw-gateway", version="2026.1.27-beta.1",
         twin="vulnerable", port=18789,
         # §1 Moltbot era; token auth; still no Origin check (≤2026.2.1) and ≤2026.1.28 (CVE-2026-25253)
-        expected=("ws.origin.unchecked", "version.vulnerable"),
+        expected=("ws.origin.unchecked",),
         start=_gateway(MOLTBOT_2026_1_27, "token", LAB_TOKEN),
         notes="Moltbot 2026.1.27-beta.1, token auth, no Origin check",
         version_observable=False,
@@ -556,7 +556,7 @@ SERVICES = [
         # §8.2 profile B (ClawJacked target): Origin checked only for Control UI/webchat client
         # ids, so client.id "cli" with a foreign Origin reaches the token check; serverVersion
         # leaks at /__openclaw/control-ui-config.json; fixed in 2026.2.25 (§6.2).
-        expected=("ws.origin.unchecked", "version.vulnerable"),
+        expected=("ws.origin.unchecked",),
         start=_gateway(OPENCLAW_2026_2_24, "token", LAB_TOKEN),
         notes="OpenClaw 2026.2.24, token auth, Origin checked for UI clients only (ClawJacked)",
     ),

@@ -59,7 +59,7 @@ async def serve(app):
 
 def fp(method="GET"):
     spec = {"request": {"method": method, "path": "/api/list", **({"json": {"q": 1}} if method == "POST" else {})},
-            "open": {"status": 200, "json_keys": ["items"]}}
+            "open": {"status": 200, "json": {"items": {"exists": True}}}}
     return {"checks": {"auth.missing": spec, "http.host.unchecked": {}, "http.cors.permissive": {}}}
 
 

@@ -1,4 +1,4 @@
-"""Table-driven unit tests for the checks' pure parts: match rules, preflight rules, severity,
+"""Table-driven unit tests for the checks' pure parts: privileged requests, preflight rules, severity,
 Origin variants, variant overrides, reply parsing (fuzzed), OpenClaw reply classification."""
 
 from __future__ import annotations
@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
-from gatescan.checks import impact, origin
+from gatescan import catalog
+from gatescan.checks import origin
 from gatescan.checks.cors import needs_preflight
 from gatescan.checks.httpio import HttpAnswer
 from gatescan.checks.runner import fingerprint_checks, for_variant, run_checks
-from gatescan.checks.spec import CLOSED, OPEN, UNDECIDED, from_params, matches
+from gatescan.catalog import AuthMissingParams, OriginParams
+from gatescan.checks.spec import CLOSED, OPEN, UNDECIDED, from_params
 from gatescan.model import CheckStatus, Service
 from gatescan.protocols import mcp, openclaw
 
@@ -24,34 +26,16 @@ def ans(status, body=b"", headers=None, error=None):
     return HttpAnswer(status=status, body=body, headers=headers or {}, error=error)
 
 
-@pytest.mark.parametrize("rule, answer, ok", [
-    ({"status": 404, "body_contains": "Tool not available"},
-     ans(404, b'{"ok":false,"error":{"message":"Tool not available: x"}}'), True),
-    ({"status": 404, "body_contains": "Tool not available"}, ans(401, b"Unauthorized"), False),
-    ({"status": [401, 403]}, ans(403), True),
-    ({"status": 200, "json_keys": ["models"]}, ans(200, b'{"models": []}'), True),
-    ({"status": 200, "json_keys": ["models"]}, ans(200, b"<html>"), False),
-    ({"status": 200, "json_type": "list"}, ans(200, b"[]"), True),
-    ({"status": 200, "json_type": "list"}, ans(200, b"{}"), False),
-    ({"status": 200, "body_re": r"^\s*\["}, ans(200, b" [1]"), True),
-    ({"status": 200, "json": {"cdpPort": {"exists": True}}}, ans(200, b'{"cdpPort": 18800}'), True),
-    ({"status": 200, "json": {"a.b": 2}}, ans(200, b'{"a": {"b": 3}}'), False),
-    ({"headers": {"Access-Control-Allow-Origin": "*"}}, ans(200, headers={"access-control-allow-origin": "*"}), True),
-    ({}, ans(200), False),  # an empty rule proves nothing
-])
-def test_match_rules(rule, answer, ok):
-    assert matches(rule, answer) is ok
-
-
 def test_spec_classify_and_random_names():
-    spec = from_params({"request": {"method": "post", "path": "/tools/invoke", "json": {"tool": "{random}"}},
-                        "expect": {"status": 404}})
-    again = from_params({"request": {"method": "post", "path": "/tools/invoke", "json": {"tool": "{random}"}}})
+    [params, again_params] = (fingerprint_checks({"checks": {"auth.missing": p}})["auth.missing"] for p in (
+        {"request": {"method": "POST", "path": "/tools/invoke", "json": {"tool": "{random}"}}, "open": {"status": 404}},
+        {"request": {"method": "POST", "path": "/tools/invoke", "json": {"tool": "{random}"}}}))
+    spec, again = from_params(params), from_params(again_params)
     assert spec.method == "POST" and re.fullmatch(r"gatescan-probe-[0-9a-f]{12}", spec.json_body["tool"])
     assert spec.json_body["tool"] != again.json_body["tool"]
     assert spec.classify(ans(404)) == OPEN and spec.classify(ans(401)) == CLOSED
     assert spec.classify(ans(500)) == UNDECIDED and spec.classify(ans(404, error="timed out")) == UNDECIDED
-    assert from_params({}) is None
+    assert from_params(AuthMissingParams()) is None
 
 
 @pytest.mark.parametrize("method, headers, pre", [
@@ -65,6 +49,12 @@ def test_needs_preflight(method, headers, pre):
     assert needs_preflight(method, headers) is pre
 
 
+def _impact(product: str) -> str:
+    from gatescan.identify import fingerprints
+
+    return fingerprints.get(product).impact
+
+
 @pytest.mark.parametrize("check, product, kw, sev", [
     ("auth.missing", "openclaw-gateway", {}, "critical"),
     ("auth.missing", "ollama", {}, "medium"),
@@ -72,17 +62,44 @@ def test_needs_preflight(method, headers, pre):
     ("http.host.unchecked", "openclaw-gateway", {"auth_enforced": True}, "critical"),
     ("auth.missing", "mcp-server", {}, "high"),
     ("auth.missing", "mcp-server", {"tools": ["run_shell_command"]}, "critical"),
-    ("auth.missing", "some-new-product", {}, "high"),
-    ("auth.missing", "ollama", {"fingerprint_impact": "control"}, "critical"),
 ])
 def test_severity_table(check, product, kw, sev):
-    assert impact.severity(check, product, **kw).value == sev
+    assert catalog.severity(check, _impact(product), **kw).value == sev
+
+
+@pytest.mark.parametrize("impact, sev", [(None, "high"), ("control", "critical")])
+def test_severity_without_a_fingerprint_or_with_its_impact(impact, sev):
+    # a product with no fingerprint yet counts as data; the fingerprint's class decides otherwise
+    assert catalog.severity("auth.missing", impact).value == sev
+
+
+@pytest.mark.parametrize("product, impact", [
+    ("openclaw-gateway", "control"), ("openclaw-browser-control", "control"),
+    ("openclaw-extension-relay", "control"), ("chrome-devtools", "control"), ("jupyter-server", "control"),
+    ("claude-code-ide", "control"), ("mcp-inspector", "control"), ("mcp-server", "data"), ("ollama", "inference"),
+])
+def test_shipped_fingerprints_carry_the_impact_class(product, impact):
+    assert _impact(product) == impact  # what checks/impact.py's per-product table said
+
+
+def test_schema_impact_enum_is_the_catalogue_classes():
+    import json
+
+    from gatescan.identify.fingerprints import SCHEMA_FILE
+
+    schema = json.loads(SCHEMA_FILE.read_text())
+    assert schema["properties"]["impact"]["enum"] == list(catalog.IMPACT_CLASSES)
+    assert "impact" in schema["required"]
 
 
 def test_docs_table_in_sync():
+    from gatescan.identify import fingerprints
+
     text = (REPO / "docs" / "checks.md").read_text()
     block = text.split("<!-- impact-table")[1].split("<!-- /impact-table -->")[0]
-    for row in impact.table():
+    rows = catalog.impact_table({fp.id: fp.impact for fp in fingerprints.load_fingerprints()})
+    assert block.count("\n| ") == 1 + len(rows)  # the header and one line per class: nothing stale
+    for row in rows:
         line = f"| {row['class']} | {row['severity']} | {row['meaning']} | {', '.join(row['products'])} |"
         assert line in block, line
 
@@ -106,18 +123,22 @@ def test_browser_sendable(value, ok):
 
 
 def test_fingerprint_forms_and_variants():
-    assert fingerprint_checks({"checks": ["auth.missing"]}) == {"auth.missing": {}}
-    assert fingerprint_checks({"checks": {"auth.missing": None}}) == {"auth.missing": {}}
+    assert fingerprint_checks({"checks": ["auth.missing"]}) == {"auth.missing": AuthMissingParams()}
+    assert fingerprint_checks({"checks": {"auth.missing": None}}) == {"auth.missing": AuthMissingParams()}
     assert fingerprint_checks(None) == {}
-    params = {"auth.missing": {"protocol": "mcp", "path": "/mcp", "by_variant": {"HTTP+SSE": {"transport": "sse", "path": "/sse"}}}}
-    assert for_variant(params, "HTTP+SSE")["auth.missing"] == {"protocol": "mcp", "path": "/sse", "transport": "sse"}
-    assert for_variant(params, None)["auth.missing"] == {"protocol": "mcp", "path": "/mcp"}
+    params = fingerprint_checks({"checks": {"auth.missing": {
+        "protocol": "mcp", "path": "/mcp", "by_variant": {"HTTP+SSE": {"transport": "sse", "path": "/sse"}}}}})
+    sse = for_variant(params, "HTTP+SSE")["auth.missing"]
+    assert (sse.protocol, sse.transport, sse.path) == ("mcp", "sse", "/sse")
+    plain = for_variant(params, None)["auth.missing"]
+    assert (plain.protocol, plain.transport, plain.path) == ("mcp", "streamable", "/mcp")
+    assert for_variant(params, "WebSocket")["auth.missing"] is params["auth.missing"]
 
 
-async def test_only_variants_and_unknown_ids_cost_nothing(ctx):
+async def test_only_variants_cost_nothing(ctx):
     service = Service(host="127.0.0.1", port=9, product="mcp-server", extra={"attributes": {"variant": "HTTP+SSE"}})
-    fp = {"checks": {"ws.origin.unchecked": {"only_variants": ["WebSocket"]}, "version.vulnerable": {},
-                     "no.such.check": {}}}
+    fp = {"checks": {"ws.origin.unchecked": {"only_variants": ["WebSocket"]}}}
+    assert fingerprint_checks(fp)["ws.origin.unchecked"] == OriginParams(only_variants=("WebSocket",))
     assert await run_checks(service, fp, ctx) == []
     assert [(c.check, c.result) for c in service.checks] == [("ws.origin.unchecked", CheckStatus.NOT_APPLICABLE)]
     assert ctx.probes == 0
@@ -175,18 +196,17 @@ def test_shipped_fingerprints_give_product_remediation(product):
     fp = fingerprints.load_file(fingerprints.default_dir() / f"{product}.yaml")
     for check_id, params in fp.checks.items():
         if check_id in REGISTRY:
-            assert params.get("remediation"), (product, check_id)
-    assert product in impact.PRODUCT_IMPACT
+            assert params.remediation, (product, check_id)
 
 
 async def test_service_deadline_makes_checks_inconclusive(ctx):
     from tests.checks.hostile import hostile_server
 
     ctx.service_deadline, ctx.read_timeout = 0.5, 5.0
-    fp = fingerprint_checks({"checks": {"auth.missing": {"request": {"path": "/x"}}, "http.host.unchecked": {}}})
+    fp = {"checks": {"auth.missing": {"request": {"path": "/x"}}, "http.host.unchecked": {}}}
     async with hostile_server("silent") as port:
         service = Service(host="127.0.0.1", port=port, product="ollama")
-        assert await run_checks(service, {"checks": fp}, ctx) == []
+        assert await run_checks(service, fp, ctx) == []
     reasons = [(c.result, c.reason) for c in service.checks]
     assert reasons[0] == (CheckStatus.INCONCLUSIVE, "the per-service deadline (0.5 s) ran out during this check")
     assert reasons[1][0] is CheckStatus.INCONCLUSIVE and "before this check" in reasons[1][1]

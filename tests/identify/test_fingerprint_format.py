@@ -15,6 +15,7 @@ GOOD = """
 id: demo-product
 name: Demo
 category: agent-gateway
+impact: data
 ports: [12345]
 probes:
   - {id: root, kind: http, path: /}
@@ -56,6 +57,8 @@ def test_a_good_file_loads(tmp_path):
         (lambda t: t.replace("body_contains: demo", "body_regex: '(unclosed'"), "matchers[0].body_regex", "invalid regex"),
         (lambda t: t.replace("body_contains: demo", "body_smells: demo"), "matchers[0]", "body_smells"),
         (lambda t: t.replace("kind: http", "kind: gopher"), "probes[0].kind", "gopher"),
+        (lambda t: t.replace("impact: data\n", ""), "", "'impact' is a required property"),
+        (lambda t: t.replace("impact: data", "impact: shell"), "impact", "'shell' is not one of"),
         (lambda t: t.replace("confidence: 0.9", "confidence: 3"), "matchers[0].confidence", "3"),
         (lambda t: t + "checks: {NotAnId: {}}\n", "checks", "NotAnId"),
         (lambda t: t.replace("  - {probe: root, confidence: 0.9, body_contains: demo}", "  - {probe: root, confidence: 0.9}"),

@@ -1,4 +1,5 @@
-"""Matcher conditions and extractors on probe results (no network)."""
+"""Matcher conditions and extractors on probe results (no network); the semantics table that
+identification and check rules share is tests/identify/test_matcher_semantics.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ import json
 import pytest
 from hypothesis import given, strategies as st
 
-from gatescan.identify.fingerprints import Extractor, Matcher, condition, extract, json_get, match
+from gatescan.identify.fingerprints import Extractor, Matcher
+from gatescan.identify.matcher import condition, extract, holds, json_get
+
+
+def match(m: Matcher, result):
+    return holds(m.conditions, result, m.negated)
 from gatescan.net.http import HttpResult
 from gatescan.net.ws import WsResult
 

@@ -122,7 +122,7 @@ def test_findings_sharing_a_key_get_distinct_stable_fingerprints():
 def test_skill_rule_texts_say_what_the_audit_checks():
     # skill.modified is mostly proven against install-time hashes (no allowlist needed), and
     # skill.shadowed is raised on the hidden copy; the rule texts said otherwise
-    from gatescan.report.catalog import describe
+    from gatescan.catalog import describe
 
     assert "install" in describe("skill.modified")
     assert "never runs" in describe("skill.shadowed")

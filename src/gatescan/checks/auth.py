@@ -8,22 +8,16 @@ Never a tool call, a chat, a config change or a real credential.
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..catalog import AuthMissingParams
 from ..protocols import mcp
 from . import spec as specs
 from . import wsio
 from .registry import Outcome, register
 
 
-@register(
-    "auth.missing", order=10,
-    title="{product} answers privileged requests without authentication",
-    remediation="Turn authentication on for this service and restart it.",
-    references=("CWE-306",),
-)
-async def auth_missing(run, params: dict[str, Any]) -> Outcome:
-    protocol = params.get("protocol", "http")
+@register("auth.missing")
+async def auth_missing(run, params: AuthMissingParams) -> Outcome:
+    protocol = params.protocol
     if protocol == "mcp":
         return await _mcp(run, params)
     if protocol == "ws":
@@ -48,16 +42,16 @@ async def auth_missing(run, params: dict[str, Any]) -> Outcome:
     return Outcome.inconclusive(f"{req.describe()}: {why}", data={"auth": "undecided"})
 
 
-async def _mcp(run, params: dict[str, Any]) -> Outcome:
-    path = params.get("path", "/mcp")
-    if params.get("transport") == "ws":
+async def _mcp(run, params: AuthMissingParams) -> Outcome:
+    path = params.path or "/mcp"
+    if params.transport == "ws":
         url = run.ws_url(path)
         result = await mcp.list_tools_ws(url, open_timeout=run.ctx.connect_timeout,
                                          reply_timeout=run.ctx.read_timeout, max_frame=run.ctx.max_frame,
                                          max_frames=run.ctx.max_frames, excerpt=run.ctx.excerpt,
-                                         subprotocol=params.get("subprotocol", "mcp"))
+                                         subprotocol=params.subprotocol or "mcp")
         run.ctx.count(result.probes)
-    elif params.get("transport") == "sse":
+    elif params.transport == "sse":
         url = run.base_url + path
         result = await mcp.list_tools_sse(run.send, run.session, run.ctx, run.base_url, path)
     else:
@@ -76,10 +70,10 @@ async def _mcp(run, params: dict[str, Any]) -> Outcome:
     return Outcome.inconclusive(result.reason or "no MCP answer", data={"auth": "undecided"})
 
 
-async def _ws(run, params: dict[str, Any]) -> Outcome:
-    path = params.get("path", "/")
+async def _ws(run, params: AuthMissingParams) -> Outcome:
+    path = params.path or "/"
     url = run.ws_url(path)
-    up = await wsio.upgrade(run.ctx, url, None, subprotocol=params.get("subprotocol"))
+    up = await wsio.upgrade(run.ctx, url, None, subprotocol=params.subprotocol)
     if up.accepted:
         return Outcome.finding(
             "the WebSocket upgrade was accepted without credentials",

@@ -4,21 +4,21 @@ rebinding and CORS checks replay. Reuses what auth.missing already learnt (no ex
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
+from ..catalog import AuthMissingParams, RequestParams
 from . import spec as specs
 from .registry import Outcome
 
 
-async def privileged(run, params: dict[str, Any]):
+async def privileged(run, params: RequestParams):
     """(spec, state, exchange): the request to replay, 'open'/'closed'/'undecided', and its proof."""
-    auth_params = run.params.get("auth.missing", {})
-    merged = dict(params)
-    if "request" in params and not any(k in params for k in ("open", "expect")):
+    auth_params = run.params.get("auth.missing") or AuthMissingParams()
+    merged = params
+    if params.request is not None and params.open is None:
         # a replay of auth.missing's request without its own match rules borrows them
-        for key in ("open", "expect", "closed"):
-            if key in auth_params and key not in merged:
-                merged[key] = auth_params[key]
+        merged = replace(params, open=auth_params.open,
+                         closed=params.closed if params.closed is not None else auth_params.closed)
     own = specs.from_params(merged)
     theirs = specs.from_params(auth_params)
     req = own or theirs

@@ -6,9 +6,8 @@ successful preflight when the browser would send one). Origins tried: an attacke
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import spec as specs
+from ..catalog import CorsParams
 from .baseline import privileged, unless_open
 from .context import random_token
 from ..model import CheckStatus
@@ -47,13 +46,8 @@ def _grants(pre, origin: str, method: str, custom: list[str]) -> bool:
             and ("*" in allowed or all(h in allowed for h in custom)))
 
 
-@register(
-    "http.cors.permissive", order=40,
-    title="{product} lets any web page read its API (permissive CORS)",
-    remediation="Send Access-Control-Allow-Origin only for an explicit list of trusted origins.",
-    references=("CWE-942",),
-)
-async def http_cors_permissive(run, params: dict[str, Any]) -> Outcome:
+@register("http.cors.permissive")
+async def http_cors_permissive(run, params: CorsParams) -> Outcome:
     req, state, base_exchange = await privileged(run, params)
     stop = unless_open(run, req, state, refused="is refused without credentials: a page has nothing to read")
     if stop is not None:

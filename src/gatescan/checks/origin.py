@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from typing import Any
-
+from ..catalog import OriginParams, PathFrom
 from ..model import CheckStatus
 from ..protocols import mcp, openclaw
 from .context import random_token
@@ -39,30 +38,25 @@ def variants(scheme: str, host: str) -> list[tuple[str, str]]:
     return out
 
 
-@register(
-    "ws.origin.unchecked", order=20,
-    title="{product} accepts WebSocket connections from any web page (Origin not checked)",
-    remediation="Reject WebSocket upgrades whose Origin is not on an explicit allowlist.",
-    references=("CWE-1385",),
-)
-async def ws_origin_unchecked(run, params: dict[str, Any]) -> Outcome:
-    if params.get("protocol") in ("openclaw", "openclaw-connect"):
+@register("ws.origin.unchecked")
+async def ws_origin_unchecked(run, params: OriginParams) -> Outcome:
+    if params.protocol == "openclaw-connect":
         return await _openclaw(run, params)
     return await _generic(run, params)
 
 
-async def _generic(run, params: dict[str, Any]) -> Outcome:
-    path = params.get("path")
-    if params.get("path_from"):
-        path = await _discover_path(run, params["path_from"])
+async def _generic(run, params: OriginParams) -> Outcome:
+    path = params.path
+    if params.path_from:
+        path = await _discover_path(run, params.path_from)
         if path is None:
             return Outcome.inconclusive("could not learn the WebSocket path "
-                                        f"from {params['path_from'].get('path')}")
+                                        f"from {params.path_from.path}")
     url = run.ws_url(path or "/")
-    sub = params.get("subprotocol")
+    sub = params.subprotocol
 
     async def try_origin(origin: str | None):
-        if params.get("confirm") == "mcp":  # accepted = the MCP initialize is answered too
+        if params.confirm == "mcp":  # accepted = the MCP initialize is answered too
             return await _mcp_upgrade(run, url, origin, sub)
         return await wsio.upgrade(run.ctx, url, origin, subprotocol=sub)
 
@@ -87,7 +81,7 @@ async def _generic(run, params: dict[str, Any]) -> Outcome:
     return _verdict(url, exchanges, passed, refused, undecided, what="the WebSocket upgrade")
 
 
-async def _openclaw(run, params: dict[str, Any]) -> Outcome:
+async def _openclaw(run, params: OriginParams) -> Outcome:
     ctx = run.ctx
     kw = dict(tls=run.service.tls, open_timeout=ctx.connect_timeout, reply_timeout=ctx.read_timeout,
               max_frame=ctx.max_frame, max_frames=ctx.max_frames, excerpt=ctx.excerpt)
@@ -204,11 +198,11 @@ async def _mcp_upgrade(run, url: str, origin: str | None, sub: str | None) -> ws
     return wsio.Upgrade(accepted, status, result.reason, result.exchanges[0])
 
 
-async def _discover_path(run, rule: dict[str, Any]) -> str | None:
+async def _discover_path(run, rule: PathFrom) -> str | None:
     """A WebSocket path published in a JSON document (CDP's /json/version webSocketDebuggerUrl)."""
-    answer = await run.http("GET", rule.get("path", "/json/version"))
+    answer = await run.http("GET", rule.path)
     doc = answer.json() if answer.status == 200 else None
-    value = doc.get(rule.get("json_key", "webSocketDebuggerUrl")) if isinstance(doc, dict) else None
+    value = doc.get(rule.json_key) if isinstance(doc, dict) else None
     if not isinstance(value, str) or "://" not in value:
         return None
     rest = value.split("://", 1)[1]

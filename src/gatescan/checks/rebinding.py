@@ -5,8 +5,7 @@ is answered the same when sent the way a browser on a DNS-rebinding name sends i
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..catalog import HostUncheckedParams
 from ..protocols import mcp
 from . import spec as specs
 from .baseline import privileged, unless_open
@@ -14,15 +13,9 @@ from .context import random_token
 from .registry import Outcome, register
 
 
-@register(
-    "http.host.unchecked", order=30,
-    title="{product} answers requests for any Host name (reachable by DNS rebinding)",
-    remediation="Check the Host header against the names the service is meant to be reached by "
-                "(loopback names only when bound to loopback), or turn authentication on.",
-    references=("CWE-350",),
-)
-async def http_host_unchecked(run, params: dict[str, Any]) -> Outcome:
-    if params.get("protocol") == "mcp":
+@register("http.host.unchecked")
+async def http_host_unchecked(run, params: HostUncheckedParams) -> Outcome:
+    if params.protocol == "mcp":
         return await _mcp(run, params)
     req, state, base_exchange = await privileged(run, params)
     stop = unless_open(run, req, state, refused="is refused without credentials at the real host: "
@@ -48,12 +41,12 @@ async def http_host_unchecked(run, params: dict[str, Any]) -> Outcome:
     return Outcome.inconclusive(f"the rebinding-shaped request got no answer ({answer.error})")
 
 
-async def _mcp(run, params: dict[str, Any]) -> Outcome:
+async def _mcp(run, params: HostUncheckedParams) -> Outcome:
     """MCP: initialize (the privileged request) with Host and Origin both the rebinding name."""
-    transport = params.get("transport", "streamable")
+    transport = params.transport
     if transport == "ws":
         return Outcome.not_applicable("the WebSocket transport is judged by ws.origin.unchecked")
-    path = params.get("path", "/sse" if transport == "sse" else "/mcp")
+    path = params.path or ("/sse" if transport == "sse" else "/mcp")
     probe = mcp.list_tools_sse if transport == "sse" else mcp.list_tools_http
     done = run.results.get("auth.missing")
     auth = done.data.get("auth") if done else None

@@ -1,8 +1,8 @@
-"""The check registry: stable check ids (DESIGN.md catalogue) mapped to small async functions.
+"""The check registry: stable check ids mapped to small async functions.
 
-Bandit-style: each check module registers one function per id with `@register`; the runner
-runs, in registry order, only the ids a product's fingerprint names. Later issues
-(advisories.py: version.vulnerable, exposure.py: exposure.network / tls.missing) plug in here.
+Bandit-style: each check module registers one function per id with `@register`; the id's title,
+remediation, references, order and severity policy are its catalogue entry (gatescan/catalog.py).
+The runner runs, in catalogue order, only the ids a product's fingerprint names.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from .. import catalog
 from ..model import CheckStatus
 
 
@@ -42,32 +43,39 @@ class Outcome:
         return cls(CheckStatus.NOT_APPLICABLE, reason, **kw)
 
 
-CheckFn = Callable[[Any, dict[str, Any]], Awaitable[Outcome]]  # (ServiceRun, params) -> Outcome
+CheckFn = Callable[[Any, catalog.CheckParams], Awaitable[Outcome]]  # (ServiceRun, typed params) -> Outcome
 
 
 @dataclass(frozen=True)
 class Check:
-    id: str
-    title: str  # finding title; "{product}" is filled in
-    remediation: str  # generic fallback; fingerprints give the product's own
-    references: tuple[str, ...]
+    entry: catalog.CheckEntry
     fn: CheckFn
-    order: int
+
+    @property
+    def id(self) -> str:
+        return self.entry.id
 
 
 REGISTRY: dict[str, Check] = {}
 
 
-def register(check_id: str, *, title: str, remediation: str, references: tuple[str, ...] = (),
-             order: int = 100) -> Callable[[CheckFn], CheckFn]:
+def register(check_id: str) -> Callable[[CheckFn], CheckFn]:
+    """Bind `fn` to a network check id of the catalogue (KeyError for an id it lacks); the entry
+    declares the parameters `fn` receives, which fingerprints are validated against."""
+    entry = catalog.get(check_id)
+    if entry.family != "network":
+        raise ValueError(f"{check_id!r} is a {entry.family} check, not a network one")
+    if entry.params is None:
+        raise ValueError(f"{check_id!r} declares no parameters in the catalogue")
+
     def wrap(fn: CheckFn) -> CheckFn:
         if check_id in REGISTRY and REGISTRY[check_id].fn is not fn:
             raise ValueError(f"check {check_id!r} registered twice")
-        REGISTRY[check_id] = Check(check_id, title, remediation, tuple(references), fn, order)
+        REGISTRY[check_id] = Check(entry, fn)
         return fn
     return wrap
 
 
 def ordered(ids) -> list[Check]:
     """The registered checks among `ids`, dependencies first (auth.missing feeds the others)."""
-    return sorted((REGISTRY[i] for i in ids if i in REGISTRY), key=lambda c: (c.order, c.id))
+    return sorted((REGISTRY[i] for i in ids if i in REGISTRY), key=lambda c: (c.entry.order, c.id))

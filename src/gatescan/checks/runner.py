@@ -1,7 +1,7 @@
 """Runs a product's checks on one identified service and turns outcomes into findings.
 
 The pipeline calls `run_checks(service, fingerprint, ctx)`: it runs only the check ids the
-fingerprint names (with the parameters given there), records one CheckResult per check on
+fingerprint names (with the typed parameters validated when it loaded), records one CheckResult per check on
 `service.checks`, and returns the findings. A hostile service costs its deadline, never a crash.
 """
 
@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import CheckResult, CheckStatus, Exchange, Finding, FindingEvidence, Service
-from . import impact
+from .. import catalog
+from ..identify import fingerprints as fpmod
 from .context import CheckContext
 from .httpio import HttpAnswer, new_session, request
 from .registry import Outcome, ordered
@@ -27,7 +28,7 @@ class ServiceRun:
     """One service's check run: where it is, its parameters, and what earlier checks learnt."""
 
     service: Service
-    params: dict[str, dict[str, Any]]  # check id -> parameters, from the fingerprint
+    params: dict[str, catalog.CheckParams]  # check id -> parameters, from the fingerprint
     ctx: CheckContext
     session: Any
     fingerprint_impact: str | None = None
@@ -70,31 +71,37 @@ class ServiceRun:
         return done.data.get("auth") if done else None
 
 
-def fingerprint_checks(fingerprint: Any) -> dict[str, dict[str, Any]]:
-    """The `checks:` mapping of a fingerprint (a dict or an object with `.checks`)."""
-    raw = fingerprint.get("checks") if isinstance(fingerprint, dict) else getattr(fingerprint, "checks", None)
+def fingerprint_checks(fingerprint: Any) -> dict[str, catalog.CheckParams]:
+    """The typed `checks:` of a loaded Fingerprint, or of a bare mapping `{"checks": ...}` (tests,
+    tools), which is validated the same way (FingerprintError for an unknown id or parameter)."""
+    if isinstance(fingerprint, fpmod.Fingerprint):
+        return dict(fingerprint.checks)
+    raw = fingerprint.get("checks") if isinstance(fingerprint, dict) else None
     if isinstance(raw, list):  # a plain list of ids: no parameters
-        raw = {str(i): {} for i in raw}
-    if not isinstance(raw, dict):
-        return {}
-    return {str(k): (v if isinstance(v, dict) else {}) for k, v in raw.items()}
+        raw = {str(i): None for i in raw}
+    return fpmod.parse_checks(raw if isinstance(raw, dict) else None)
 
 
 def _field(fingerprint: Any, name: str) -> Any:
     return fingerprint.get(name) if isinstance(fingerprint, dict) else getattr(fingerprint, name, None)
 
 
-def for_variant(params: dict[str, dict[str, Any]], variant: str | None) -> dict[str, dict[str, Any]]:
+def _impact(fingerprint: Any, product: str) -> str | None:
+    """The fingerprint's impact class; a bare `checks:` mapping (tests, tools) takes the shipped
+    fingerprint's of the same product, and a product without one counts as `data`."""
+    value = _field(fingerprint, "impact")
+    if value is None:
+        try:
+            value = fpmod.get(product).impact
+        except KeyError:
+            pass
+    return value
+
+
+def for_variant(params: dict[str, catalog.CheckParams], variant: str | None) -> dict[str, catalog.CheckParams]:
     """Apply `by_variant` overrides for the variant identification recorded (e.g. the MCP
-    transport that answered); drop the bookkeeping keys."""
-    out = {}
-    for check_id, p in params.items():
-        p = dict(p)
-        overrides = p.pop("by_variant", None) or {}
-        if variant and isinstance(overrides.get(variant), dict):
-            p.update(overrides[variant])
-        out[check_id] = p
-    return out
+    transport that answered)."""
+    return {check_id: p.for_variant(variant) for check_id, p in params.items()}
 
 
 def _variant(service: Service) -> str | None:
@@ -109,23 +116,20 @@ async def run_checks(service: Service, fingerprint: Any, ctx: CheckContext | Non
     variant = _variant(service)
     params = for_variant(fingerprint_checks(fingerprint), variant)
     checks = ordered(params)
-    unknown = sorted(set(params) - {c.id for c in checks})
-    if unknown:
-        log.debug("%s names checks this build does not have: %s", service.product, unknown)
     if not checks:
         return []
     shared, ctx = ctx, dataclasses.replace(ctx, probes=0)  # this service's own probe count
     own_session = ctx.session is None
     session = new_session(ctx) if own_session else ctx.session
-    run = ServiceRun(service, params, ctx, session, fingerprint_impact=_field(fingerprint, "impact"))
+    run = ServiceRun(service, params, ctx, session, fingerprint_impact=_impact(fingerprint, service.product))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + ctx.service_deadline
     findings: list[Finding] = []
     try:
         for check in checks:
             remaining = deadline - loop.time()
-            only = params[check.id].get("only_variants")
-            if isinstance(only, list) and variant not in only:
+            only = params[check.id].only_variants
+            if only is not None and variant not in only:
                 outcome = Outcome.not_applicable(f"this check applies only to {', '.join(map(str, only))} "
                                                  f"(this service: {variant or 'unknown variant'})")
             elif remaining <= 0:
@@ -155,20 +159,19 @@ async def run_checks(service: Service, fingerprint: Any, ctx: CheckContext | Non
     return findings
 
 
-def _finding(run: ServiceRun, check, params: dict[str, Any], outcome: Outcome) -> Finding:
+def _finding(run: ServiceRun, check, params: catalog.CheckParams, outcome: Outcome) -> Finding:
     service = run.service
     product_name = service.product_name or service.product
     tools = None
     for done in run.results.values():
         tools = tools or done.data.get("tools")
-    sev = impact.severity(check.id, service.product, fingerprint_impact=run.fingerprint_impact,
-                          tools=tools, auth_enforced=run.auth_state() == "enforced")
-    references = list(params.get("references") or []) + [r for r in check.references
-                                                         if r not in (params.get("references") or [])]
+    sev = catalog.severity(check.id, run.fingerprint_impact,
+                           tools=tools, auth_enforced=run.auth_state() == "enforced")
+    references = list(params.references) + [r for r in check.entry.references if r not in params.references]
     return Finding(
         check=check.id,
         severity=sev,
-        title=(outcome.title or check.title).format(product=product_name),
+        title=(outcome.title or check.entry.title).format(product=product_name),
         target=outcome.target or run.base_url,
         host=service.host,
         port=service.port,
@@ -177,7 +180,7 @@ def _finding(run: ServiceRun, check, params: dict[str, Any], outcome: Outcome) -
             summary=outcome.summary or outcome.reason,
             exchanges=[Exchange(request=e["request"], response=e.get("response")) for e in outcome.exchanges],
         ),
-        remediation=str(params.get("remediation") or check.remediation),
+        remediation=params.remediation or check.entry.remediation,
         references=references,
         vantage=service.vantage,
     )

@@ -7,11 +7,11 @@ http.host.unchecked and http.cors.permissive replay it the way a browser page wo
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..identify.fingerprints import json_get
+from ..catalog import RequestParams
+from ..identify.matcher import holds
 from ..protocols import mcp
 from .context import random_token
 from .httpio import HttpAnswer
@@ -34,9 +34,9 @@ class PrivilegedRequest:
     def classify(self, answer: HttpAnswer) -> str:
         if answer.status is None or answer.error:
             return UNDECIDED
-        if matches(self.open, answer):
+        if holds(self.open, answer) is not None:
             return OPEN
-        if matches(self.closed, answer):
+        if holds(self.closed, answer) is not None:
             return CLOSED
         return UNDECIDED
 
@@ -44,46 +44,30 @@ class PrivilegedRequest:
         return f"{self.method} {self.path}"
 
 
-def from_params(params: dict[str, Any]) -> PrivilegedRequest | None:
+def from_params(params: RequestParams) -> PrivilegedRequest | None:
     """The spec in one check's parameters, or None when they name none.
 
-    `open` (alias `expect`) and `closed` are match rules: status (int or list), body /
-    body_contains (substrings), body_re / body_regex, json_type (list|object), json_keys, headers.
+    `open` and `closed` are rules in the matcher language (identify/matcher.py), checked when
+    the fingerprint loads.
     """
-    if params.get("protocol") == "mcp" and params.get("transport", "streamable") == "streamable":
+    if params.protocol == "mcp" and params.transport == "streamable":
         init = mcp.initialize_request()
         return PrivilegedRequest(
-            "POST", params.get("path", "/mcp"), headers=dict(mcp.POST_HEADERS), json_body=init,
-            open={"status": [200], "body": ['"protocolVersion"']},
+            "POST", params.path or "/mcp", headers=dict(mcp.POST_HEADERS), json_body=init,
+            open={"status": [200], "body_contains": ['"protocolVersion"']},
             closed={"status": [401, 403]}, stop=mcp.reply_arrived(init["id"]),
         )
-    req = params.get("request")
-    if not isinstance(req, dict) or "path" not in req:
+    req = params.request
+    if req is None:
         return None
     return PrivilegedRequest(
-        method=str(req.get("method", "GET")).upper(),
-        path=_fill(req["path"]),
-        headers={str(k): str(v) for k, v in (req.get("headers") or {}).items()},
-        json_body=_fill(req.get("json")),
-        open=params.get("open") or params.get("expect") or {"status": [200]},
-        closed=params.get("closed") or {"status": [401, 403]},
+        method=req.method,
+        path=_fill(req.path),
+        headers=dict(req.headers),
+        json_body=_fill(req.json),
+        open=params.open or {"status": [200]},
+        closed=params.closed or {"status": [401, 403]},
     )
-
-
-def _json_ok(doc: Any, conditions: dict[str, Any]) -> bool:
-    """Fingerprint-style JSON conditions: {dotted.path: value | {exists, equals, pattern}}."""
-    for path, want in conditions.items():
-        found, value = json_get(doc, str(path))
-        if isinstance(want, dict):
-            if "exists" in want and found != bool(want["exists"]):
-                return False
-            if "equals" in want and (not found or value != want["equals"]):
-                return False
-            if "pattern" in want and (not found or not re.search(str(want["pattern"]), str(value))):
-                return False
-        elif not found or value != want:
-            return False
-    return True
 
 
 def _fill(value: Any) -> Any:
@@ -95,39 +79,3 @@ def _fill(value: Any) -> Any:
     if isinstance(value, list):
         return [_fill(v) for v in value]
     return value
-
-
-def matches(rule: dict[str, Any], answer: HttpAnswer) -> bool:
-    """All given conditions hold: status, body (substrings), body_re, json_type, json_keys, headers."""
-    if not rule:
-        return False
-    status = rule.get("status")
-    if status is not None:
-        allowed = status if isinstance(status, list) else [status]
-        if answer.status not in allowed:
-            return False
-    text = answer.text
-    for key in ("body", "body_contains"):
-        body = rule.get(key)
-        for needle in ([body] if isinstance(body, str) else body or []):
-            if needle not in text:
-                return False
-    pattern = rule.get("body_re") or rule.get("body_regex")
-    if pattern and not re.search(pattern, text):
-        return False
-    kind = rule.get("json_type")  # "list" or "object": the body parses as that JSON type
-    if kind:
-        doc = answer.json()
-        if not isinstance(doc, list if kind == "list" else dict):
-            return False
-    if isinstance(rule.get("json"), dict) and not _json_ok(answer.json(), rule["json"]):
-        return False
-    keys = rule.get("json_keys")
-    if keys:
-        doc = answer.json()
-        if not isinstance(doc, dict) or any(k not in doc for k in keys):
-            return False
-    for name, needle in (rule.get("headers") or {}).items():
-        if needle not in answer.headers.get(name.lower(), ""):
-            return False
-    return True

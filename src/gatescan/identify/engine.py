@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, AsyncIterator, Callable, Iterable
 
 from . import fingerprints as fpmod
+from . import matcher
 from .fingerprints import Fingerprint, Probe
 from ..model import Endpoint, ErrorRecord, Evidence, Service
 from ..net.http import HttpResult, ProbeContext, http_probe, looks_like_tls_failure
@@ -145,7 +146,7 @@ class _EndpointRun:
             result = self.result(fp.probe(m.probe))
             if result is None:
                 continue
-            seen = fpmod.match(m, result)
+            seen = matcher.holds(m.conditions, result, m.negated)
             if seen is None:
                 continue
             matched += 1
@@ -173,7 +174,7 @@ class _EndpointRun:
         version, attrs, evidence = None, {}, []
         for ex in fp.version:
             result = self.result(fp.probe(ex.probe))
-            value = fpmod.extract(ex, result)
+            value = matcher.extract(ex, result)
             if value:
                 version = value
                 evidence.append(Evidence(probe=_describe(result), observed=f"version {value}"))
@@ -181,7 +182,7 @@ class _EndpointRun:
         for ex in fp.attributes:
             if ex.name in attrs:
                 continue
-            value = fpmod.extract(ex, self.result(fp.probe(ex.probe)))
+            value = matcher.extract(ex, self.result(fp.probe(ex.probe)))
             if value:
                 attrs[ex.name] = value
         return version, attrs, evidence

@@ -1,11 +1,12 @@
-"""Fingerprints as data: load fingerprints/<id>.yaml, validate them, and match probe results.
+"""Fingerprints as data: load fingerprints/<id>.yaml and validate them (matching: matcher.py).
 
 The YAML format is the JSON Schema in schemas/fingerprint-v1.schema.json plus the semantic
 checks below (probe references, regexes); a bad file fails naming the file, field and reason.
 
 Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worked example):
 
-  id, name, category, ports[], port_ranges[[a, b]], description, references[]
+  id, name, category, impact (control|data|inference: rates the product's network findings),
+  ports[], port_ranges[[a, b]], description, references[]
   probes[]:   {id, kind: http|ws, when: always|matched|unidentified, path, headers}
               http: method, body (text) | json (object), read_until (regex: stop reading there),
                     max_body (a larger read cap), path_from {probe, regex} (path taken from the
@@ -21,30 +22,32 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               (default_port_only: a weak, generic signal that counts only on the default ports;
               version_range: the versions an era marker implies, e.g. '>=2026.1.5 <2026.1.29',
               reported as attributes.version_range when no version is observable)
-              conditions (all must hold): status, headers {Name: regex | true | false},
-              body_contains, body_regex, json {path: value | {exists, equals, pattern}},
-              ws_accepted, ws_status, subprotocol, frame_contains/_regex/_json (first server
-              frame), reply_contains/_regex/_json (the frame answering `send`), close_code.
+              conditions (all must hold): the matcher language of matcher.py.
   version[]:  {probe, source: body|frame|reply|close_reason, header, json, regex}; first hit wins
   attributes[]: the same with a `name` (e.g. protocol)
-  checks:     {check-id: {parameters for that check} | null}
+  checks:     {check-id: {parameters for that check} | null}: only ids this build runs, with
+              the parameters the check declares (catalog.py); `open` / `closed` rules are
+              conditions of the same language (HTTP ones)
   advisories: [{id, ...}] (fields owned by the advisories check)
-
-JSON paths are dotted: `a.b.0.c` (a number indexes a list).
 """
 
 from __future__ import annotations
 
+import collections.abc
+import dataclasses
 import json
-import re
+import types
+import typing
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import yaml
 
-from .. import _paths
+from .. import _paths, catalog
+from . import matcher
+from .matcher import RuleError
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "fingerprint-v1.schema.json"
 
@@ -117,12 +120,13 @@ class Fingerprint:
     id: str
     name: str
     category: str
+    impact: str  # control | data | inference (catalog.IMPACT_CLASSES)
     ports: tuple[int, ...]
     probes: list[Probe]
     matchers: list[Matcher]
     version: list[Extractor] = field(default_factory=list)
     attributes: list[Extractor] = field(default_factory=list)
-    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checks: dict[str, catalog.CheckParams] = field(default_factory=dict)  # validated, typed
     advisories: list[dict[str, Any]] = field(default_factory=list)
     description: str = ""
     references: list[str] = field(default_factory=list)
@@ -157,9 +161,9 @@ def _where(path: Iterable[Any]) -> str:
     return out
 
 
-def _schema_problems(doc: Any) -> list[tuple[str, str]]:
+def _schema_problems(doc: Any, validator=None) -> list[tuple[str, str]]:
     problems = []
-    for err in sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path)):
+    for err in sorted((validator or _validator()).iter_errors(doc), key=lambda e: list(e.absolute_path)):
         # the deepest, most specific reason of a oneOf/allOf failure
         best = err
         while best.context:
@@ -170,25 +174,33 @@ def _schema_problems(doc: Any) -> list[tuple[str, str]]:
 
 def _compile(file: Path, where: str, pattern: str) -> None:
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise FingerprintError(file, where, f"invalid regex {pattern!r}: {exc}") from None
-
-
-_REGEX_KEYS = ("body_regex", "frame_regex", "reply_regex")
+        matcher.check_regex(where, pattern)
+    except RuleError as exc:
+        raise FingerprintError(file, exc.where, exc.reason) from None
 
 
 def _check_conditions(file: Path, where: str, conds: dict[str, Any]) -> None:
-    for key in _REGEX_KEYS:
-        if key in conds:
-            _compile(file, f"{where}.{key}", conds[key])
-    for name, pattern in (conds.get("headers") or {}).items():
-        if isinstance(pattern, str):
-            _compile(file, f"{where}.headers.{name}", pattern)
-    for key in ("json", "frame_json", "reply_json"):
-        for jpath, spec in (conds.get(key) or {}).items():
-            if isinstance(spec, dict) and "pattern" in spec:
-                _compile(file, f"{where}.{key}.{jpath}.pattern", spec["pattern"])
+    try:
+        matcher.validate(conds, where)
+    except RuleError as exc:
+        raise FingerprintError(file, exc.where, exc.reason) from None
+
+
+@lru_cache(maxsize=1)
+def _rule_validator():
+    import jsonschema
+
+    schema = json.loads(SCHEMA_FILE.read_text())
+    return jsonschema.Draft202012Validator({"$ref": "#/$defs/rule", "$defs": schema["$defs"]})
+
+
+def check_rule(file: str | Path, where: str, rule: Any) -> None:
+    """A check's `open` / `closed` rule: HTTP conditions of the matcher language, at least one."""
+    problems = _schema_problems(rule, _rule_validator())
+    if problems:  # the deepest one: a bad value also leaves its key "unevaluated" one level up
+        at, reason = max(problems, key=lambda p: len(p[0]))
+        raise FingerprintError(file, f"{where}.{at}" if at else where, reason)
+    _check_conditions(Path(file), where, rule)
 
 
 def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
@@ -267,6 +279,8 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
                                  json=e.get("json"), regex=e.get("regex"), name=e.get("name", "version")))
         return out
 
+    checks = parse_checks(doc.get("checks"), file)
+
     ports = set(doc["ports"])
     for first, last in doc.get("port_ranges") or []:
         if last < first:
@@ -274,13 +288,112 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         ports.update(range(first, last + 1))
 
     return Fingerprint(
-        id=doc["id"], name=doc["name"], category=doc["category"], ports=tuple(sorted(ports)),
+        id=doc["id"], name=doc["name"], category=doc["category"], impact=doc["impact"],
+        ports=tuple(sorted(ports)),
         probes=probes, matchers=matchers, version=extractors("version"),
         attributes=extractors("attributes"),
-        checks={k: (v or {}) for k, v in (doc.get("checks") or {}).items()},
+        checks=checks,
         advisories=list(doc.get("advisories") or []), description=doc.get("description", ""),
         references=list(doc.get("references") or []), path=file, raw=doc,
     )
+
+
+# ---------------------------------------------------------------- check parameters
+
+
+def parse_checks(raw: Mapping[str, Any] | None, file: str | Path = "<fingerprint>") -> dict[str, catalog.CheckParams]:
+    """A `checks:` block as the typed parameters its checks declare (catalog.py). A check id this
+    build does not run, a parameter its check does not declare, or a value of the wrong type or
+    enum fails with FingerprintError naming the file, the check and the field."""
+    out = {}
+    for check_id, params in (raw or {}).items():
+        where = f"checks.{check_id}"
+        try:
+            entry = catalog.get(check_id)
+        except KeyError:
+            entry = None
+        if entry is None or entry.params is None:
+            built = ", ".join(sorted(i for i, e in catalog.CATALOGUE.items() if e.params))
+            why = ("is not built yet" if entry is not None and entry.family == "network"
+                   else f"is a {entry.family} check" if entry is not None else "is no check id")
+            raise FingerprintError(file, where, f"{check_id!r} {why}: a fingerprint names checks this build "
+                                                f"runs ({built})")
+        out[check_id] = _parse_params(file, where, entry.params, params if params is not None else {})
+    return out
+
+
+def _parse_params(file, where: str, cls: type, raw: Any, *, overrides: bool = False) -> Any:
+    """`raw` as an instance of the parameter dataclass `cls` (with `overrides`: the typed fields
+    of a by_variant entry, a mapping)."""
+    if not isinstance(raw, dict):
+        raise FingerprintError(file, where, f"expected a mapping of parameters, got {_kind(raw)}")
+    declared = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        at = f"{where}.{key}"
+        f = declared.get(str(key))
+        if f is None or (overrides and key in ("by_variant", "only_variants")):
+            names = ", ".join(n for n in declared if not (overrides and n in ("by_variant", "only_variants")))
+            raise FingerprintError(file, at, f"undeclared parameter {key!r} (declared: {names})")
+        if key == "by_variant":
+            if not isinstance(value, dict):
+                raise FingerprintError(file, at, f"expected a mapping of variant -> parameters, got {_kind(value)}")
+            values[key] = {str(v): _parse_params(file, f"{at}.{v}", cls, o, overrides=True) for v, o in value.items()}
+        elif f.metadata.get("rule"):
+            if value is not None:
+                check_rule(file, at, value)
+            values[key] = value
+        else:
+            values[key] = _typed(file, at, hints[key], value)
+    if overrides:
+        return values
+    missing = [f.name for f in declared.values()
+               if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and f.name not in values]
+    if missing:
+        raise FingerprintError(file, f"{where}.{missing[0]}", f"{missing[0]!r} is required")
+    return cls(**values)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), type(value).__name__)
+
+
+def _typed(file, where: str, tp: Any, value: Any) -> Any:
+    """`value` checked against the declared type `tp` (str, int, bool, Literal, X | None,
+    tuple[str, ...], Mapping[str, str], a parameter dataclass, Any)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        [inner] = [a for a in args if a is not type(None)]
+        return _typed(file, where, inner, value)
+    if origin is typing.Literal:
+        if isinstance(value, str) and value in args:
+            return value
+        raise FingerprintError(file, where, f"{value!r} is not one of {', '.join(map(repr, args))}")
+    if dataclasses.is_dataclass(tp):
+        return _parse_params(file, where, tp, value)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise FingerprintError(file, where, f"expected a list, got {_kind(value)}")
+        return tuple(_typed(file, f"{where}[{i}]", args[0], v) for i, v in enumerate(value))
+    if origin is collections.abc.Mapping:
+        if not isinstance(value, dict):
+            raise FingerprintError(file, where, f"expected a mapping, got {_kind(value)}")
+        return {str(k): _typed(file, f"{where}.{k}", args[1], v) for k, v in value.items()}
+    if tp is bool:
+        ok = isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, tp)
+    if not ok:
+        raise FingerprintError(file, where, f"expected {'a string' if tp is str else tp.__name__}, got {_kind(value)}")
+    return value
 
 
 def load_file(file: str | Path) -> Fingerprint:
@@ -368,159 +481,3 @@ def agent_ports() -> tuple[int, ...]:
 def claimants(port: int, fingerprints: Iterable[Fingerprint] | None = None) -> list[Fingerprint]:
     """The fingerprints whose default ports include `port`."""
     return [fp for fp in (fingerprints if fingerprints is not None else _shipped()) if port in fp.ports]
-
-
-# ---------------------------------------------------------------- matching
-
-
-def json_get(doc: Any, path: str) -> tuple[bool, Any]:
-    """(found, value) at a dotted path (`a.b.0.c`)."""
-    cur = doc
-    for part in path.split("."):
-        if isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-        # isdecimal, not isdigit: int() refuses digits such as "¹" that isdigit accepts
-        elif isinstance(cur, list) and part.removeprefix("-").isdecimal() and -len(cur) <= int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            return False, None
-    return True, cur
-
-
-def _json_holds(doc: Any, spec: dict[str, Any]) -> str | None:
-    """The observed fragment when every JSON condition holds, else None."""
-    if doc is None:
-        return None
-    seen = []
-    for jpath, want in spec.items():
-        found, value = json_get(doc, jpath)
-        if not isinstance(want, dict):
-            want = {"equals": want}
-        if "exists" in want and found != want["exists"]:
-            return None
-        if "equals" in want and (not found or value != want["equals"]):
-            return None
-        if "pattern" in want and (not found or re.search(want["pattern"], _text(value)) is None):
-            return None
-        seen.append(f"{jpath}={_text(value)[:80]}" if found else f"{jpath} absent")
-    return ", ".join(seen)
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-
-
-def _contains(text: str | None, want: str | list[str]) -> str | None:
-    if text is None:
-        return None
-    wants = [want] if isinstance(want, str) else want
-    if all(w in text for w in wants):
-        return " & ".join(wants)
-    return None
-
-
-def _regex(text: str | None, pattern: str) -> str | None:
-    if text is None:
-        return None
-    m = re.search(pattern, text)
-    return m.group(0)[:200] if m else None
-
-
-def condition(result: Any, key: str, want: Any) -> str | None:
-    """Test one condition against a probe result (net.http.HttpResult / net.ws.WsResult).
-
-    Returns the observed fragment (evidence) when it holds, None when it does not.
-    """
-    get = lambda name: getattr(result, name, None)  # noqa: E731
-    if key == "status":
-        status = get("status")
-        wants = want if isinstance(want, list) else [want]
-        return f"status {status}" if status is not None and status in wants else None
-    if key == "headers":
-        headers = get("headers") or {}
-        seen = []
-        for name, pattern in want.items():
-            value = headers.get(name.lower())
-            if pattern is False:
-                if value is not None:
-                    return None
-                seen.append(f"no {name}")
-                continue
-            if value is None or (isinstance(pattern, str) and re.search(pattern, value, re.I) is None):
-                return None
-            seen.append(f"{name}: {value[:120]}")
-        return "; ".join(seen)
-    if key == "body_contains":
-        return _contains(get("text"), want)
-    if key == "body_regex":
-        return _regex(get("text"), want)
-    if key == "json":
-        return _json_holds(result.json() if hasattr(result, "json") else None, want)
-    if key == "ws_accepted":
-        return f"websocket {'accepted' if want else 'refused'}" if bool(get("accepted")) == want else None
-    if key == "ws_status":
-        return f"upgrade status {want}" if get("status") == want else None
-    if key == "subprotocol":
-        return f"subprotocol {want}" if get("subprotocol") == want else None
-    if key == "close_code":
-        return f"close {want} {get('close_reason') or ''}".strip() if get("close_code") == want else None
-    for prefix in ("frame", "reply"):
-        if key.startswith(prefix + "_"):
-            text = get(prefix)
-            kind = key[len(prefix) + 1:]
-            if kind == "contains":
-                return _contains(text, want)
-            if kind == "regex":
-                return _regex(text, want)
-            if kind == "json":
-                return _json_holds(_loads(text), want)
-    raise KeyError(f"unknown matcher condition {key!r}")
-
-
-def _loads(text: str | None) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def match(matcher: Matcher, result: Any) -> list[str] | None:
-    """The observed fragments if `matcher` holds on `result`, else None."""
-    if result is None:
-        return None
-    seen = []
-    for key, want in matcher.conditions.items():
-        observed = condition(result, key, want)
-        if observed is None:
-            return None
-        seen.append(observed)
-    for key, want in matcher.negated.items():
-        if condition(result, key, want) is not None:
-            return None
-    return seen
-
-
-def extract(extractor: Extractor, result: Any) -> str | None:
-    """The value an extractor reads from a probe result (version, protocol, ...), or None."""
-    if result is None:
-        return None
-    if extractor.header:
-        text = (getattr(result, "headers", None) or {}).get(extractor.header.lower())
-    else:
-        text = getattr(result, {"body": "text"}.get(extractor.source, extractor.source), None)
-    if text is None:
-        return None
-    if extractor.json:
-        found, value = json_get(_loads(text), extractor.json)
-        if not found or value is None or isinstance(value, (dict, list)):
-            return None
-        text = str(value)
-    if extractor.regex:
-        m = re.search(extractor.regex, text)
-        if not m:
-            return None
-        text = m.groupdict().get("version") or (m.group(1) if m.groups() else m.group(0))
-    text = (text or "").strip()  # an optional group that took no part in the match is None
-    return text[:100] if text else None

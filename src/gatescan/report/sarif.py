@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from ..model import Finding, Report, Severity, sort_findings
 from ._stream import Stream, iter_json
-from .catalog import describe
+from ..catalog import describe
 from .interface import RenderOptions, ReportFormat
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

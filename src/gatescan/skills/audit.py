@@ -1,7 +1,8 @@
 """`gatescan skills`: inventory, manifest, identity and allowlist joined into records and findings.
 
 The CLI calls `audit_skills` and puts the result in a Report (`apply_to`); a rules engine plugs
-in as a `RulesHook` that returns findings for one skill. Severities: docs/skills.md.
+in as a `RulesHook` that returns findings for one skill. Titles, remediation and severities are
+the catalogue's (gatescan/catalog.py; docs/skills.md shows them).
 """
 
 from __future__ import annotations
@@ -12,23 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
+from .. import catalog
 from ..model import ErrorRecord, Finding, FindingEvidence, Report, Severity, SkillRecord, utc_now
 from . import allowlist as allow
 from . import hashes as hashing
 from .identity import LockCache, Mismatch, Provenance, compare, provenance
 from .inventory import FoundSkill, SkillRoot, SymlinkEscape, WalkError, default_roots, discover, inside, user_roots
 from .manifest import Manifest, ManifestIssue, read_manifest
-
-SEVERITY = {
-    "skill.known-malicious": Severity.CRITICAL,
-    "skill.modified": Severity.HIGH,
-    "skill.unlisted": Severity.MEDIUM,
-    "skill.manifest.conflict": Severity.MEDIUM,
-    "skill.symlink.escape": Severity.MEDIUM,
-    "skill.manifest.invalid": Severity.LOW,
-    "skill.shadowed": Severity.LOW,  # MEDIUM when it hides an approved skill behind an unapproved one
-}
-REFERENCES = ["https://github.com/openclaw/clawhub/blob/main/docs/skill-format.md"]
 
 
 @dataclass
@@ -71,19 +62,22 @@ class SkillsAudit:
         return report
 
 
-def _finding(check: str, title: str, *, skill: str | None, path: Path | str, line: int | None,
-             summary: str, remediation: str, severity: Severity | None = None) -> Finding:
+def _finding(check: str, name: str, *, skill: str | None, path: Path | str, line: int | None,
+             summary: str, case: str | None = None, **title_fields: str) -> Finding:
+    """A finding worded and rated by the check's catalogue entry (`case`: one of its situations)."""
+    entry = catalog.get(check)
+    wording = entry.wording(case)
     return Finding(
         check=check,
-        severity=severity or SEVERITY[check],
-        title=title,
+        severity=wording.severity or entry.severity,
+        title=wording.title.format(name=name, **title_fields),
         target=str(path),
         path=str(path),
         line=line,
         skill=skill,
         evidence=FindingEvidence(summary=summary),
-        remediation=remediation,
-        references=list(REFERENCES),
+        remediation=wording.remediation,
+        references=list(entry.references),
     )
 
 
@@ -114,11 +108,9 @@ class _Auditor:
 
     def escape(self, link: Path, target: str, skill: str | None, outside: str = "the skills root") -> None:
         self.out.findings.append(_finding(
-            "skill.symlink.escape", f"Symlink leaves {outside}: {link.name}",
+            "skill.symlink.escape", link.name, outside=outside,
             skill=skill, path=link, line=None,
             summary=f"{link} -> {target} (outside {outside}; not followed)",
-            remediation="Replace the link with the files it points to, or remove it; an agent "
-                        "that follows it reads (and may run) files nobody audited.",
         ))
 
     def run_root(self, root: SkillRoot) -> None:
@@ -168,17 +160,13 @@ class _Auditor:
 
         for issue in manifest.issues:
             self.out.findings.append(_finding(
-                "skill.manifest.invalid", f"Skill manifest cannot be read as written: {name}",
+                "skill.manifest.invalid", name,
                 skill=name, path=skill_path, line=issue.line, summary=issue.message,
-                remediation="Fix the SKILL.md frontmatter (a '---' block of YAML with name and "
-                            "description); agents skip or misread a skill whose manifest does not parse.",
             ))
         if manifest.conflict:
             self.out.findings.append(_finding(
-                "skill.manifest.conflict", f"Manifest blocks disagree: {name}",
+                "skill.manifest.conflict", name,
                 skill=name, path=skill_path, line=manifest.conflict_line, summary=manifest.conflict,
-                remediation="Keep one manifest block (metadata.openclaw); a skill that shows the "
-                            "registry one set of requirements and the runtime another is hiding something.",
             ))
 
         # symlinks inside the skill that leave the root (recorded by the hash walk)
@@ -209,12 +197,10 @@ class _Auditor:
         if match is not None and match.status == "malicious":
             status = "malicious"
             self.out.findings.append(_finding(
-                "skill.known-malicious", f"Known malicious skill installed: {name}",
+                "skill.known-malicious", name,
                 skill=name, path=skill_path, line=None,
                 summary=f"{match.entry.label() if match.entry else name}: {match.detail} "
                         f"(from {match.entry.source if match.entry else 'allowlist'})",
-                remediation="Remove the skill now, then rotate every credential the agent could "
-                            "read (API keys, ~/.openclaw/openclaw.json, SSH keys, browser sessions).",
             ))
         elif mismatches and not approved_bytes:
             status = "modified"
@@ -223,31 +209,26 @@ class _Auditor:
                 note = f" ({mm.note})" if mm.note else ""
                 parts.append(f"{mm.what} recorded in {mm.where} is {mm.recorded}, files now give {mm.actual}{note}")
             self.out.findings.append(_finding(
-                "skill.modified", f"Skill changed after install: {name}",
+                "skill.modified", name,
                 skill=name, path=skill_path, line=None, summary="; ".join(parts),
-                remediation="Compare the files with the published version (clawhub inspect / "
-                            "openclaw skills verify) and reinstall it if the change is not yours.",
             ))
         elif match is not None and match.status == "modified":
             status = "modified"
             changed = f"; changed files: {', '.join(match.changed_files[:20])}" if match.changed_files else ""
             self.out.findings.append(_finding(
-                "skill.modified", f"Skill differs from its approved copy: {name}",
+                "skill.modified", name, case="approved_copy",
                 skill=name, path=skill_path, line=None,
                 summary=f"{match.entry.label() if match.entry else name}: {match.detail}{changed}",
-                remediation="Review the changed files; re-approve (gatescan allowlist init) only if "
-                            "the change is intended, otherwise reinstall the approved version.",
             ))
         elif match is not None and match.status == "allowlisted":
             status = "allowlisted"
         elif self.allowlist is not None and self.report_unlisted:
             who = f"@{prov.owner}/{prov.slug}" if prov.owner and prov.slug else (prov.slug or name)
             self.out.findings.append(_finding(
-                "skill.unlisted", f"Skill not on the allowlist: {name}",
+                "skill.unlisted", name,
                 skill=name, path=skill_path, line=None,
                 summary=f"{who} ({record.source}, version {record.version or 'unknown'}) is in no "
                         f"allowlist entry of {', '.join(self.allowlist.sources) or 'the allowlist'}",
-                remediation="Review the skill and add it to the allowlist, or remove it.",
             ))
         record.status = status
 
@@ -296,13 +277,10 @@ class _Auditor:
         hijack = record.status == "allowlisted" and winner.status != "allowlisted"
         where = "the same root" if winner.root == record.root else f"{winner.root}"
         self.out.findings.append(_finding(
-            "skill.shadowed", f"Skill hidden by another with the same name: {record.name}",
+            "skill.shadowed", record.name, case="hijack" if hijack else None,
             skill=record.name, path=skill_path, line=None,
-            severity=Severity.MEDIUM if hijack else None,
             summary=f"{root.agent} loads {winner.path} ({winner.status}, from {where}) instead of "
                     f"{record.path} ({record.status})",
-            remediation="Rename or remove one of the two; the agent runs only the higher-precedence copy"
-                        + (", which here is not the approved one." if hijack else "."),
         ))
 
 

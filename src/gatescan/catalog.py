@@ -1,0 +1,347 @@
+"""The check catalogue: one entry per stable check id (DESIGN.md, Check ids) with its title,
+description, remediation, references and severity policy, so findings, SARIF rules and docs agree.
+
+It sits at the bottom next to model.py (it imports nothing of the engine): the check registry,
+the skills audit and the renderers read it; `skill.rule.<rule-id>` entries follow one template.
+The network checks this build runs declare their fingerprint parameters here, once, as frozen
+dataclasses: the fingerprint loader validates `checks:` against them and the checks receive them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Literal, Mapping
+
+from .model import Severity
+
+# ---------------------------------------------------------------- check parameters
+
+
+def _rule() -> Any:
+    """A match rule in the matcher language (identify/matcher.py); validated when the fingerprint
+    loads, like identification matchers."""
+    return field(default=None, metadata={"rule": True})
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """The product's privileged, read-only request; `{random}` in the path or JSON becomes a
+    fresh random name per probe."""
+
+    path: str
+    method: Literal["GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"] = "GET"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+
+
+@dataclass(frozen=True)
+class PathFrom:
+    """A WebSocket path published in a JSON document (CDP's /json/version webSocketDebuggerUrl)."""
+
+    path: str = "/json/version"
+    json_key: str = "webSocketDebuggerUrl"
+
+
+@dataclass(frozen=True)
+class CheckParams:
+    """What every check takes: the product's own fix and references, and the identified
+    variants (attributes.variant) it applies to or changes for."""
+
+    remediation: str | None = None
+    references: tuple[str, ...] = ()
+    only_variants: tuple[str, ...] | None = None
+    by_variant: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # variant -> overrides
+
+    def for_variant(self, variant: str | None) -> "CheckParams":
+        overrides = self.by_variant.get(variant) if variant else None
+        return replace(self, **overrides) if overrides else self
+
+
+@dataclass(frozen=True)
+class RequestParams(CheckParams):
+    """Checks that send (or replay) the product's privileged request (checks/spec.py)."""
+
+    protocol: Literal["http", "mcp"] = "http"
+    transport: Literal["streamable", "sse", "ws"] = "streamable"  # protocol: mcp
+    path: str | None = None  # protocol: mcp (default /mcp, /sse for sse)
+    request: HttpRequest | None = None
+    open: Mapping[str, Any] | None = _rule()  # default {status: [200]}
+    closed: Mapping[str, Any] | None = _rule()  # default {status: [401, 403]}
+
+
+@dataclass(frozen=True)
+class AuthMissingParams(RequestParams):
+    protocol: Literal["http", "mcp", "ws"] = "http"  # ws: an upgrade with no credential
+    subprotocol: str | None = None  # ws; mcp over ws defaults to "mcp"
+
+
+@dataclass(frozen=True)
+class HostUncheckedParams(RequestParams):
+    pass
+
+
+@dataclass(frozen=True)
+class CorsParams(RequestParams):
+    pass
+
+
+@dataclass(frozen=True)
+class OriginParams(CheckParams):
+    protocol: Literal["ws", "openclaw-connect"] = "ws"  # openclaw-connect: judge the connect request
+    path: str | None = None
+    path_from: PathFrom | None = None
+    subprotocol: str | None = None
+    confirm: Literal["mcp"] | None = None  # accepted means the MCP initialize is answered too
+
+
+# ---------------------------------------------------------------- severity policy
+
+# The product's impact class (its fingerprint's `impact:`): what driving it means, and the
+# severity a network finding on it gets (issue 13, item 5).
+IMPACT_CLASSES: dict[str, tuple[Severity, str]] = {
+    "control": (Severity.CRITICAL, "runs commands, reads/writes files, drives a browser or sends messages"),
+    "data": (Severity.HIGH, "reads or changes the user's data, flows or agents, without a shell of its own"),
+    "inference": (Severity.MEDIUM, "model inference only (free compute, model listing)"),
+}
+DEFAULT_IMPACT = "data"  # a product without a fingerprint yet
+
+# MCP tool names that mean the server can act on the machine (products.md §1.5, mcp-enum): a
+# `data` product whose tools look like these is driven as a `control` one.
+RISKY_TOOL = re.compile(r"exec|shell|command|run|terminal|bash|eval|python|file|write|delete|"
+                        r"browser|navigate|click|fetch|http|sql|query|send|email|message", re.I)
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A situation of one check that is worded (and possibly rated) apart from its default."""
+
+    title: str
+    remediation: str
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True)
+class CheckEntry:
+    """Everything stable about one check id. `title` is a template: network titles take
+    `{product}`, skill titles `{name}` (and what their cases name)."""
+
+    id: str
+    family: str  # network | config | skill
+    title: str
+    description: str  # one sentence: SARIF rule text, HTML legend, docs
+    remediation: str  # the generic fix; fingerprints give a product's own
+    references: tuple[str, ...] = ()
+    severity: Severity | None = None  # fixed; None: the product's impact class decides
+    lower_when_auth_enforced: bool = False  # the page still needs a credential it does not have
+    order: int = 100  # run order among a product's checks (auth.missing feeds the others)
+    cases: Mapping[str, Wording] = field(default_factory=dict)
+    params: type[CheckParams] | None = None  # network checks this build runs: what a fingerprint gives
+
+    def wording(self, case: str | None = None) -> Wording:
+        if case is None:
+            return Wording(self.title, self.remediation, self.severity)
+        return self.cases[case]
+
+
+def _network(check_id: str, title: str, description: str, remediation: str, *,
+             references: tuple[str, ...] = (), order: int = 100, **kw) -> CheckEntry:
+    return CheckEntry(check_id, "network", title, description, remediation, references, order=order, **kw)
+
+
+def _config(check_id: str, title: str, description: str, remediation: str, severity: Severity) -> CheckEntry:
+    return CheckEntry(check_id, "config", title, description, remediation, severity=severity)
+
+
+SKILL_FORMAT = ("https://github.com/openclaw/clawhub/blob/main/docs/skill-format.md",)
+
+
+def _skill(check_id: str, title: str, description: str, remediation: str, severity: Severity,
+           **cases: Wording) -> CheckEntry:
+    return CheckEntry(check_id, "skill", title, description, remediation, SKILL_FORMAT, severity=severity,
+                      cases=cases)
+
+
+_ENTRIES = [
+    # ---- network (checks/): the product's impact class decides the severity
+    _network(
+        "auth.missing", "{product} answers privileged requests without authentication",
+        "A privileged, read-only request succeeds with no credentials.",
+        "Turn authentication on for this service and restart it.",
+        references=("CWE-306",), order=10, params=AuthMissingParams,
+    ),
+    _network(
+        "ws.origin.unchecked", "{product} accepts WebSocket connections from any web page (Origin not checked)",
+        "A WebSocket (and the product's application-level connect) is accepted from a foreign Origin, "
+        "so any web page the user visits can drive the service.",
+        "Reject WebSocket upgrades whose Origin is not on an explicit allowlist.",
+        references=("CWE-1385",), order=20, params=OriginParams, lower_when_auth_enforced=True,
+    ),
+    _network(
+        "http.host.unchecked", "{product} answers requests for any Host name (reachable by DNS rebinding)",
+        "The privileged request also succeeds when sent as a browser on a rebinding name sends it, "
+        "so DNS rebinding reaches the service from a web page.",
+        "Check the Host header against the names the service is meant to be reached by "
+        "(loopback names only when bound to loopback), or turn authentication on.",
+        references=("CWE-350",), order=30, params=HostUncheckedParams,
+    ),
+    _network(
+        "http.cors.permissive", "{product} lets any web page read its API (permissive CORS)",
+        "A privileged HTTP API answers a foreign Origin with CORS headers that let a page read it.",
+        "Send Access-Control-Allow-Origin only for an explicit list of trusted origins.",
+        references=("CWE-942",), order=40, params=CorsParams, lower_when_auth_enforced=True,
+    ),
+    # named by DESIGN.md, built by the advisories, exposure and MCP-tools issues
+    _network(
+        "auth.ratelimit.missing", "{product} never throttles wrong credentials",
+        "Repeated wrong credentials are never throttled (only with --intrusive; over loopback at most info).",
+        "Throttle or lock out repeated failed authentication attempts.",
+        references=("CWE-307",),
+    ),
+    _network(
+        "version.vulnerable", "{product} runs a version with a known advisory",
+        "The identified version falls in a known advisory's range.",
+        "Upgrade to a version the advisory lists as fixed.",
+    ),
+    _network(
+        "exposure.network", "{product} answers on a non-loopback address",
+        "An agent service answers on a non-loopback address.",
+        "Bind the service to 127.0.0.1 (or ::1) unless other machines must reach it.",
+        references=("CWE-1327",),
+    ),
+    _network(
+        "tls.missing", "{product} speaks plaintext on a non-loopback address",
+        "A non-loopback agent service speaks plaintext.",
+        "Serve the service over TLS, or keep it on loopback.",
+        references=("CWE-319",),
+    ),
+    _network(
+        "mcp.tool.poisoned", "{product} offers tools whose definitions carry instructions to the model",
+        "An MCP server's tool names, descriptions or schemas carry prompt injection, exfiltration "
+        "instructions or hidden characters.",
+        "Remove the server, or review its tool definitions before any agent uses it.",
+    ),
+    _network(
+        "mcp.tools.changed", "{product} changed its tool definitions since the baseline",
+        "An MCP server's tool definitions changed since the baseline (a rug pull).",
+        "Review what changed before agents use the server again; pin the server's version.",
+    ),
+    # ---- local configuration (read from files by `gatescan local`)
+    _config("config.auth.none", "The agent's configuration turns authentication off",
+            "The agent's configuration turns authentication off.",
+            "Turn authentication on (a long random token or a password).", Severity.HIGH),
+    _config("config.origins.wildcard", "The configuration allows every browser Origin",
+            "The configuration allows every browser Origin.",
+            "List the exact origins that need access instead of \"*\".", Severity.HIGH),
+    _config("config.origins.host-fallback", "The configuration trusts the request's own Host as an Origin",
+            "The configuration accepts the request's own Host header as an allowed Origin.",
+            "Turn the Host-header Origin fallback off and list allowed origins explicitly.", Severity.HIGH),
+    _config("config.tailscale.funnel", "Tailscale Funnel publishes the agent to the internet",
+            "Tailscale Funnel publishes the agent to the internet.",
+            "Turn Funnel off for the agent's port (tailscale funnel reset).", Severity.CRITICAL),
+    _config("config.tailscale.serve", "Tailscale Serve exposes a gateway without authentication",
+            "Tailscale Serve lets the whole tailnet reach a gateway whose auth is none.",
+            "Turn the gateway's authentication on, or stop serving it to the tailnet.", Severity.HIGH),
+    _config("config.proxies.wide", "The trusted-proxy list lets anyone claim to be a proxy",
+            "The trusted-proxy list is wide enough that anyone can claim to be a proxy.",
+            "List only the exact addresses of the proxies in front of the agent.", Severity.MEDIUM),
+    _config("config.secrets.readable", "A file holding the agent's secrets is readable by other users",
+            "A file holding the agent's secrets is readable by other users.",
+            "Restrict the file to its owner (chmod 600) and rotate the secrets it held.", Severity.HIGH),
+    _config("ide.auth.missing", "A Claude Code IDE lock file has no auth token",
+            "A Claude Code IDE lock file has no auth token.",
+            "Update the IDE integration (VS Code extension 1.0.24+, JetBrains plugin 0.1.9+).", Severity.HIGH),
+    # ---- skills (skills/audit.py); severities: docs/skills.md
+    _skill("skill.unlisted", "Skill not on the allowlist: {name}",
+           "An installed skill is not on the allowlist.",
+           "Review the skill and add it to the allowlist, or remove it.", Severity.MEDIUM),
+    _skill("skill.modified", "Skill changed after install: {name}",
+           "An installed skill's files no longer match a hash recorded at install (origin.json, lock) "
+           "or in the allowlist.",
+           "Compare the files with the published version (clawhub inspect / "
+           "openclaw skills verify) and reinstall it if the change is not yours.", Severity.HIGH,
+           approved_copy=Wording("Skill differs from its approved copy: {name}",
+                                 "Review the changed files; re-approve (gatescan allowlist init) only if "
+                                 "the change is intended, otherwise reinstall the approved version.")),
+    _skill("skill.known-malicious", "Known malicious skill installed: {name}",
+           "An installed skill matches a known-malicious skill.",
+           "Remove the skill now, then rotate every credential the agent could "
+           "read (API keys, ~/.openclaw/openclaw.json, SSH keys, browser sessions).", Severity.CRITICAL),
+    _skill("skill.manifest.invalid", "Skill manifest cannot be read as written: {name}",
+           "A skill's manifest cannot be parsed or lacks required fields.",
+           "Fix the SKILL.md frontmatter (a '---' block of YAML with name and "
+           "description); agents skip or misread a skill whose manifest does not parse.", Severity.LOW),
+    _skill("skill.manifest.conflict", "Manifest blocks disagree: {name}",
+           "A skill's manifest aliases disagree with each other.",
+           "Keep one manifest block (metadata.openclaw); a skill that shows the "
+           "registry one set of requirements and the runtime another is hiding something.", Severity.MEDIUM),
+    _skill("skill.shadowed", "Skill hidden by another with the same name: {name}",
+           "A skill never runs: the agent loads another skill of the same name first.",
+           "Rename or remove one of the two; the agent runs only the higher-precedence copy.", Severity.LOW,
+           # an approved skill hidden behind an unapproved one
+           hijack=Wording("Skill hidden by another with the same name: {name}",
+                          "Rename or remove one of the two; the agent runs only the higher-precedence copy, "
+                          "which here is not the approved one.", Severity.MEDIUM)),
+    _skill("skill.symlink.escape", "Symlink leaves {outside}: {name}",
+           "A symlink under a skills root points outside it (or a SKILL.md outside its folder).",
+           "Replace the link with the files it points to, or remove it; an agent "
+           "that follows it reads (and may run) files nobody audited.", Severity.MEDIUM),
+]
+
+CATALOGUE: Mapping[str, CheckEntry] = {e.id: e for e in _ENTRIES}
+
+SKILL_RULE_PREFIX = "skill.rule."
+# `skill.rule.<rule-id>`: one per static rule; the rule's own data (rules/) words and rates it.
+SKILL_RULE = CheckEntry(
+    SKILL_RULE_PREFIX + "<rule-id>", "skill", "Skill matches a static rule: {name}",
+    "A skill matches a static rule for malicious skills.",
+    "Review the flagged file; remove the skill unless the match is benign.", SKILL_FORMAT,
+)
+
+
+def get(check_id: str) -> CheckEntry:
+    """The entry for `check_id` (a `skill.rule.*` id gets the rule template); KeyError if none."""
+    if check_id in CATALOGUE:
+        return CATALOGUE[check_id]
+    rule = check_id[len(SKILL_RULE_PREFIX):] if check_id.startswith(SKILL_RULE_PREFIX) else ""
+    if rule:
+        return replace(SKILL_RULE, id=check_id, description=f"A skill matches the static rule {rule}.")
+    raise KeyError(check_id)
+
+
+def describe(check: str, fallback: str = "") -> str:
+    """One sentence for SARIF rules and the HTML legend; `fallback` (a finding's title) says
+    more for a rule match and stands in for an id this build does not know (a newer report)."""
+    if check in CATALOGUE:
+        return CATALOGUE[check].description
+    if check.startswith(SKILL_RULE_PREFIX):
+        return f"A skill matches the static rule {check[len(SKILL_RULE_PREFIX):]}" + (f": {fallback}" if fallback else ".")
+    return fallback or check
+
+
+def impact_class(impact: str | None, tools: Iterable[str] | None = None) -> str:
+    """The class a finding is rated by: the product's, raised to `control` for a `data` product
+    whose (MCP) tools look like shell, file, browser, fetch, SQL or messaging ones."""
+    cls = impact if impact in IMPACT_CLASSES else DEFAULT_IMPACT
+    if cls == "data" and tools and any(RISKY_TOOL.search(t) for t in tools):
+        cls = "control"
+    return cls
+
+
+def severity(check_id: str, impact: str | None = None, *, tools: Iterable[str] | None = None,
+             auth_enforced: bool = False) -> Severity:
+    """A finding's severity under its check's policy (DESIGN.md; docs/checks.md, Severity)."""
+    entry = get(check_id)
+    if entry.severity is not None:
+        return entry.severity
+    sev = IMPACT_CLASSES[impact_class(impact, tools)][0]
+    if auth_enforced and entry.lower_when_auth_enforced:
+        sev = list(Severity)[max(sev.rank - 1, 0)]
+    return sev
+
+
+def impact_table(products: Mapping[str, str]) -> list[dict]:
+    """Rows for docs/checks.md: class, severity, meaning, and the products (id -> class) in it."""
+    return [{"class": cls, "severity": sev.value, "meaning": meaning,
+             "products": sorted(p for p, c in products.items() if c == cls)}
+            for cls, (sev, meaning) in IMPACT_CLASSES.items()]
