@@ -7,9 +7,8 @@ import asyncio
 
 from gatescan.checks.context import CheckContext
 from gatescan.checks.wsio import upgrade
-from gatescan.model import Endpoint
-from gatescan.net.http import ProbeContext
-from gatescan.net.ws import ws_probe
+from gatescan.identify.engine import ws_probe
+from gatescan.net.client import Client
 from gatescan.protocols import mcp, openclaw
 from tests.checks.hostile import pointing_server
 
@@ -21,8 +20,8 @@ def _redirect_elsewhere(other_port: int) -> bytes:
 
 async def test_no_websocket_client_follows_a_redirect():
     async with pointing_server(_redirect_elsewhere) as (port, hits):
-        async with ProbeContext() as ctx:
-            probed = await ws_probe(ctx, Endpoint("127.0.0.1", port), "/")
+        async with Client() as client:
+            probed = await ws_probe(client, f"ws://127.0.0.1:{port}/")
         assert probed.status == 302 and not probed.accepted
         up = await upgrade(CheckContext(connect_timeout=2, read_timeout=2), f"ws://127.0.0.1:{port}/", None)
         assert up.accepted is False and up.status == 302

@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 
 from gatescan.identify.fingerprints import Extractor, Matcher, condition, extract, json_get, match
 from gatescan.net.http import HttpResult
-from gatescan.net.ws import WsResult
+from gatescan.identify.engine import WsResult
 
 
 def http(status=200, body=b"", **headers) -> HttpResult:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import aiohttp
 
-from ..net.http import insecure_tls_context
+from ..net.client import insecure_tls_context
 from .context import CheckContext
 
 # Response headers a reader of the evidence needs; everything else is noise.

@@ -10,7 +10,7 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from ..net.http import insecure_tls_context
+from ..net.client import insecure_tls_context
 from ..net.ws import connect_here as ws_connect
 from .context import CheckContext
 

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from .. import __version__
-from ..net.http import insecure_tls_context
+from ..net.client import insecure_tls_context
 from ..net.ws import connect_here as ws_connect
 
 PROTOCOL_VERSION = "2025-06-18"
