@@ -22,18 +22,16 @@ async def network_stages(*, identify: bool, checks: bool,
         return
     from .identify import engine as identify_mod
     from .identify.fingerprints import load_fingerprints
-    from .checks.context import CheckContext
     from .checks.runner import run_checks
     from .net.client import Client
 
     async with Client() as client:
-        check_ctx = CheckContext(session=client.session)
         fingerprints = load_fingerprints()
         by_product = {fp.id: fp for fp in fingerprints}
 
         async def check(service: Service) -> list[Finding]:
             fingerprint = by_product.get(service.product)
-            return await run_checks(service, fingerprint, check_ctx) if fingerprint else []
+            return await run_checks(service, fingerprint, client) if fingerprint else []
 
         yield ScanStages(
             identify=identify_mod.stage(client, on_error=on_error, fingerprints=fingerprints),

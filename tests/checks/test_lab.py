@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gatescan.identify import engine as identify
-from gatescan.checks import REGISTRY, CheckContext, run_checks
+from gatescan.checks import REGISTRY, run_checks
 from gatescan.labrun import running_lab
 from gatescan.model import Endpoint, Report
 from gatescan.identify.fingerprints import load_fingerprints
@@ -26,11 +26,10 @@ def lab_scan():
             results = {}
             async with Client() as client:
                 fps = {fp.id: fp for fp in load_fingerprints()}
-                cctx = CheckContext(session=client.session)
                 endpoints = [Endpoint(h, p) for h, p in by_endpoint]
                 async for service in identify.identify_all(endpoints, client):
                     fp = fps.get(service.product)
-                    findings = await run_checks(service, fp, cctx) if fp else []
+                    findings = await run_checks(service, fp, client) if fp else []
                     results[by_endpoint[(service.host, service.port)]["key"]] = (
                         by_endpoint[(service.host, service.port)], service, findings)
             return results

@@ -12,13 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..identify.fingerprints import json_get
+from ..model import Access
+from ..net.http import HttpResult
 from ..protocols import mcp
 from .context import random_token
-from .httpio import HttpAnswer
-
-OPEN = "open"  # answered without credentials
-CLOSED = "closed"  # refused: authentication stands in the way
-UNDECIDED = "undecided"
 
 
 @dataclass
@@ -31,14 +28,15 @@ class PrivilegedRequest:
     closed: dict[str, Any] = field(default_factory=lambda: {"status": [401, 403]})
     stop: Callable[[bytes], bool] | None = None
 
-    def classify(self, answer: HttpAnswer) -> str:
+    def classify(self, answer: HttpResult) -> Access:
+        """OPEN: answered without credentials; CLOSED: authentication refused it."""
         if answer.status is None or answer.error:
-            return UNDECIDED
+            return Access.UNDECIDED
         if matches(self.open, answer):
-            return OPEN
+            return Access.OPEN
         if matches(self.closed, answer):
-            return CLOSED
-        return UNDECIDED
+            return Access.CLOSED
+        return Access.UNDECIDED
 
     def describe(self) -> str:
         return f"{self.method} {self.path}"
@@ -97,7 +95,7 @@ def _fill(value: Any) -> Any:
     return value
 
 
-def matches(rule: dict[str, Any], answer: HttpAnswer) -> bool:
+def matches(rule: dict[str, Any], answer: HttpResult) -> bool:
     """All given conditions hold: status, body (substrings), body_re, json_type, json_keys, headers."""
     if not rule:
         return False
@@ -106,7 +104,7 @@ def matches(rule: dict[str, Any], answer: HttpAnswer) -> bool:
         allowed = status if isinstance(status, list) else [status]
         if answer.status not in allowed:
             return False
-    text = answer.text
+    text = answer.text or ""
     for key in ("body", "body_contains"):
         body = rule.get(key)
         for needle in ([body] if isinstance(body, str) else body or []):
