@@ -155,7 +155,8 @@ async def request(client: Client, method: str, url: str, *, headers: dict[str, s
                 if tls:
                     result.cert = _peer_cert(resp)
                 result.body, result.truncated = await read_capped(resp, max_body or lim.max_body, stop)
-                resp.close()  # never drain an endless body
+                if not resp.content.at_eof():
+                    resp.close()  # never drain an endless body (a complete one keeps its connection)
     except (aiohttp.ClientError, ssl.SSLError, OSError, ValueError, UnicodeError, TimeoutError) as exc:
         result.error = failure(exc, result.status is not None)
         result.truncated = result.status is not None
