@@ -41,27 +41,28 @@ def _quote(arg: str) -> str:
 async def scan(entries, with_checks: bool):
     """Identify every lab endpoint (and run its checks); returns (elapsed, {key: (findings, probes, results)})."""
     from gatescan.identify import engine as identify
-    from gatescan.checks import CheckContext, run_checks
+    from gatescan.checks import run_checks
+    from gatescan.identify.fingerprints import load_fingerprints
     from gatescan.model import Endpoint
-    from gatescan.net.http import ProbeContext
+    from gatescan.net.client import Client
 
     by_endpoint = {(e["host"], e["port"]): e for e in entries}
     out = {}
     started = time.perf_counter()
-    async with ProbeContext() as pctx:
-        fps = {fp.id: fp for fp in pctx.fingerprints}
-        cctx = CheckContext(session=pctx.session)
+    async with Client() as client:
+        fps = {fp.id: fp for fp in load_fingerprints()}
         gate = asyncio.Semaphore(32)
         tasks = []
 
         async def check(service, key):
             async with gate:
                 fp = fps.get(service.product)
-                findings = await run_checks(service, fp, cctx) if fp else []
-                out[key] = (findings, cctx.last_probes if fp else 0, {c.check: c for c in service.checks}, service)
+                scope = client.scope()  # this service's probes
+                findings = await run_checks(service, fp, scope) if fp else []
+                out[key] = (findings, scope.probes, {c.check: c for c in service.checks}, service)
 
         endpoints = [Endpoint(h, p) for h, p in by_endpoint]
-        async for service in identify.identify_all(endpoints, pctx):
+        async for service in identify.identify_all(endpoints, client):
             key = by_endpoint[(service.host, service.port)]["key"]
             if with_checks and service.product != "unknown":
                 tasks.append(asyncio.create_task(check(service, key)))

@@ -16,7 +16,7 @@ from gatescan._paths import import_lab
 from gatescan.identify.engine import identify_all
 from gatescan.labrun import running_lab
 from gatescan.model import Endpoint
-from gatescan.net.http import ProbeContext
+from gatescan.net.client import Client
 
 
 async def run(count: int, concurrencies: list[int], only: list[str] | None) -> None:
@@ -26,9 +26,9 @@ async def run(count: int, concurrencies: list[int], only: list[str] | None) -> N
         print(f"{'services':>8} {'concurrency':>11} {'seconds':>8} {'services/s':>10} {'named right':>11} {'peak RSS MB':>11}")
         for conc in concurrencies:
             endpoints = [Endpoint(h, p) for h, p in truth]
-            async with ProbeContext() as ctx:
+            async with Client() as client:
                 started = time.monotonic()
-                services = [s async for s in identify_all(endpoints, ctx, concurrency=conc)]
+                services = [s async for s in identify_all(endpoints, client, concurrency=conc)]
                 elapsed = time.monotonic() - started
             right = 0
             for s in services:

@@ -56,6 +56,15 @@ class CheckStatus(str, enum.Enum):
     NOT_APPLICABLE = "not_applicable"  # nothing to say here (no WebSocket, auth on, ...)
 
 
+class Access(enum.Enum):
+    """Did a request get in without what should have stopped it (a credential, a foreign Origin)?
+    The one tri-state the protocol clients and the checks share."""
+
+    OPEN = "open"  # answered / accepted as if nothing stood in the way
+    CLOSED = "closed"  # refused: the gate held
+    UNDECIDED = "undecided"  # no clear answer (timeout, garbage, an unexpected status)
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

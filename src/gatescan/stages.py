@@ -21,19 +21,19 @@ async def network_stages(*, identify: bool, checks: bool,
         yield ScanStages()
         return
     from .identify import engine as identify_mod
-    from .checks.context import CheckContext
+    from .identify.fingerprints import load_fingerprints
     from .checks.runner import run_checks
-    from .net.http import ProbeContext
+    from .net.client import Client
 
-    async with ProbeContext() as probe_ctx:
-        check_ctx = CheckContext(session=probe_ctx.session)
-        by_product = {fp.id: fp for fp in probe_ctx.fingerprints}
+    async with Client() as client:
+        fingerprints = load_fingerprints()
+        by_product = {fp.id: fp for fp in fingerprints}
 
         async def check(service: Service) -> list[Finding]:
             fingerprint = by_product.get(service.product)
-            return await run_checks(service, fingerprint, check_ctx) if fingerprint else []
+            return await run_checks(service, fingerprint, client) if fingerprint else []
 
         yield ScanStages(
-            identify=identify_mod.stage(probe_ctx, on_error=on_error),
+            identify=identify_mod.stage(client, on_error=on_error, fingerprints=fingerprints),
             checks=check if checks else None,
         )

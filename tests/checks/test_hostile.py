@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 
 from gatescan.identify import fingerprints
-from gatescan.model import CheckStatus
+from gatescan.model import Access, CheckStatus
+from gatescan.net.client import Client
+from gatescan.net.limits import Limits
 from gatescan.protocols import mcp, openclaw
 from tests.checks.hostile import MODES, hostile_server
 
@@ -19,14 +21,12 @@ MCP_WS_FP = {"checks": {"ws.origin.unchecked": {"path": "/", "confirm": "mcp", "
                         "auth.missing": {"protocol": "mcp", "transport": "ws", "path": "/"}}}
 
 
-@pytest.fixture
-def fast(ctx):
-    ctx.connect_timeout = ctx.read_timeout = 1.0
-    return ctx
+FAST = Limits(connect_timeout=1.0, read_timeout=1.0, service_deadline=20.0)
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_openclaw_checks_on_hostile_server(mode, fast, scan):
+@pytest.mark.parametrize("limits", [FAST])
+async def test_openclaw_checks_on_hostile_server(mode, scan):
     async with hostile_server(mode) as port:
         service, findings, results = await scan("127.0.0.1", port, OPENCLAW_FP)
     assert findings == []
@@ -39,14 +39,15 @@ async def test_openclaw_checks_on_hostile_server(mode, fast, scan):
 @pytest.mark.parametrize("mode", MODES)
 async def test_connect_probe_is_undecided(mode):
     async with hostile_server(mode) as port:
-        outcome, _ = await openclaw.connect_probe("127.0.0.1", port, origin="null",
-                                                  open_timeout=1, reply_timeout=1)
-    assert outcome.kind == openclaw.UNDECIDED, outcome
+        async with Client(FAST) as client:
+            outcome = await openclaw.connect_probe(client, "127.0.0.1", port, origin="null")
+    assert outcome.access is Access.UNDECIDED and outcome.kind == openclaw.UNEXPECTED, outcome
     assert outcome.reason
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_mcp_http_and_ws_on_hostile_server(mode, fast, scan):
+@pytest.mark.parametrize("limits", [FAST])
+async def test_mcp_http_and_ws_on_hostile_server(mode, scan):
     async with hostile_server(mode) as port:
         _, findings, results = await scan("127.0.0.1", port, MCP_FP, product="mcp-server")
         _, findings2, results2 = await scan("127.0.0.1", port, MCP_WS_FP, product="mcp-server")
@@ -58,5 +59,6 @@ async def test_mcp_http_and_ws_on_hostile_server(mode, fast, scan):
 @pytest.mark.parametrize("mode", MODES)
 async def test_mcp_ws_client_on_hostile_server(mode):
     async with hostile_server(mode) as port:
-        result = await mcp.list_tools_ws(f"ws://127.0.0.1:{port}/", open_timeout=1, reply_timeout=1)
-    assert result.state != mcp.OPEN and result.reason
+        async with Client(FAST) as client:
+            result = await mcp.list_tools_ws(client, f"ws://127.0.0.1:{port}/")
+    assert result.state is not Access.OPEN and result.reason

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from gatescan.identify import engine as identify
-from gatescan.checks import REGISTRY, CheckContext, run_checks
+from gatescan.checks import REGISTRY, run_checks
 from gatescan.labrun import running_lab
 from gatescan.model import Endpoint, Report
-from gatescan.net.http import ProbeContext
+from gatescan.identify.fingerprints import load_fingerprints
+from gatescan.net.client import Client
 from tests.netns import requires_netns
 
 pytestmark = [requires_netns, pytest.mark.slow]
@@ -23,13 +24,12 @@ def lab_scan():
         async with running_lab() as lab:
             by_endpoint = {(e["host"], e["port"]): e for e in lab.entries}
             results = {}
-            async with ProbeContext() as pctx:
-                fps = {fp.id: fp for fp in pctx.fingerprints}
-                cctx = CheckContext(session=pctx.session)
+            async with Client() as client:
+                fps = {fp.id: fp for fp in load_fingerprints()}
                 endpoints = [Endpoint(h, p) for h, p in by_endpoint]
-                async for service in identify.identify_all(endpoints, pctx):
+                async for service in identify.identify_all(endpoints, client):
                     fp = fps.get(service.product)
-                    findings = await run_checks(service, fp, cctx) if fp else []
+                    findings = await run_checks(service, fp, client) if fp else []
                     results[by_endpoint[(service.host, service.port)]["key"]] = (
                         by_endpoint[(service.host, service.port)], service, findings)
             return results

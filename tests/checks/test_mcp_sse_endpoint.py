@@ -3,8 +3,7 @@ host or port is not followed (the scope allowed this endpoint, nothing else)."""
 
 from __future__ import annotations
 
-from gatescan.checks.context import CheckContext
-from gatescan.checks.httpio import new_session, request
+from gatescan.model import Access
 from gatescan.protocols import mcp
 from tests.checks.hostile import pointing_server
 
@@ -14,18 +13,9 @@ def _endpoint_elsewhere(other_port: int) -> bytes:
             + f"event: endpoint\r\ndata: http://127.0.0.1:{other_port}/messages\r\n\r\n".encode())
 
 
-async def test_sse_endpoint_event_off_this_endpoint_is_not_followed():
-    ctx = CheckContext(connect_timeout=2, read_timeout=2)
+async def test_sse_endpoint_event_off_this_endpoint_is_not_followed(client):
     async with pointing_server(_endpoint_elsewhere, hold=5) as (port, hits):
-        session = new_session(ctx)
-
-        async def send(method, url, **kw):
-            return await request(session, ctx, method, url, **kw)
-
-        try:
-            result = await mcp.list_tools_sse(send, session, ctx, f"http://127.0.0.1:{port}", "/sse")
-        finally:
-            await session.close()
-    assert result.state == mcp.UNDECIDED
+        result = await mcp.list_tools_sse(client, f"http://127.0.0.1:{port}", "/sse")
+    assert result.state is Access.UNDECIDED
     assert "off this endpoint" in result.reason
     assert hits == []

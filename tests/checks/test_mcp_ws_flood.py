@@ -7,10 +7,11 @@ import json
 
 from websockets.asyncio.server import serve
 
+from gatescan.model import Access
 from gatescan.protocols import mcp
 
 
-async def test_endless_notifications_are_cut_at_max_frames():
+async def test_endless_notifications_are_cut_at_max_frames(client):
     async def flood(ws):
         note = json.dumps({"jsonrpc": "2.0", "method": "notifications/message", "params": {"data": "x" * 100}})
         try:
@@ -21,7 +22,8 @@ async def test_endless_notifications_are_cut_at_max_frames():
 
     async with serve(flood, "127.0.0.1", 0, subprotocols=["mcp"]) as server:
         port = server.sockets[0].getsockname()[1]
-        result = await mcp.list_tools_ws(f"ws://127.0.0.1:{port}/", reply_timeout=5, max_frames=16)
-    assert result.state == mcp.UNDECIDED
+        result = await mcp.list_tools_ws(client, f"ws://127.0.0.1:{port}/")
+    assert client.limits.max_frames == 16
+    assert result.state is Access.UNDECIDED
     assert "16 frames" in result.reason
     assert len(result.exchanges[0]["response"]["frames"]) == 16

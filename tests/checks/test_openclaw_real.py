@@ -43,13 +43,14 @@ async def test_auth_enforced(real_openclaw_factory, scan, mode):
     assert gw.secret not in repr(service.to_dict())
 
 
-async def test_protocol_client_on_the_real_gateway(real_openclaw_token):
+async def test_protocol_client_on_the_real_gateway(real_openclaw_token, client):
     from gatescan.protocols import openclaw
 
     gw = real_openclaw_token
-    assert await openclaw.protocol_version(gw.host, gw.port) == 4
+    assert await openclaw.protocol_version(client, gw.host, gw.port) == 4
     # a range that misses is retried once at the server's version
-    outcome, sockets = await openclaw.connect_probe(gw.host, gw.port, protocol_range=(1, 2))
-    assert sockets == 2 and outcome.kind == openclaw.NEXT_GATE and outcome.code in openclaw.NEXT_GATE_CODES, outcome
-    refused, _ = await openclaw.connect_probe(gw.host, gw.port, origin=f"http://{gw.host}.attacker.invalid")
+    attempt = client.scope()
+    outcome = await openclaw.connect_probe(attempt, gw.host, gw.port, protocol_range=(1, 2))
+    assert attempt.probes == 2 and len(outcome.exchanges) == 2 and outcome.kind == openclaw.NEXT_GATE and outcome.code in openclaw.NEXT_GATE_CODES, outcome
+    refused = await openclaw.connect_probe(client, gw.host, gw.port, origin=f"http://{gw.host}.attacker.invalid")
     assert refused.kind == openclaw.ORIGIN_REJECTED and refused.code == "CONTROL_UI_ORIGIN_NOT_ALLOWED"

@@ -12,18 +12,21 @@ from hypothesis import given, strategies as st
 from gatescan import catalog
 from gatescan.checks import origin
 from gatescan.checks.cors import needs_preflight
-from gatescan.checks.httpio import HttpAnswer
 from gatescan.checks.runner import fingerprint_checks, for_variant, run_checks
 from gatescan.catalog import AuthMissingParams, OriginParams
-from gatescan.checks.spec import CLOSED, OPEN, UNDECIDED, from_params
-from gatescan.model import CheckStatus, Service
+from gatescan.checks.spec import from_params
+from gatescan.model import Access, CheckStatus, Service
+from gatescan.net.client import Client
+from gatescan.net.sse import endpoint_event
+from gatescan.net.http import HttpResult
+from gatescan.net.limits import Limits
 from gatescan.protocols import mcp, openclaw
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def ans(status, body=b"", headers=None, error=None):
-    return HttpAnswer(status=status, body=body, headers=headers or {}, error=error)
+    return HttpResult(method="GET", url="http://127.0.0.1:1/", status=status, body=body, headers=headers or {}, error=error)
 
 
 def test_spec_classify_and_random_names():
@@ -33,8 +36,8 @@ def test_spec_classify_and_random_names():
     spec, again = from_params(params), from_params(again_params)
     assert spec.method == "POST" and re.fullmatch(r"gatescan-probe-[0-9a-f]{12}", spec.json_body["tool"])
     assert spec.json_body["tool"] != again.json_body["tool"]
-    assert spec.classify(ans(404)) == OPEN and spec.classify(ans(401)) == CLOSED
-    assert spec.classify(ans(500)) == UNDECIDED and spec.classify(ans(404, error="timed out")) == UNDECIDED
+    assert spec.classify(ans(404)) is Access.OPEN and spec.classify(ans(401)) is Access.CLOSED
+    assert spec.classify(ans(500)) is Access.UNDECIDED and spec.classify(ans(404, error="timed out")) is Access.UNDECIDED
     assert from_params(AuthMissingParams()) is None
 
 
@@ -135,13 +138,13 @@ def test_fingerprint_forms_and_variants():
     assert for_variant(params, "WebSocket")["auth.missing"] is params["auth.missing"]
 
 
-async def test_only_variants_cost_nothing(ctx):
+async def test_only_variants_cost_nothing(client):
     service = Service(host="127.0.0.1", port=9, product="mcp-server", extra={"attributes": {"variant": "HTTP+SSE"}})
     fp = {"checks": {"ws.origin.unchecked": {"only_variants": ["WebSocket"]}}}
     assert fingerprint_checks(fp)["ws.origin.unchecked"] == OriginParams(only_variants=("WebSocket",))
-    assert await run_checks(service, fp, ctx) == []
+    assert await run_checks(service, fp, client) == []
     assert [(c.check, c.result) for c in service.checks] == [("ws.origin.unchecked", CheckStatus.NOT_APPLICABLE)]
-    assert ctx.probes == 0
+    assert client.probes == 0
 
 
 @pytest.mark.parametrize("frame, kind", [
@@ -153,9 +156,9 @@ async def test_only_variants_cost_nothing(ctx):
     ({"type": "res", "id": "i", "ok": False, "error": {"message": "protocol mismatch",
                                                      "details": {"expectedProtocol": 4}}}, openclaw.PROTOCOL_MISMATCH),
     ({"type": "res", "id": "i", "ok": True, "payload": {"type": "hello-ok", "server": {"version": "2026.1.24"}}}, openclaw.HELLO_OK),
-    ({"type": "res", "id": "i", "ok": False, "error": {"message": "invalid connect params: x"}}, openclaw.UNDECIDED),
-    ({"type": "res", "id": "i", "ok": True, "payload": []}, openclaw.UNDECIDED),
-    ({"type": "res", "id": "i", "ok": False, "error": "not an object"}, openclaw.UNDECIDED),
+    ({"type": "res", "id": "i", "ok": False, "error": {"message": "invalid connect params: x"}}, openclaw.UNEXPECTED),
+    ({"type": "res", "id": "i", "ok": True, "payload": []}, openclaw.UNEXPECTED),
+    ({"type": "res", "id": "i", "ok": False, "error": "not an object"}, openclaw.UNEXPECTED),
 ])
 def test_openclaw_reply_classification(frame, kind):
     outcome = openclaw._classify_res(frame, lambda k, r, **kw: openclaw.ConnectOutcome(k, r, **kw))
@@ -182,7 +185,7 @@ def test_mcp_find_reply(body, found):
 @given(st.binary(max_size=2000))
 def test_mcp_reply_parsing_never_raises(data):
     mcp.find_reply(data, 1)
-    mcp._endpoint_event(data)
+    endpoint_event(data)
 
 
 @pytest.mark.parametrize("product", [
@@ -199,14 +202,13 @@ def test_shipped_fingerprints_give_product_remediation(product):
             assert params.remediation, (product, check_id)
 
 
-async def test_service_deadline_makes_checks_inconclusive(ctx):
+async def test_service_deadline_makes_checks_inconclusive():
     from tests.checks.hostile import hostile_server
 
-    ctx.service_deadline, ctx.read_timeout = 0.5, 5.0
     fp = {"checks": {"auth.missing": {"request": {"path": "/x"}}, "http.host.unchecked": {}}}
-    async with hostile_server("silent") as port:
+    async with hostile_server("silent") as port, Client(Limits(service_deadline=0.5, read_timeout=5.0)) as client:
         service = Service(host="127.0.0.1", port=port, product="ollama")
-        assert await run_checks(service, fp, ctx) == []
+        assert await run_checks(service, fp, client) == []
     reasons = [(c.result, c.reason) for c in service.checks]
     assert reasons[0] == (CheckStatus.INCONCLUSIVE, "the per-service deadline (0.5 s) ran out during this check")
     assert reasons[1][0] is CheckStatus.INCONCLUSIVE and "before this check" in reasons[1][1]

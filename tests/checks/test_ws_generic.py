@@ -50,5 +50,5 @@ async def test_generic_ws_origin(policy, expected, scan):
         (finding,) = findings
         for label in ("attacker site", "null", "suffix trick", "prefix trick"):
             assert label in finding.evidence.summary
-        origins = {e.request["origin"] for e in finding.evidence.exchanges}
+        origins = {e.request["headers"].get("Origin", "(none)") for e in finding.evidence.exchanges}
         assert "(none)" in origins and "null" in origins

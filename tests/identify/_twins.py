@@ -11,7 +11,7 @@ from typing import AsyncIterator
 from gatescan._paths import import_lab
 from gatescan.identify.engine import identify
 from gatescan.model import Endpoint, Service
-from gatescan.net.http import ProbeContext
+from gatescan.net.client import Client
 
 
 def lab_twins(module: str) -> list:
@@ -32,5 +32,5 @@ async def started(svc, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator:
 
 async def identify_twin(svc, host: str = "127.0.0.1", port: int = 0) -> Service:
     """Start `svc` on (host, port), identify it with default limits, stop it."""
-    async with started(svc, host, port) as handle, ProbeContext() as ctx:
-        return await identify(Endpoint(host, handle.port if port == 0 else port), ctx)
+    async with started(svc, host, port) as handle, Client() as client:
+        return await identify(Endpoint(host, handle.port if port == 0 else port), client)

@@ -6,7 +6,7 @@ import pytest
 
 from gatescan.identify.engine import identify
 from gatescan.model import Endpoint
-from gatescan.net.http import ProbeContext
+from gatescan.net.client import Client
 from tests.identify._twins import identify_twin, lab_twins, started
 from tests.netns import requires_netns
 
@@ -58,8 +58,8 @@ async def test_real_chromium_is_named_with_its_version(tmp_path):
     expected = re.search(r"(\d+(?:\.\d+){3})", banner)
     host, port = "127.0.0.1", free_port()
     async with _chromium(tmp_path, host, port, []):
-        async with ProbeContext() as ctx:
-            service = await identify(Endpoint(host, port), ctx)
+        async with Client() as client:
+            service = await identify(Endpoint(host, port), client)
     assert service.product == "chrome-devtools"
     assert service.version == (expected.group(1) if expected else service.version) and service.version
 

@@ -11,7 +11,8 @@ from gatescan._paths import import_lab
 from gatescan.identify.engine import identify, identify_all
 from gatescan.labrun import running_lab
 from gatescan.model import Endpoint
-from gatescan.net.http import ProbeContext, ProbeLimits
+from gatescan.net.client import Client
+from gatescan.net.limits import Limits
 from tests.identify._twins import started
 from tests.netns import requires_netns
 
@@ -23,8 +24,8 @@ async def test_decoys_on_free_ports_are_unknown():
     errors = []
     for svc in [s for s in import_lab().services() if s.twin == "decoy"]:
         async with started(svc) as handle:
-            async with ProbeContext(ProbeLimits(endpoint_deadline=DEADLINE)) as ctx:
-                service = await identify(Endpoint("127.0.0.1", handle.port), ctx, on_error=errors.append)
+            async with Client(Limits(endpoint_deadline=DEADLINE)) as client:
+                service = await identify(Endpoint("127.0.0.1", handle.port), client, on_error=errors.append)
         assert service.product == "unknown", svc.key
         assert service.version is None
 
@@ -35,11 +36,11 @@ async def test_hostile_servers_finish_within_the_deadline_with_bounded_memory():
     tracemalloc.start()
     try:
         async with running_lab(HOSTILE, base="127.0.40.0") as lab, \
-                ProbeContext(ProbeLimits(endpoint_deadline=DEADLINE)) as ctx:
+                Client(Limits(endpoint_deadline=DEADLINE)) as client:
             by_key = {e["key"]: e for e in lab.entries}
             endpoints = [Endpoint(e["host"], e["port"]) for e in lab.entries]
             started = time.monotonic()
-            services = [s async for s in identify_all(endpoints, ctx, concurrency=64, on_error=errors.append)]
+            services = [s async for s in identify_all(endpoints, client, concurrency=64, on_error=errors.append)]
             elapsed = time.monotonic() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -72,8 +73,8 @@ async def test_closed_port_is_unknown_with_an_error():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     errors = []
-    async with ProbeContext() as ctx:
-        service = await identify(Endpoint("127.0.0.1", port), ctx, on_error=errors.append)
+    async with Client() as client:
+        service = await identify(Endpoint("127.0.0.1", port), client, on_error=errors.append)
     assert service.product == "unknown" and errors and "connect" in errors[0].message
 
 
@@ -87,12 +88,12 @@ async def test_identify_all_streams_and_stops_early():
             await asyncio.sleep(0)
 
     try:
-        async with ProbeContext() as ctx:
-            stream = identify_all(endpoints(), ctx, concurrency=2)
+        async with Client() as client:
+            stream = identify_all(endpoints(), client, concurrency=2)
             first = await stream.__anext__()
             assert first.product == "unknown"
             await stream.aclose()  # leaves no task behind
-            rest = [s async for s in identify_all(endpoints(), ctx, concurrency=2)]
+            rest = [s async for s in identify_all(endpoints(), client, concurrency=2)]
             assert len(rest) == 5
     finally:
         for h in handles:

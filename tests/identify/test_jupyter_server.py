@@ -6,7 +6,7 @@ import pytest
 
 from gatescan.identify.engine import identify
 from gatescan.model import Endpoint
-from gatescan.net.http import ProbeContext
+from gatescan.net.client import Client
 from tests.identify._twins import identify_twin, lab_twins, started
 from tests.netns import requires_netns
 
@@ -62,8 +62,8 @@ def _jupyter(tmp_path, host: str, port: int, extra: list[str]):
 async def test_real_jupyter_server_is_named_with_its_version(tmp_path, twin):
     host, port = "127.0.0.1", free_port()
     async with _jupyter(tmp_path, host, port, REAL_ARGS[twin]):
-        async with ProbeContext() as ctx:
-            service = await identify(Endpoint(host, port), ctx)
+        async with Client() as client:
+            service = await identify(Endpoint(host, port), client)
     assert service.product == "jupyter-server"
     assert service.version == importlib.metadata.version("jupyter_server")
     assert service.extra["attributes"]["tornado"] == importlib.metadata.version("tornado")

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from gatescan.checks import spec
-from gatescan.checks.httpio import HttpAnswer
 from gatescan.identify.fingerprints import FingerprintError, load_file
 from gatescan.identify.matcher import holds
+from gatescan.model import Access
 from gatescan.net.http import HttpResult
 
 
@@ -92,11 +92,10 @@ def test_one_meaning_for_identification_and_check_rules(tmp_path, conditions, st
     fp = load_file(write(tmp_path, doc(conditions)))
     result = HttpResult(method="GET", url="http://127.0.0.1:1/", status=status, headers=dict(headers),
                         body=body.encode())
-    answer = HttpAnswer(status=status, headers=dict(headers), body=body.encode())
     [matcher] = fp.matchers
     identified = holds(matcher.conditions, result, matcher.negated) is not None
     req = spec.from_params(fp.checks["auth.missing"])
-    open_ = req.classify(answer) == spec.OPEN
+    open_ = req.classify(result) is Access.OPEN
     assert (identified, open_) == (expected, expected)
 
 

@@ -15,7 +15,7 @@ from gatescan.identify.matcher import condition, extract, holds, json_get
 def match(m: Matcher, result):
     return holds(m.conditions, result, m.negated)
 from gatescan.net.http import HttpResult
-from gatescan.net.ws import WsResult
+from gatescan.identify.engine import WsResult
 
 
 def http(status=200, body=b"", **headers) -> HttpResult:

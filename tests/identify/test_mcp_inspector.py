@@ -6,7 +6,7 @@ import pytest
 
 from gatescan.identify.engine import identify
 from gatescan.model import Endpoint
-from gatescan.net.http import ProbeContext
+from gatescan.net.client import Client
 from tests.identify._twins import identify_twin, lab_twins, started
 from tests.netns import requires_netns
 
@@ -80,9 +80,9 @@ async def test_real_inspector_named_and_answering_like_its_twins(version):
     proxy_port, ui_port = free_port(), free_port()
     proxy, ui = _halves(version, proxy_port, ui_port)
     async with proxy, ui:
-        async with ProbeContext() as ctx:
-            named_proxy = await identify(Endpoint("127.0.0.1", proxy_port), ctx)
-            named_ui = await identify(Endpoint("127.0.0.1", ui_port), ctx)
+        async with Client() as client:
+            named_proxy = await identify(Endpoint("127.0.0.1", proxy_port), client)
+            named_ui = await identify(Endpoint("127.0.0.1", ui_port), client)
         real = await _proxy_answers(proxy_port)
     assert (named_proxy.product, named_proxy.version) == ("mcp-inspector", None)
     assert named_proxy.extra["attributes"]["variant"] == "proxy"

@@ -6,7 +6,7 @@ import pytest
 
 from gatescan.identify.engine import identify
 from gatescan.model import Endpoint
-from gatescan.net.http import ProbeContext
+from gatescan.net.client import Client
 from tests.identify._twins import identify_twin, lab_twins, started
 from tests.netns import requires_netns
 
@@ -77,8 +77,8 @@ async def test_real_sdk_server_is_named(tmp_path, transport):
     # Bound to 127.0.0.1, so the SDK's DNS-rebinding protection is on, as in a default install.
     port = free_port()
     async with _sdk_server(tmp_path, transport, "127.0.0.1", port):
-        async with ProbeContext() as ctx:
-            service = await identify(Endpoint("127.0.0.1", port), ctx)
+        async with Client() as client:
+            service = await identify(Endpoint("127.0.0.1", port), client)
     assert service.product == "mcp-server"
     attributes = service.extra.get("attributes", {})
     assert attributes["variant"] == {"streamable-http": "streamable HTTP", "sse": "HTTP+SSE"}[transport]
@@ -148,7 +148,7 @@ async def test_sse_probe_never_posts_off_the_endpoint():
     """An endpoint event naming another host is not followed (DESIGN.md, Safety)."""
     from aiohttp import web
 
-    from gatescan.net.sse import sse_exchange
+    from gatescan.identify.engine import sse_probe
 
     posted: list[str] = []
 
@@ -169,8 +169,8 @@ async def test_sse_probe_never_posts_off_the_endpoint():
 
     handle = await serve_app(app, "127.0.0.1", 0)
     try:
-        async with ProbeContext() as ctx:
-            result = await sse_exchange(ctx, Endpoint("127.0.0.1", handle.port), "/sse", b"{}")
+        async with Client() as client:
+            result = await sse_probe(client, f"http://127.0.0.1:{handle.port}/sse", b"{}")
     finally:
         await handle.close()
     assert result.status == 200 and b"event: endpoint" in result.body
@@ -225,8 +225,8 @@ async def test_real_websocket_transport_is_named_and_answers_like_its_twin(tmp_p
     port = free_port()
     env = dict(os.environ, HOME=str(tmp_path), PYTHONPATH=str(MCP_WS_DIR))
     async with running([sys.executable, str(script), str(port)], "127.0.0.1", port, cwd=tmp_path, env=env):
-        async with ProbeContext() as ctx:
-            service = await identify(Endpoint("127.0.0.1", port), ctx)
+        async with Client() as client:
+            service = await identify(Endpoint("127.0.0.1", port), client)
         real = await _ws_answers(port)
     assert (service.product, service.version) == ("mcp-server", "1.27.0")  # FastMCP 1.x: the SDK's
     assert service.extra["attributes"]["variant"] == "WebSocket"

@@ -14,7 +14,7 @@ from gatescan._paths import import_lab
 from gatescan.identify.engine import identify
 from gatescan.labrun import running_lab
 from gatescan.model import Endpoint
-from gatescan.net.http import ProbeContext
+from gatescan.net.client import Client
 from tests.identify._twins import identify_twin, started
 from tests.netns import requires_netns
 
@@ -24,10 +24,10 @@ TWINS = [s for s in import_lab().services() if s.product in PRODUCTS]
 
 @requires_netns
 async def test_every_openclaw_twin_is_named_at_its_default_port():
-    async with running_lab(PRODUCTS, base="127.0.30.0") as lab, ProbeContext() as ctx:
+    async with running_lab(PRODUCTS, base="127.0.30.0") as lab, Client() as client:
         for entry in lab.entries:
             svc = import_lab().get(entry["key"])
-            service = await identify(Endpoint(entry["host"], entry["port"]), ctx)
+            service = await identify(Endpoint(entry["host"], entry["port"]), client)
             assert (service.product, service.version) == (svc.product, svc.identified_version), entry["key"]
             assert service.confidence >= 0.5 and service.evidence
 

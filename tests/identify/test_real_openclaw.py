@@ -7,7 +7,7 @@ import pytest
 
 from gatescan.identify.engine import identify
 from gatescan.model import Endpoint
-from gatescan.net.http import ProbeContext
+from gatescan.net.client import Client
 from tests.netns import requires_netns
 from tests.openclaw_real import real_openclaw_factory  # noqa: F401 - fixture
 
@@ -18,8 +18,8 @@ pytestmark = [requires_netns, pytest.mark.real]
 async def test_real_gateway_is_named_with_its_version(real_openclaw_factory, mode):  # noqa: F811
     gw = real_openclaw_factory(mode)
     errors = []
-    async with ProbeContext() as ctx:
-        service = await identify(Endpoint(gw.host, gw.port), ctx, on_error=errors.append)
+    async with Client() as client:
+        service = await identify(Endpoint(gw.host, gw.port), client, on_error=errors.append)
     assert service.product == "openclaw-gateway", (service.to_dict(), gw.log_tail())
     assert service.version == gw.version
     assert service.confidence >= 0.9

@@ -2,8 +2,7 @@
 (DESIGN.md, Check ids); importing this package registers every check, `run_checks` runs a product's."""
 
 from . import auth, cors, origin, rebinding  # noqa: F401  (registration side effects)
-from .context import CheckContext
 from .registry import REGISTRY, Outcome, register
 from .runner import run_checks
 
-__all__ = ["run_checks", "CheckContext", "REGISTRY", "Outcome", "register"]
+__all__ = ["run_checks", "REGISTRY", "Outcome", "register"]

@@ -9,9 +9,10 @@ Never a tool call, a chat, a config change or a real credential.
 from __future__ import annotations
 
 from ..catalog import AuthMissingParams
+from ..model import Access
 from ..protocols import mcp
 from . import spec as specs
-from . import wsio
+from .origin import upgrade
 from .registry import Outcome, register
 
 
@@ -28,60 +29,56 @@ async def auth_missing(run, params: AuthMissingParams) -> Outcome:
     answer = await run.http(req.method, req.path, headers=req.headers, json_body=req.json_body,
                             note="no credentials sent")
     state = req.classify(answer)
-    if state == specs.OPEN:
+    if state is Access.OPEN:
         return Outcome.finding(
             f"{req.describe()} answered HTTP {answer.status} without credentials",
             f"{req.describe()} was sent with no credentials and answered as only an authenticated "
             f"client should be (HTTP {answer.status}); anyone who reaches this port can use the API.",
-            [answer.exchange], target=run.base_url + req.path, data={"auth": "none"},
+            [answer.exchange], target=run.base_url + req.path, data={"auth": state},
         )
-    if state == specs.CLOSED:
+    if state is Access.CLOSED:
         return Outcome.passed(f"{req.describe()} refused without credentials (HTTP {answer.status})",
-                              data={"auth": "enforced"})
+                              data={"auth": state})
     why = answer.error or f"unexpected answer HTTP {answer.status}"
-    return Outcome.inconclusive(f"{req.describe()}: {why}", data={"auth": "undecided"})
+    return Outcome.inconclusive(f"{req.describe()}: {why}", data={"auth": state})
 
 
 async def _mcp(run, params: AuthMissingParams) -> Outcome:
     path = params.path or "/mcp"
     if params.transport == "ws":
         url = run.ws_url(path)
-        result = await mcp.list_tools_ws(url, open_timeout=run.ctx.connect_timeout,
-                                         reply_timeout=run.ctx.read_timeout, max_frame=run.ctx.max_frame,
-                                         max_frames=run.ctx.max_frames, excerpt=run.ctx.excerpt,
-                                         subprotocol=params.subprotocol or "mcp")
-        run.ctx.count(result.probes)
+        result = await mcp.list_tools_ws(run.client, url, subprotocol=params.subprotocol or "mcp")
     elif params.transport == "sse":
         url = run.base_url + path
-        result = await mcp.list_tools_sse(run.send, run.session, run.ctx, run.base_url, path)
+        result = await mcp.list_tools_sse(run.client, run.base_url, path)
     else:
         url = run.base_url + path
-        result = await mcp.list_tools_http(run.send, run.session, run.ctx, run.base_url, path)
-    if result.state == mcp.OPEN:
+        result = await mcp.list_tools_http(run.client, run.base_url, path)
+    if result.state is Access.OPEN:
         names = ", ".join(result.tools[:12]) + (" ..." if len(result.tools) > 12 else "")
         server = (result.server_info or {}).get("name", "the server")
         summary = (f"MCP initialize was answered by {server} with no credentials"
                    + (f", and tools/list named {len(result.tools)} tools ({names})" if result.tools else "")
                    + ". Any client that reaches it can call those tools. No tool was called.")
         return Outcome.finding(result.reason, summary, result.exchanges, target=url,
-                               data={"auth": "none", "tools": result.tools})
-    if result.state == mcp.CLOSED:
-        return Outcome.passed(result.reason, data={"auth": "enforced"})
-    return Outcome.inconclusive(result.reason or "no MCP answer", data={"auth": "undecided"})
+                               data={"auth": result.state, "tools": result.tools})
+    if result.state is Access.CLOSED:
+        return Outcome.passed(result.reason, data={"auth": result.state})
+    return Outcome.inconclusive(result.reason or "no MCP answer", data={"auth": result.state})
 
 
 async def _ws(run, params: AuthMissingParams) -> Outcome:
     path = params.path or "/"
     url = run.ws_url(path)
-    up = await wsio.upgrade(run.ctx, url, None, subprotocol=params.subprotocol)
-    if up.accepted:
+    up = await upgrade(run.client, url, None, subprotocol=params.subprotocol)
+    if up.access is Access.OPEN:
         return Outcome.finding(
             "the WebSocket upgrade was accepted without credentials",
             f"A WebSocket upgrade to {path} carrying no credential was accepted (101) and kept open: "
             "any local process or page that reaches it can speak the protocol.",
-            [up.exchange], target=url, data={"auth": "none"},
+            [up.exchange], target=url, data={"auth": up.access},
         )
-    if up.accepted is False and up.status in (400, 401, 403):
+    if up.access is Access.CLOSED and up.status in (400, 401, 403):
         return Outcome.passed(f"the upgrade without credentials was refused ({up.reason})",
-                              data={"auth": "enforced"})
+                              data={"auth": up.access})
     return Outcome.inconclusive(up.reason)

@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..catalog import AuthMissingParams, RequestParams
+from ..model import Access
 from . import spec as specs
 from .registry import Outcome
 
 
 async def privileged(run, params: RequestParams):
-    """(spec, state, exchange): the request to replay, 'open'/'closed'/'undecided', and its proof."""
+    """(spec, access, exchange): the request to replay, whether it got in without credentials, its proof."""
     auth_params = run.params.get("auth.missing") or AuthMissingParams()
     merged = params
     if params.request is not None and params.open is None:
@@ -23,28 +24,27 @@ async def privileged(run, params: RequestParams):
     theirs = specs.from_params(auth_params)
     req = own or theirs
     if req is None:
-        return None, specs.UNDECIDED, None
+        return None, Access.UNDECIDED, None
     same = own is None or (theirs is not None and (own.method, own.path.split("gatescan-probe")[0])
                            == (theirs.method, theirs.path.split("gatescan-probe")[0]))
     done = run.results.get("auth.missing")
-    if same and done is not None and done.data.get("auth") in ("none", "enforced", "undecided"):
-        state = {"none": specs.OPEN, "enforced": specs.CLOSED}.get(done.data["auth"], specs.UNDECIDED)
-        return req, state, (done.exchanges[0] if done.exchanges else None)
+    if same and done is not None and isinstance(done.data.get("auth"), Access):
+        return req, done.data["auth"], (done.exchanges[0] if done.exchanges else None)
     answer = await run.http(req.method, req.path, headers=req.headers, json_body=req.json_body,
                             stop=req.stop, note="baseline: real host, no credentials")
     return req, req.classify(answer), answer.exchange
 
 
-def unless_open(run, req, state: str, *, refused: str) -> Outcome | None:
+def unless_open(run, req, state: Access, *, refused: str) -> Outcome | None:
     """The outcome that ends a replaying check when the baseline is not open, else None.
 
     `refused` follows the request's description when authentication refused the baseline.
     """
     if req is None:
         return Outcome.not_applicable("the fingerprint names no privileged HTTP request for this product")
-    if state == specs.CLOSED:
+    if state is Access.CLOSED:
         return Outcome.not_applicable(f"{req.describe()} {refused}")
-    if state != specs.OPEN:
+    if state is not Access.OPEN:
         why = run.results["auth.missing"].reason if "auth.missing" in run.results else "no clear answer"
         return Outcome.inconclusive(f"the baseline {req.describe()} gave no clear answer ({why})")
     return None

@@ -6,11 +6,10 @@ successful preflight when the browser would send one). Origins tried: an attacke
 
 from __future__ import annotations
 
-from . import spec as specs
 from ..catalog import CorsParams
 from .baseline import privileged, unless_open
 from .context import random_token
-from ..model import CheckStatus
+from ..model import Access, CheckStatus
 from .registry import Outcome, register
 
 SIMPLE_METHODS = {"GET", "HEAD", "POST"}
@@ -82,7 +81,7 @@ async def _one_origin(run, req, headers: dict[str, str], origin: str, exchanges:
     if answer.status is None or answer.error:
         return Outcome.inconclusive(f"the request from {origin} got no answer ({answer.error})")
     acao = answer.headers.get("access-control-allow-origin")
-    if req.classify(answer) == specs.OPEN and _allows(answer, origin):
+    if req.classify(answer) is Access.OPEN and _allows(answer, origin):
         how = "`*`" if acao.strip() == "*" else "the page's own Origin reflected back"
         return Outcome.finding(
             f"{req.describe()} from Origin {origin} answered with Access-Control-Allow-Origin {acao}",

@@ -11,12 +11,55 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.exceptions import ConnectionClosed
+
 from ..catalog import OriginParams, PathFrom
-from ..model import CheckStatus
+from ..model import Access, CheckStatus
+from ..net.client import Client
 from ..protocols import mcp, openclaw
 from .context import random_token
 from .registry import Outcome, register
-from . import wsio
+
+# A server may accept the upgrade and then close at once on a bad Origin (n8n closes 1008
+# "Invalid origin!"); a short grace read tells that from an accepted socket.
+CLOSE_GRACE = 0.5
+
+
+@dataclass
+class Attempt:
+    """One connect with a chosen Origin, judged: did it get past the gate?"""
+
+    access: Access
+    reason: str
+    exchange: dict[str, Any]
+    status: int | None = None  # the upgrade's HTTP status
+
+
+async def upgrade(client: Client, url: str, origin: str | None, *, subprotocol: str | None = None,
+                  headers: dict[str, str] | None = None) -> Attempt:
+    """A bare WebSocket upgrade: OPEN when 101 came and the socket stayed open through the grace
+    read, CLOSED when refused (any HTTP status, or an immediate close 1008)."""
+    async with client.websocket(url, origin=origin, subprotocols=[subprotocol] if subprotocol else (),
+                                headers=headers) as ws:
+        if ws.status is not None and not ws.accepted:
+            access, reason = Access.CLOSED, f"upgrade refused with HTTP {ws.status}"
+        elif not ws.accepted:
+            access, reason = Access.UNDECIDED, ("the WebSocket upgrade timed out" if ws.error == "timeout"
+                                                else f"the WebSocket upgrade failed ({ws.error})")
+        else:
+            access, reason = Access.OPEN, "upgrade accepted (101) and the socket stayed open"
+            try:
+                await ws.recv(CLOSE_GRACE)  # any frame is fine; we only watch for an immediate close
+            except TimeoutError:
+                pass
+            except ConnectionClosed:
+                code, why = ws.close_code, ws.close_reason or ""
+                access = Access.CLOSED if code == 1008 else Access.UNDECIDED
+                reason = f"accepted, then closed 1008 {why!r}" if code == 1008 else f"accepted, then closed ({code} {why!r})"
+    return Attempt(access, reason, ws.exchange, ws.status)
 
 
 def variants(scheme: str, host: str) -> list[tuple[str, str]]:
@@ -55,87 +98,65 @@ async def _generic(run, params: OriginParams) -> Outcome:
     url = run.ws_url(path or "/")
     sub = params.subprotocol
 
-    async def try_origin(origin: str | None):
+    async def try_origin(origin: str | None) -> Attempt:
         if params.confirm == "mcp":  # accepted = the MCP initialize is answered too
             return await _mcp_upgrade(run, url, origin, sub)
-        return await wsio.upgrade(run.ctx, url, origin, subprotocol=sub)
+        return await upgrade(run.client, url, origin, subprotocol=sub)
 
     base = await try_origin(None)
     own = f"{run.scheme}://{run.netloc}"
     exchanges = [base.exchange]
-    if not base.accepted:
+    if base.access is not Access.OPEN:
         base = await try_origin(own)
         exchanges.append(base.exchange)
-    if not base.accepted:
-        if base.accepted is False:
-            return Outcome.not_applicable(f"the baseline upgrade (no Origin, own Origin) is refused "
-                                          f"({base.reason}): nothing to compare a foreign Origin with")
+    if base.access is Access.CLOSED:
+        return Outcome.not_applicable(f"the baseline upgrade (no Origin, own Origin) is refused "
+                                      f"({base.reason}): nothing to compare a foreign Origin with")
+    if base.access is Access.UNDECIDED:
         return Outcome.inconclusive(f"baseline upgrade: {base.reason}")
-    passed, refused, undecided = [], [], []
-    # the variants go out together: an accepted socket costs a short grace read (wsio)
+    # the variants go out together: an accepted socket costs a short grace read
     pairs = variants(run.scheme, run.host)
-    ups = await asyncio.gather(*(try_origin(origin) for _, origin in pairs))
-    for (label, origin), up in zip(pairs, ups):
-        bucket = passed if up.accepted else refused if up.accepted is False else undecided
-        bucket.append((label, origin, up))
-    return _verdict(url, exchanges, passed, refused, undecided, what="the WebSocket upgrade")
+    async with asyncio.TaskGroup() as tg:
+        tasks = [tg.create_task(try_origin(origin)) for _, origin in pairs]
+    attempts = [(label, origin, task.result()) for (label, origin), task in zip(pairs, tasks)]
+    return _verdict(url, exchanges, attempts, what="the WebSocket upgrade")
 
 
 async def _openclaw(run, params: OriginParams) -> Outcome:
-    ctx = run.ctx
-    kw = dict(tls=run.service.tls, open_timeout=ctx.connect_timeout, reply_timeout=ctx.read_timeout,
-              max_frame=ctx.max_frame, max_frames=ctx.max_frames, excerpt=ctx.excerpt)
     url = openclaw.ws_url(run.host, run.port, run.service.tls)
-    gate = (openclaw.NEXT_GATE, openclaw.HELLO_OK)
 
     async def attempt(origin: str | None, client_id: str = "cli") -> openclaw.ConnectOutcome:
-        outcome, used = await openclaw.connect_probe(run.host, run.port, origin=origin,
-                                                     client_id=client_id, **kw)
-        ctx.count(used)
-        return outcome
+        return await openclaw.connect_probe(run.client, run.host, run.port, origin=origin,
+                                            client_id=client_id, tls=run.service.tls)
 
     own = f"{run.scheme}://{run.netloc}"
     base = await attempt(None)
-    exchanges = [base.exchange(url, None)]
-    if base.kind not in gate:
+    exchanges = [base.exchange]
+    if base.access is not Access.OPEN:
         base = await attempt(own)
-        exchanges.append(base.exchange(url, own))
-    if base.kind not in gate:
+        exchanges.append(base.exchange)
+    if base.access is not Access.OPEN:
         return Outcome.inconclusive(f"the baseline connect (no Origin, own Origin) did not reach the "
                                     f"credential gate: {base.reason}")
-    passed, refused, undecided = [], [], []
+    attempts = []
     for label, origin in variants(run.scheme, run.host):
         outcome = await attempt(origin)
-        entry = (label, origin, _Wrapped(outcome, url, origin))
-        if outcome.kind in gate:
-            passed.append(entry)
-        elif outcome.kind == openclaw.ORIGIN_REJECTED:
-            refused.append(entry)
-        else:
-            undecided.append(entry)
-    verdict = _verdict(url, exchanges, passed, refused, undecided,
+        attempts.append((label, origin, Attempt(outcome.access, outcome.reason, outcome.exchange)))
+    verdict = _verdict(url, exchanges, attempts,
                        what="the gateway's connect request (client id `cli`, no credentials, no device)")
-    sendable = [origin for _, origin, _ in passed if browser_sendable(origin)]
+    sendable = [origin for label, origin, a in attempts if a.access is Access.OPEN and browser_sendable(origin)]
     if verdict.status is CheckStatus.FINDING and sendable:
         # Era hint (§6.2): 2026.2.2-2026.2.24 checked Origin only for Control UI client ids.
         ui = await attempt(sendable[0], "openclaw-control-ui")
-        verdict.exchanges.append(ui.exchange(url, sendable[0]))
+        verdict.exchanges.append(ui.exchange)
         if ui.kind == openclaw.ORIGIN_REJECTED:
             verdict.summary += (" The same Origin is refused for the Control UI client id: the gateway "
                                 "checks Origin only for Control UI clients (2026.2.2 to 2026.2.24), so a "
                                 "page connects by claiming to be the CLI (ClawJacked).")
-        elif ui.kind in gate:
+        elif ui.access is Access.OPEN:
             verdict.summary += (" The Control UI client id is let through as well: no Origin check at all "
                                 "(2026.2.1 and older) or gateway.controlUi.allowedOrigins contains \"*\".")
     return verdict
-
-
-class _Wrapped:
-    """Gives an OpenClaw connect outcome the (reason, exchange) face of a wsio.Upgrade."""
-
-    def __init__(self, outcome, url, origin):
-        self.reason = outcome.reason
-        self.exchange = outcome.exchange(url, origin)
 
 
 def browser_sendable(origin: str) -> bool:
@@ -154,7 +175,10 @@ def browser_sendable(origin: str) -> bool:
     return True
 
 
-def _verdict(url, exchanges, passed, refused, undecided, *, what: str) -> Outcome:
+def _verdict(url, exchanges, attempts: list[tuple[str, str, Attempt]], *, what: str) -> Outcome:
+    passed = [a for a in attempts if a[2].access is Access.OPEN]
+    refused = [a for a in attempts if a[2].access is Access.CLOSED]
+    undecided = [a for a in attempts if a[2].access is Access.UNDECIDED]
     unsendable = [p for p in passed if not browser_sendable(p[1])]
     passed = [p for p in passed if browser_sendable(p[1])]
     if unsendable and not passed and not undecided:
@@ -185,17 +209,12 @@ def _verdict(url, exchanges, passed, refused, undecided, *, what: str) -> Outcom
                           f"{refused[0][2].reason}" if refused else "no variant tried")
 
 
-async def _mcp_upgrade(run, url: str, origin: str | None, sub: str | None) -> wsio.Upgrade:
-    ctx = run.ctx
-    result = await mcp.list_tools_ws(url, origin=origin, open_timeout=ctx.connect_timeout,
-                                     reply_timeout=ctx.read_timeout, max_frame=ctx.max_frame,
-                                     max_frames=ctx.max_frames, excerpt=ctx.excerpt, subprotocol=sub)
-    ctx.count(result.probes)
-    accepted = {mcp.OPEN: True, mcp.CLOSED: False}.get(result.state)
-    if result.state == mcp.UNDECIDED and "answered with HTTP" in result.reason:
-        accepted = False  # the upgrade itself was refused (403 and the like)
-    status = (result.exchanges[0].get("response") or {}).get("status")
-    return wsio.Upgrade(accepted, status, result.reason, result.exchanges[0])
+async def _mcp_upgrade(run, url: str, origin: str | None, sub: str | None) -> Attempt:
+    result = await mcp.list_tools_ws(run.client, url, origin=origin, subprotocol=sub)
+    # an upgrade refused with any status keeps this Origin out (auth cares only for 401/403)
+    refused = result.upgrade_status is not None
+    return Attempt(Access.CLOSED if refused else result.state, result.reason, result.exchanges[0],
+                   result.upgrade_status)
 
 
 async def _discover_path(run, rule: PathFrom) -> str | None:

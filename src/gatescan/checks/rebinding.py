@@ -6,8 +6,8 @@ is answered the same when sent the way a browser on a DNS-rebinding name sends i
 from __future__ import annotations
 
 from ..catalog import HostUncheckedParams
+from ..model import Access
 from ..protocols import mcp
-from . import spec as specs
 from .baseline import privileged, unless_open
 from .context import random_token
 from .registry import Outcome, register
@@ -27,7 +27,7 @@ async def http_host_unchecked(run, params: HostUncheckedParams) -> Outcome:
     answer = await run.http(req.method, req.path, headers=headers, json_body=req.json_body, stop=req.stop,
                             note="as a browser on a DNS-rebinding name sends it")
     verdict = req.classify(answer)
-    if verdict == specs.OPEN:
+    if verdict is Access.OPEN:
         exchanges = ([base_exchange] if base_exchange else []) + [answer.exchange]
         return Outcome.finding(
             f"{req.describe()} with Host and Origin {name} answered HTTP {answer.status} like the real host",
@@ -50,20 +50,20 @@ async def _mcp(run, params: HostUncheckedParams) -> Outcome:
     probe = mcp.list_tools_sse if transport == "sse" else mcp.list_tools_http
     done = run.results.get("auth.missing")
     auth = done.data.get("auth") if done else None
-    exchanges = list(done.exchanges[:1]) if done and auth == "none" else []
+    exchanges = list(done.exchanges[:1]) if done and auth is Access.OPEN else []
     if auth is None:
-        base = await probe(run.send, run.session, run.ctx, run.base_url, path, tools=False)
-        auth = {mcp.OPEN: "none", mcp.CLOSED: "enforced"}.get(base.state, "undecided")
+        base = await probe(run.client, run.base_url, path, tools=False)
+        auth = base.state
         exchanges = base.exchanges[:1]
-    if auth == "enforced":
+    if auth is Access.CLOSED:
         return Outcome.not_applicable("MCP initialize is refused without credentials at the real host: "
                                       "authentication stands in the way of a rebinding page")
-    if auth != "none":
+    if auth is not Access.OPEN:
         return Outcome.inconclusive("the baseline MCP initialize gave no clear answer")
     name = f"{random_token('gs')}.rebind.invalid:{run.port}"
     headers = {"Host": name, "Origin": f"{run.scheme}://{name}"}
-    result = await probe(run.send, run.session, run.ctx, run.base_url, path, headers=headers, tools=False)
-    if result.state == mcp.OPEN:
+    result = await probe(run.client, run.base_url, path, headers=headers, tools=False)
+    if result.state is Access.OPEN:
         return Outcome.finding(
             f"MCP initialize with Host and Origin {name} was answered like at the real host",
             f"MCP initialize over {transport} succeeds without credentials at the real host and "

@@ -1,6 +1,6 @@
 """Runs a product's checks on one identified service and turns outcomes into findings.
 
-The pipeline calls `run_checks(service, fingerprint, ctx)`: it runs only the check ids the
+The pipeline calls `run_checks(service, fingerprint, client)`: it runs only the check ids the
 fingerprint names (with the typed parameters validated when it loaded), records one CheckResult per check on
 `service.checks`, and returns the findings. A hostile service costs its deadline, never a crash.
 """
@@ -8,16 +8,15 @@ fingerprint names (with the typed parameters validated when it loaded), records 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import CheckResult, CheckStatus, Exchange, Finding, FindingEvidence, Service
+from ..model import Access, CheckResult, CheckStatus, Exchange, Finding, FindingEvidence, Service
 from .. import catalog
 from ..identify import fingerprints as fpmod
-from .context import CheckContext
-from .httpio import HttpAnswer, new_session, request
+from ..net.client import Client
+from ..net.http import HttpResult
 from .registry import Outcome, ordered
 
 log = logging.getLogger(__name__)
@@ -29,8 +28,7 @@ class ServiceRun:
 
     service: Service
     params: dict[str, catalog.CheckParams]  # check id -> parameters, from the fingerprint
-    ctx: CheckContext
-    session: Any
+    client: Client
     fingerprint_impact: str | None = None
     results: dict[str, Outcome] = field(default_factory=dict)
 
@@ -58,15 +56,11 @@ class ServiceRun:
     def ws_url(self, path: str = "/") -> str:
         return f"{'wss' if self.service.tls else 'ws'}://{self.netloc}{path}"
 
-    async def http(self, method: str, path: str, **kw: Any) -> HttpAnswer:
-        return await request(self.session, self.ctx, method, self.base_url + path, **kw)
+    async def http(self, method: str, path: str, **kw: Any) -> HttpResult:
+        return await self.client.http(method, self.base_url + path, **kw)
 
-    async def send(self, method: str, url: str, **kw: Any) -> HttpAnswer:
-        """The bounded exchange protocol clients are handed (protocols.mcp's `send`)."""
-        return await request(self.session, self.ctx, method, url, **kw)
-
-    def auth_state(self) -> str | None:
-        """'none' / 'enforced' as auth.missing found it this run, else None."""
+    def auth_state(self) -> Access | None:
+        """Whether auth.missing got in without credentials this run, else None."""
         done = self.results.get("auth.missing")
         return done.data.get("auth") if done else None
 
@@ -110,52 +104,45 @@ def _variant(service: Service) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def run_checks(service: Service, fingerprint: Any, ctx: CheckContext | None = None) -> list[Finding]:
-    """Run the fingerprint's checks on `service`; append CheckResults; return the findings."""
-    ctx = ctx or CheckContext()
+async def run_checks(service: Service, fingerprint: Any, client: Client) -> list[Finding]:
+    """Run the fingerprint's checks on `service`; append CheckResults; return the findings.
+
+    Pass `client.scope()` to count this service's probes apart."""
     variant = _variant(service)
     params = for_variant(fingerprint_checks(fingerprint), variant)
     checks = ordered(params)
     if not checks:
         return []
-    shared, ctx = ctx, dataclasses.replace(ctx, probes=0)  # this service's own probe count
-    own_session = ctx.session is None
-    session = new_session(ctx) if own_session else ctx.session
-    run = ServiceRun(service, params, ctx, session, fingerprint_impact=_impact(fingerprint, service.product))
+    run = ServiceRun(service, params, client, fingerprint_impact=_impact(fingerprint, service.product))
+    limit = client.limits.service_deadline
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + ctx.service_deadline
+    deadline = loop.time() + limit
     findings: list[Finding] = []
-    try:
-        for check in checks:
-            remaining = deadline - loop.time()
-            only = params[check.id].only_variants
-            if only is not None and variant not in only:
-                outcome = Outcome.not_applicable(f"this check applies only to {', '.join(map(str, only))} "
-                                                 f"(this service: {variant or 'unknown variant'})")
-            elif remaining <= 0:
-                outcome = Outcome.inconclusive(f"the per-service deadline ({ctx.service_deadline:g} s) "
-                                               "ran out before this check")
-            else:
-                budget = asyncio.timeout(remaining)
-                try:
-                    async with budget:
-                        outcome = await check.fn(run, params[check.id])
-                except TimeoutError:
-                    outcome = Outcome.inconclusive(
-                        f"the per-service deadline ({ctx.service_deadline:g} s) ran out during this check"
-                        if budget.expired() else "the check timed out")
-                except Exception as exc:  # noqa: BLE001 - one broken check must not stop the scan
-                    log.debug("check %s failed on %s:%s", check.id, service.host, service.port, exc_info=True)
-                    outcome = Outcome.inconclusive(f"the check failed: {type(exc).__name__}: {exc}"[:200])
-            run.results[check.id] = outcome
-            service.checks.append(CheckResult(check.id, outcome.status, outcome.reason))
-            if outcome.status is CheckStatus.FINDING:
-                findings.append(_finding(run, check, params[check.id], outcome))
-    finally:
-        if own_session:
-            await session.close()
-        shared.probes += ctx.probes
-        shared.last_probes = ctx.probes
+    for check in checks:
+        remaining = deadline - loop.time()
+        only = params[check.id].only_variants
+        if only is not None and variant not in only:
+            outcome = Outcome.not_applicable(f"this check applies only to {', '.join(map(str, only))} "
+                                             f"(this service: {variant or 'unknown variant'})")
+        elif remaining <= 0:
+            outcome = Outcome.inconclusive(f"the per-service deadline ({limit:g} s) "
+                                           "ran out before this check")
+        else:
+            budget = asyncio.timeout(remaining)
+            try:
+                async with budget:
+                    outcome = await check.fn(run, params[check.id])
+            except TimeoutError:
+                outcome = Outcome.inconclusive(
+                    f"the per-service deadline ({limit:g} s) ran out during this check"
+                    if budget.expired() else "the check timed out")
+            except Exception as exc:  # noqa: BLE001 - one broken check must not stop the scan
+                log.debug("check %s failed on %s:%s", check.id, service.host, service.port, exc_info=True)
+                outcome = Outcome.inconclusive(f"the check failed: {type(exc).__name__}: {exc}"[:200])
+        run.results[check.id] = outcome
+        service.checks.append(CheckResult(check.id, outcome.status, outcome.reason))
+        if outcome.status is CheckStatus.FINDING:
+            findings.append(_finding(run, check, params[check.id], outcome))
     return findings
 
 
@@ -166,7 +153,7 @@ def _finding(run: ServiceRun, check, params: catalog.CheckParams, outcome: Outco
     for done in run.results.values():
         tools = tools or done.data.get("tools")
     sev = catalog.severity(check.id, run.fingerprint_impact,
-                           tools=tools, auth_enforced=run.auth_state() == "enforced")
+                           tools=tools, auth_enforced=run.auth_state() is Access.CLOSED)
     references = list(params.references) + [r for r in check.entry.references if r not in params.references]
     return Finding(
         check=check.id,

@@ -12,13 +12,10 @@ from typing import Any, Callable
 
 from ..catalog import RequestParams
 from ..identify.matcher import holds
+from ..model import Access
+from ..net.http import HttpResult
 from ..protocols import mcp
 from .context import random_token
-from .httpio import HttpAnswer
-
-OPEN = "open"  # answered without credentials
-CLOSED = "closed"  # refused: authentication stands in the way
-UNDECIDED = "undecided"
 
 
 @dataclass
@@ -31,14 +28,15 @@ class PrivilegedRequest:
     closed: dict[str, Any] = field(default_factory=lambda: {"status": [401, 403]})
     stop: Callable[[bytes], bool] | None = None
 
-    def classify(self, answer: HttpAnswer) -> str:
+    def classify(self, answer: HttpResult) -> Access:
+        """OPEN: answered without credentials; CLOSED: authentication refused it."""
         if answer.status is None or answer.error:
-            return UNDECIDED
+            return Access.UNDECIDED
         if holds(self.open, answer) is not None:
-            return OPEN
+            return Access.OPEN
         if holds(self.closed, answer) is not None:
-            return CLOSED
-        return UNDECIDED
+            return Access.CLOSED
+        return Access.UNDECIDED
 
     def describe(self) -> str:
         return f"{self.method} {self.path}"

@@ -14,15 +14,19 @@ import asyncio
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any, AsyncIterator, Callable, Iterable
+from urllib.parse import urljoin
+
+from websockets.exceptions import ConnectionClosed
 
 from . import fingerprints as fpmod
 from . import matcher
 from .fingerprints import Fingerprint, Probe
 from ..model import Endpoint, ErrorRecord, Evidence, Service
-from ..net.http import HttpResult, ProbeContext, http_probe, looks_like_tls_failure
-from ..net.sse import sse_exchange
-from ..net.tcp import grab_banner, printable
-from ..net.ws import WsResult, ws_probe
+from ..net.client import Client
+from ..net.http import HttpResult, looks_like_tls_failure
+from ..net.sse import endpoint_event, same_endpoint
+from ..net.tcp import printable
+from ..net.ws import frame_text
 
 THRESHOLD = 0.5  # a product is named when its matchers' combined confidence reaches this
 
@@ -42,15 +46,114 @@ class Verdict:
     version_range: str | None = None
 
 
+@dataclass
+class WsResult:
+    """A WebSocket probe as the matchers see it: the upgrade, the first frame, one reply."""
+
+    url: str
+    subprotocols: tuple[str, ...] = ()
+    accepted: bool = False
+    status: int | None = None  # upgrade status when refused (101 when accepted)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""  # refusal body
+    subprotocol: str | None = None
+    frame: str | None = None  # first server frame (text; binary shown as hex)
+    sent: str | None = None
+    reply: str | None = None  # the frame answering `sent`
+    close_code: int | None = None
+    close_reason: str | None = None
+    error: str | None = None
+    tls: bool = False
+    cert: dict[str, Any] | None = None
+    exchange: dict[str, Any] = field(default_factory=dict)
+
+    kind = "ws"
+
+    @property
+    def ok(self) -> bool:
+        return self.accepted or self.status is not None
+
+    @property
+    def text(self) -> str | None:
+        return self.body.decode("utf-8", "replace") if self.status is not None else None
+
+    def describe(self) -> str:
+        return f"WS {self.url}"
+
+
+async def ws_probe(client: Client, url: str, *, origin: str | None = None, subprotocols: tuple[str, ...] = (),
+                   headers: dict[str, str] | None = None, read_first_frame: bool = True,
+                   send: str | None = None, first_frame_wait: float = 1.0) -> WsResult:
+    """Open a WebSocket, read its first frame, optionally send `send` and read the reply."""
+    result = WsResult(url=url, subprotocols=tuple(subprotocols), tls=url.startswith("wss:"))
+    ws = None
+    try:
+        async with asyncio.timeout(client.limits.request_timeout):
+            async with client.websocket(url, origin=origin, subprotocols=subprotocols, headers=headers) as ws:
+                if ws.accepted:
+                    try:
+                        if read_first_frame:
+                            try:
+                                result.frame = frame_text(await ws.recv(first_frame_wait))
+                            except TimeoutError:
+                                pass  # silent server: fine, the frame stays None
+                        if send is not None:
+                            result.sent = send
+                            await ws.send(send)
+                            result.reply = frame_text(await ws.recv())
+                            try:  # the close that often follows a refusal carries the reason
+                                await ws.recv(0.5)
+                            except TimeoutError:
+                                pass
+                    except TimeoutError:
+                        result.error = "no reply before the read timeout"
+                    except ConnectionClosed:
+                        pass  # the close code is on `ws`
+    except TimeoutError:
+        result.error = result.error or "timeout"
+    if ws is None:
+        return result
+    result.accepted, result.status, result.headers, result.body = ws.accepted, ws.status, ws.headers, ws.body
+    result.subprotocol, result.cert, result.exchange = ws.subprotocol, ws.cert, ws.exchange
+    result.close_code, result.close_reason = ws.close_code, ws.close_reason
+    result.error = result.error or ws.error
+    return result
+
+
+_SSE_REPLY = rb"event: message\r?\ndata: [^\r\n]+\r?\n"
+
+
+async def sse_probe(client: Client, url: str, post: bytes, *, headers: dict[str, str] | None = None,
+                    read_until: str | None = None) -> HttpResult:
+    """A legacy HTTP+SSE conversation as one probe: open the stream, post one message to its
+    `endpoint` event's URL (only on this endpoint), read the reply on the stream.
+
+    MCP's legacy transport answers on the still-open GET stream, so serverInfo is only visible
+    that way (products.md §1.5); the result's body is the stream as read, for plain regexes.
+    """
+    reply = re.compile(read_until.encode() if read_until else _SSE_REPLY)
+    async with client.sse(url, headers=headers) as stream:
+        if stream.status == 200:
+            raw = await stream.read_until(endpoint_event)
+            target = urljoin(url, raw) if raw else None
+            if target and same_endpoint(url, target):
+                since = len(stream.body)
+                await client.http("POST", target, body=post, headers={"Content-Type": "application/json"},
+                                  max_body=4096)
+                await stream.read_until(lambda body: reply.search(body, since))
+    return stream.result
+
+
 class _EndpointRun:
     """One endpoint's probing: a per-endpoint cache of results keyed by request."""
 
-    def __init__(self, endpoint: Endpoint, ctx: ProbeContext, fps: list[Fingerprint]):
-        self.endpoint, self.ctx, self.fps = endpoint, ctx, fps
-        self.cache: dict[tuple, asyncio.Task] = {}
+    def __init__(self, endpoint: Endpoint, client: Client, fps: list[Fingerprint]):
+        self.endpoint, self.client, self.fps = endpoint, client, fps
+        self.tasks = asyncio.TaskGroup()  # owns every probe of this endpoint (entered by identify)
+        self.cache: dict[tuple, asyncio.Future] = {}
         self.tls = False
         self.http = False
-        self.sem = asyncio.Semaphore(max(1, ctx.limits.per_endpoint))
+        self.sem = asyncio.Semaphore(max(1, client.limits.per_endpoint))
         self.errors: list[str] = []
 
     # -- probing
@@ -70,50 +173,48 @@ class _EndpointRun:
         return path if path and path.startswith("/") and not path.startswith("//") else None
 
     async def _send(self, probe: Probe) -> HttpResult | WsResult:
+        base = self.endpoint.url("https" if self.tls else "http")
         if probe.kind == "http" and probe.path_from is not None:
             path = await self._path_from(probe)
             if path is None:
-                return HttpResult(method=probe.method, url=self.endpoint.url("https" if self.tls else "http"),
-                                  error=f"path_from: no path found for probe {probe.id}")
+                return HttpResult(method=probe.method, url=base, error=f"path_from: no path found for probe {probe.id}")
             probe = replace(probe, path=path)
+        lim = self.client.limits
         async with self.sem:
             if probe.kind == "ws":
                 return await ws_probe(
-                    self.ctx, self.endpoint, probe.path, origin=probe.origin, subprotocols=probe.subprotocols,
-                    headers=dict(probe.headers), read_first_frame=probe.read_first_frame, send=probe.send,
-                    tls=self.tls, first_frame_wait=min(1.0, self.ctx.limits.read_timeout),
+                    self.client, self.endpoint.url("wss" if self.tls else "ws") + probe.path, origin=probe.origin,
+                    subprotocols=probe.subprotocols, headers=dict(probe.headers),
+                    read_first_frame=probe.read_first_frame, send=probe.send,
+                    first_frame_wait=min(1.0, lim.read_timeout),
                 )
             if probe.sse_post is not None:
-                return await sse_exchange(self.ctx, self.endpoint, probe.path, probe.sse_post.encode(),
-                                          headers=dict(probe.headers), read_until=probe.read_until, tls=self.tls)
-            return await http_probe(
-                self.ctx, self.endpoint, probe.method, probe.path, headers=dict(probe.headers),
-                body=probe.body, tls=self.tls, read_until=probe.read_until,
-                max_body=max(probe.max_body or 0, self.ctx.limits.max_body),
+                return await sse_probe(self.client, base + probe.path, probe.sse_post.encode(),
+                                       headers=dict(probe.headers), read_until=probe.read_until)
+            until = re.compile(probe.read_until.encode()) if probe.read_until else None
+            return await self.client.http(
+                probe.method, base + probe.path, headers=dict(probe.headers), body=probe.body,
+                stop=(lambda body: until.search(body) is not None) if until else None,
+                max_body=max(probe.max_body or 0, lim.max_body),
             )
 
-    def start(self, probe: Probe) -> asyncio.Task:
+    def start(self, probe: Probe) -> asyncio.Future:
         task = self.cache.get(probe.key())
         if task is None:
-            task = self.cache[probe.key()] = asyncio.ensure_future(self._send(probe))
+            task = self.cache[probe.key()] = self.tasks.create_task(self._send(probe))
         return task
 
     async def run(self, probes: Iterable[Probe]) -> None:
         wanted = [p for p in probes if p.kind == "http" or self.http]  # a WS upgrade needs HTTP
         tasks = [self.start(p) for p in wanted]
         if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.wait(tasks)
 
     def result(self, probe: Probe) -> HttpResult | WsResult | None:
         task = self.cache.get(probe.key())
         if task is None or not task.done() or task.cancelled() or task.exception() is not None:
             return None
         return task.result()
-
-    def cancel(self) -> None:
-        for task in self.cache.values():
-            if not task.done():
-                task.cancel()
 
     async def first_contact(self) -> HttpResult:
         """GET / in plaintext, then over TLS if the port seems to speak it."""
@@ -218,18 +319,19 @@ def http_banner(result: HttpResult) -> str:
     return "; ".join(parts)
 
 
-async def identify(endpoint: Endpoint, ctx: ProbeContext, *, fingerprints: list[Fingerprint] | None = None,
+async def identify(endpoint: Endpoint, client: Client, *, fingerprints: list[Fingerprint] | None = None,
                    on_error: ErrorSink | None = None) -> Service:
     """Name the product on one open endpoint. Never raises for anything the endpoint does."""
-    fps = fingerprints if fingerprints is not None else ctx.fingerprints
-    run = _EndpointRun(endpoint, ctx, fps)
+    fps = fingerprints if fingerprints is not None else fpmod.load_fingerprints()
+    lim = client.limits
+    run = _EndpointRun(endpoint, client, fps)
     claimed = fpmod.claimants(endpoint.port, fps)
     service = Service(host=endpoint.host, port=endpoint.port)
     verdict: Verdict | None = None
     root: HttpResult | None = None
     timed_out = False
     try:
-        async with asyncio.timeout(ctx.limits.endpoint_deadline):
+        async with asyncio.timeout(lim.endpoint_deadline), run.tasks:
             root = await run.first_contact()
             if run.http:
                 await run.run(p for fp in claimed for p in fp.probes_when("always"))
@@ -246,16 +348,13 @@ async def identify(endpoint: Endpoint, ctx: ProbeContext, *, fingerprints: list[
                     await run.run([*fp.probes_when("always"), *fp.probes_when("matched")])
                     verdict = run.judge(verdict.fingerprint) or verdict
             elif root.error != "timeout":
-                data, err = await grab_banner(endpoint, wait=min(1.0, ctx.limits.read_timeout),
-                                              connect_timeout=ctx.limits.connect_timeout)
+                data, _ = await client.banner(endpoint.host, endpoint.port, wait=min(1.0, lim.read_timeout))
                 if data:
                     service.banner = printable(data)
     except (TimeoutError, asyncio.TimeoutError):
-        timed_out = True
-        run.cancel()
+        timed_out = True  # the task group has cancelled what was still probing
         verdict = verdict or run.best(claimed)
     except Exception as exc:  # noqa: BLE001 - a probe bug must cost one endpoint, not the scan
-        run.cancel()
         run.errors.append(f"identify failed: {exc.__class__.__name__}: {exc}")
     service.tls = run.tls
     if verdict is not None:
@@ -286,7 +385,7 @@ async def identify(endpoint: Endpoint, ctx: ProbeContext, *, fingerprints: list[
             service.evidence.append(Evidence(probe=_describe(root), observed=f"no HTTP response: {root.error}"))
             service.banner = None
     if timed_out:
-        run.errors.append(f"identification stopped at the {ctx.limits.endpoint_deadline:g} s endpoint deadline")
+        run.errors.append(f"identification stopped at the {lim.endpoint_deadline:g} s endpoint deadline")
     elif root is not None and root.status is None and verdict is None:
         run.errors.append(f"no HTTP response ({root.error})" + (f"; banner {service.banner!r}" if service.banner else ""))
     if run.errors and on_error is not None:
@@ -297,14 +396,14 @@ async def identify(endpoint: Endpoint, ctx: ProbeContext, *, fingerprints: list[
 
 async def identify_all(
     endpoints: AsyncIterator[Endpoint] | Iterable[Endpoint],
-    ctx: ProbeContext,
+    client: Client,
     concurrency: int = 64,
     *,
     fingerprints: list[Fingerprint] | None = None,
     on_error: ErrorSink | None = None,
 ) -> AsyncIterator[Service]:
     """Identify endpoints as they arrive, `concurrency` at a time; yields Services as they finish."""
-    fps = fingerprints if fingerprints is not None else ctx.fingerprints
+    fps = fingerprints if fingerprints is not None else fpmod.load_fingerprints()
     out: asyncio.Queue[Any] = asyncio.Queue()
     slots = asyncio.Semaphore(max(1, concurrency))
     done = object()
@@ -312,7 +411,7 @@ async def identify_all(
 
     async def one(endpoint: Endpoint) -> None:
         try:
-            service = await identify(endpoint, ctx, fingerprints=fps, on_error=on_error)
+            service = await identify(endpoint, client, fingerprints=fps, on_error=on_error)
         except Exception as exc:  # noqa: BLE001 - identify() should not raise; belt and braces
             service = Service(host=endpoint.host, port=endpoint.port)
             if on_error:
@@ -354,10 +453,11 @@ async def identify_all(
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-def stage(ctx: ProbeContext, concurrency: int = 64, on_error: ErrorSink | None = None):
+def stage(client: Client, concurrency: int = 64, on_error: ErrorSink | None = None,
+          fingerprints: list[Fingerprint] | None = None):
     """The pipeline's identify stage: endpoints in, services out (pipeline.ScanStages.identify)."""
 
     def run(endpoints: AsyncIterator[Endpoint]) -> AsyncIterator[Service]:
-        return identify_all(endpoints, ctx, concurrency, on_error=on_error)
+        return identify_all(endpoints, client, concurrency, fingerprints=fingerprints, on_error=on_error)
 
     return run

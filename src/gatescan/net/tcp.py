@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import asyncio
 
-from ..model import Endpoint
 
-
-async def grab_banner(endpoint: Endpoint, *, wait: float = 1.0, connect_timeout: float = 3.0,
+async def grab_banner(host: str, port: int, *, wait: float = 1.0, connect_timeout: float = 3.0,
                       max_bytes: int = 512) -> tuple[bytes | None, str | None]:
     """(bytes the server sent within `wait`, error). Sends nothing."""
     writer = None
     try:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(endpoint.host, endpoint.port, limit=max_bytes), connect_timeout)
+            asyncio.open_connection(host, port, limit=max_bytes), connect_timeout)
         try:
             data = await asyncio.wait_for(reader.read(max_bytes), wait)
         except (TimeoutError, asyncio.TimeoutError):

@@ -1,93 +1,48 @@
-"""Bounded WebSocket probes on `websockets`: open, read the first frame, optionally send one.
+"""The one WebSocket connect: never follows a redirect, bounded, recorded frame by frame.
 
-`ws_probe` never raises for anything the server does; a refused upgrade, an invalid frame or a
-close are all part of the `WsResult` (status, close code and reason, error).
+`open_websocket` (Client.websocket) yields a `WebSocket` whether or not the upgrade was
+accepted; a refused upgrade, a handshake error or a timeout are its status and error, never an
+exception. Inside the block `send` and `recv` are recorded; `recv` raises TimeoutError after
+`read_timeout` (or its own timeout) and ConnectionClosed like websockets does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, AsyncIterator
 
 import websockets
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from ..model import Endpoint
-from .http import ProbeContext, cert_record
+from .http import cert_record
+from .recorder import header_dict
+
+if TYPE_CHECKING:
+    from .client import Client
 
 
 class connect_here(connect):
     """websockets' `connect` that never follows a redirect: a 3xx stays a refused upgrade
     (InvalidStatus). websockets follows cross-origin redirects by default, which would let a
-    scanned server send our next handshake to any address, outside the scope (DESIGN.md, Safety)."""
+    scanned server send our next handshake to any address, outside the scope (DESIGN.md, Safety).
+    It also keeps the connection it opened, so a refused handshake's request can be recorded."""
+
+    opened: ClientConnection | None = None
 
     def process_redirect(self, exc: Exception) -> Exception:
         return exc
 
-
-@dataclass
-class WsResult:
-    url: str
-    request_headers: dict[str, str] = field(default_factory=dict)
-    subprotocols: tuple[str, ...] = ()
-    accepted: bool = False
-    status: int | None = None  # upgrade status when refused (101 when accepted)
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""  # refusal body, trimmed
-    subprotocol: str | None = None
-    frame: str | None = None  # first server frame (text; binary shown as hex)
-    sent: str | None = None
-    reply: str | None = None  # the frame answering `sent`
-    close_code: int | None = None
-    close_reason: str | None = None
-    error: str | None = None
-    tls: bool = False
-    cert: dict[str, Any] | None = None
-    elapsed: float = 0.0
-
-    kind = "ws"
-
-    @property
-    def ok(self) -> bool:
-        return self.accepted or self.status is not None
-
-    @property
-    def text(self) -> str | None:
-        return self.body.decode("utf-8", "replace") if self.status is not None else None
-
-    def describe(self) -> str:
-        return f"WS {self.url}"
-
-    def exchange(self, excerpt: int = 300) -> dict[str, Any]:
-        request: dict[str, Any] = {"method": "WS", "url": self.url}
-        if self.request_headers:
-            request["headers"] = dict(self.request_headers)
-        if self.subprotocols:
-            request["subprotocols"] = list(self.subprotocols)
-        if self.sent:
-            request["frame"] = self.sent[:excerpt]
-        response: dict[str, Any] = {}
-        if self.status is not None:
-            response["status"] = self.status
-        if self.subprotocol:
-            response["subprotocol"] = self.subprotocol
-        if self.frame is not None:
-            response["frame"] = self.frame[:excerpt]
-        if self.reply is not None:
-            response["reply"] = self.reply[:excerpt]
-        if self.close_code is not None:
-            response["close"] = {"code": self.close_code, "reason": (self.close_reason or "")[:120]}
-        if not self.accepted and self.body:
-            response["body"] = self.body[:excerpt].decode("utf-8", "replace")
-        if self.error:
-            response["error"] = self.error
-        return {"request": request, "response": response}
+    async def open_tcp_connection(self) -> ClientConnection:
+        self.opened = await super().open_tcp_connection()
+        return self.opened
 
 
-def _frame_text(message: str | bytes) -> str:
+def frame_text(message: str | bytes) -> str:
+    """A frame as text: UTF-8 as is, anything else as `binary:` and hex."""
     if isinstance(message, bytes):
         try:
             return message.decode("utf-8")
@@ -96,92 +51,122 @@ def _frame_text(message: str | bytes) -> str:
     return message
 
 
-async def ws_probe(
-    ctx: ProbeContext,
-    endpoint: Endpoint,
-    path: str = "/",
-    *,
-    origin: str | None = None,
-    subprotocols: tuple[str, ...] | list[str] = (),
-    headers: dict[str, str] | None = None,
-    read_first_frame: bool = True,
-    send: str | None = None,
-    tls: bool = False,
-    first_frame_wait: float | None = None,
-    timeout: float | None = None,
-) -> WsResult:
-    """Open a WebSocket on `endpoint`, read its first frame, optionally send `send` and read the reply."""
-    lim = ctx.limits
-    url = endpoint.url("wss" if tls else "ws") + path
+@dataclass
+class WebSocket:
+    """One connect: the upgrade's answer, then (when accepted) the recorded conversation.
+    `exchange` is complete once the `async with` block has left."""
+
+    url: str
+    accepted: bool = False  # 101 received
+    status: int | None = None  # upgrade status (101 when accepted)
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
+    body: bytes = b""  # refusal body
+    subprotocol: str | None = None
+    close_code: int | None = None  # the close frame the server sent
+    close_reason: str | None = None
+    close_sent: int | None = None  # the close code we sent (1009: a frame over the size cap)
+    error: str | None = None  # "timeout", or why the handshake or the socket failed
+    cert: dict[str, Any] | None = None
+    elapsed: float = 0.0
+    request_headers: dict[str, str] | None = None  # the handshake as serialised (None: not sent)
+    frames_sent: list[str] = field(default_factory=list)
+    frames_received: list[str] = field(default_factory=list)
+    exchange: dict[str, Any] = field(default_factory=dict)
+    _conn: ClientConnection | None = field(default=None, repr=False)
+    _read_timeout: float = field(default=5.0, repr=False)
+    _excerpt: int = field(default=400, repr=False)
+
+    def _note(self, into: list[str], message: str | bytes) -> None:
+        text = frame_text(message)
+        into.append(text if len(text) <= self._excerpt else text[: self._excerpt] + "...")
+
+    def _closed(self, exc: ConnectionClosed) -> None:
+        if exc.rcvd is not None:
+            self.close_code, self.close_reason = exc.rcvd.code, exc.rcvd.reason
+        if exc.sent is not None:
+            self.close_sent = exc.sent.code
+        if exc.rcvd is None and exc.sent is None:
+            self.error = self.error or "the connection dropped without a close frame"
+
+    async def send(self, message: str) -> None:
+        if self._conn is None:
+            raise ConnectionError("the WebSocket upgrade was not accepted")
+        self._note(self.frames_sent, message)
+        try:
+            await self._conn.send(message)
+        except ConnectionClosed as exc:
+            self._closed(exc)
+            raise
+
+    async def recv(self, timeout: float | None = None) -> str | bytes:
+        """The next frame within `timeout` (default: the read timeout)."""
+        if self._conn is None:
+            raise ConnectionError("the WebSocket upgrade was not accepted")
+        try:
+            async with asyncio.timeout(self._read_timeout if timeout is None else timeout):
+                message = await self._conn.recv()
+        except ConnectionClosed as exc:
+            self._closed(exc)
+            raise
+        self._note(self.frames_received, message)
+        return message
+
+
+@contextlib.asynccontextmanager
+async def open_websocket(client: Client, url: str, *, origin: str | None = None,
+                         subprotocols: tuple[str, ...] | list[str] = (), headers: dict[str, str] | None = None,
+                         note: str | None = None) -> AsyncIterator[WebSocket]:
+    lim = client.limits
+    ws = WebSocket(url=url, _read_timeout=lim.read_timeout, _excerpt=lim.excerpt)
     extra = dict(headers or {})
-    shown = dict(extra)
     if origin is not None:
-        shown["Origin"] = origin
-    result = WsResult(url=url, request_headers=shown, subprotocols=tuple(subprotocols), tls=tls)
+        extra["Origin"] = origin
+    opener = connect_here(
+        url, additional_headers=extra or None, subprotocols=list(subprotocols) or None,
+        user_agent_header=lim.user_agent, compression=None, proxy=None, open_timeout=None,
+        ping_interval=None, close_timeout=1, max_size=lim.max_frame, max_queue=4,
+        ssl=client.tls_context if url.startswith("wss:") else None,
+    )
+    client.recorder.count()
     start = time.monotonic()
-    wait = first_frame_wait if first_frame_wait is not None else min(lim.read_timeout, 2.0)
+    conn: ClientConnection | None = None
     try:
-        async with asyncio.timeout(timeout or lim.request_timeout):
-            async with connect_here(
-                url,
-                origin=origin,
-                subprotocols=list(subprotocols) or None,
-                additional_headers=extra or None,
-                user_agent_header=lim.user_agent,
-                open_timeout=lim.connect_timeout + lim.read_timeout,
-                close_timeout=1.0,
-                ping_interval=None,
-                max_size=lim.max_frame,
-                max_queue=4,
-                compression=None,
-                proxy=None,
-                ssl=ctx.tls_context if tls else None,
-            ) as ws:
-                result.accepted, result.status = True, 101
-                result.headers = {k.lower(): v for k, v in ws.response.headers.raw_items()}
-                result.subprotocol = ws.subprotocol
-                if tls:
-                    result.cert = cert_record(ws.transport.get_extra_info("ssl_object"))
-                try:
-                    if read_first_frame:
-                        try:
-                            result.frame = _frame_text(await asyncio.wait_for(ws.recv(), wait))
-                        except (TimeoutError, asyncio.TimeoutError):
-                            pass  # silent server: fine, the frame stays None
-                    if send is not None:
-                        result.sent = send
-                        await ws.send(send)
-                        result.reply = _frame_text(await asyncio.wait_for(ws.recv(), lim.read_timeout))
-                        # the close that often follows a refusal carries the reason
-                        try:
-                            await asyncio.wait_for(ws.recv(), 0.5)
-                        except (TimeoutError, asyncio.TimeoutError):
-                            pass
-                except (TimeoutError, asyncio.TimeoutError):
-                    result.error = "no reply before the read timeout"
-                except ConnectionClosed as closed:
-                    rcvd = closed.rcvd
-                    if rcvd is not None:
-                        result.close_code, result.close_reason = rcvd.code, rcvd.reason
-                    elif closed.sent is None:
-                        result.error = f"connection closed abnormally: {closed}"[:300]
-                if ws.close_code is not None and result.close_code is None and ws.close_rcvd is not None:
-                    result.close_code, result.close_reason = ws.close_code, ws.close_reason
+        async with asyncio.timeout(lim.request_timeout):
+            conn = await opener
     except InvalidStatus as exc:
-        resp = exc.response
-        result.status = resp.status_code
-        result.headers = {k.lower(): v for k, v in resp.headers.raw_items()}
-        result.body = (resp.body or b"")[: lim.max_body]
+        ws.status = exc.response.status_code
+        ws.headers = {k.lower(): v for k, v in exc.response.headers.raw_items()}
+        ws.body = bytes(exc.response.body or b"")[: lim.max_body]
     except (TimeoutError, asyncio.TimeoutError):
-        result.error = result.error or "timeout"
-    except InvalidHandshake as exc:
-        result.error = f"handshake: {exc.__class__.__name__}: {exc}"[:300]
-    except ConnectionClosed as exc:
-        result.error = f"closed: {exc}"[:300]
-    except (OSError, EOFError, ValueError, UnicodeError, websockets.exceptions.WebSocketException) as exc:
-        result.error = f"{exc.__class__.__name__}: {exc}"[:300]
-    result.elapsed = time.monotonic() - start
-    return result
+        ws.error = "timeout"
+    except (InvalidHandshake, ConnectionClosed, OSError, EOFError, ValueError, UnicodeError,
+            websockets.exceptions.WebSocketException) as exc:
+        ws.error = f"{exc.__class__.__name__}: {exc}"[:300]
+    else:
+        ws._conn = conn
+        ws.accepted, ws.status, ws.subprotocol = True, 101, conn.subprotocol
+        ws.headers = {k.lower(): v for k, v in conn.response.headers.raw_items()}
+        if url.startswith("wss:"):
+            ws.cert = cert_record(conn.transport.get_extra_info("ssl_object"))
+    sent = conn.request if conn is not None else getattr(opener.opened, "request", None)
+    if sent is not None:
+        ws.request_headers = header_dict(sent.headers.raw_items())
+    ws.exchange.update(client.recorder.websocket(ws, note))
+    try:
+        yield ws
+    finally:
+        if conn is not None:
+            rcvd = conn.protocol.close_rcvd  # the server closed first (not the echo of our close)
+            if ws.close_code is None and rcvd is not None:
+                ws.close_code, ws.close_reason = rcvd.code, rcvd.reason
+            try:
+                async with asyncio.timeout(1.5):
+                    await conn.close()
+            except Exception:  # noqa: BLE001 - closing a hostile socket must not raise
+                conn.transport.abort()
+        ws.elapsed = time.monotonic() - start
+        ws.exchange.clear()
+        ws.exchange.update(client.recorder.websocket(ws, note))
 
 
-__all__ = ["WsResult", "ws_probe", "connect_here"]
+__all__ = ["WebSocket", "open_websocket", "connect_here", "frame_text"]

@@ -14,17 +14,17 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 
-from ..net.http import insecure_tls_context
-from ..net.ws import connect_here as ws_connect
+from ..model import Access
+from ..net.client import Client
 
-# Outcome kinds of one connect attempt.
+# Outcome kinds of one connect attempt (richer than, and mapped onto, Access by `.access`).
 ORIGIN_REJECTED = "origin_rejected"  # close 1008 "origin not allowed": the Origin gate held
 NEXT_GATE = "next_gate"  # an auth / device-identity / pairing error: the Origin gate let us by
 HELLO_OK = "hello_ok"  # admitted outright (no auth, no device needed)
 PROTOCOL_MISMATCH = "protocol_mismatch"  # our range missed; expected_protocol says the server's
-UNDECIDED = "undecided"  # anything else: the caller treats it as inconclusive
+UNEXPECTED = "unexpected"  # anything else: no gate could be told from it
 
 # details.code values that come after the Origin check (§4.1, §4.3; 2026.9.6 verified in §13).
 NEXT_GATE_CODES = frozenset({
@@ -50,17 +50,19 @@ class ConnectOutcome:
     server_version: str | None = None  # from hello-ok, when admitted
     upgrade_status: int | None = None
     close: dict[str, Any] | None = None  # {code, reason} when the server closed
-    transcript: list[dict[str, Any]] = field(default_factory=list)  # trimmed frames, both ways
+    exchanges: list[dict[str, Any]] = field(default_factory=list)  # one per socket (a retry adds one)
 
-    def exchange(self, url: str, origin: str | None) -> dict[str, Any]:
-        """This attempt as a DESIGN.md evidence exchange."""
-        request = {"websocket": url, "origin": origin if origin is not None else "(none)",
-                   "frames_sent": [f["frame"] for f in self.transcript if f["dir"] == "sent"]}
-        response: dict[str, Any] = {"status": self.upgrade_status, "outcome": self.kind,
-                                    "frames": [f["frame"] for f in self.transcript if f["dir"] == "recv"]}
-        if self.close:
-            response["close"] = self.close
-        return {"request": request, "response": response}
+    @property
+    def access(self) -> Access:
+        """Did the connect get past the Origin gate?"""
+        if self.kind in (NEXT_GATE, HELLO_OK):
+            return Access.OPEN
+        return Access.CLOSED if self.kind == ORIGIN_REJECTED else Access.UNDECIDED
+
+    @property
+    def exchange(self) -> dict[str, Any]:
+        """The socket that decided, as evidence."""
+        return self.exchanges[-1] if self.exchanges else {"request": {}, "response": None}
 
 
 def connect_frame(min_protocol: int, max_protocol: int, client_id: str = "cli") -> dict[str, Any]:
@@ -82,84 +84,61 @@ def ws_url(host: str, port: int, tls: bool = False, path: str = "/") -> str:
 
 
 async def connect_probe(
-    host: str, port: int, *, origin: str | None = None, client_id: str = "cli",
-    protocol_range: tuple[int, int] = DEFAULT_RANGE, tls: bool = False,
-    open_timeout: float = 3.0, reply_timeout: float = 5.0, max_frame: int = 256 * 1024,
-    max_frames: int = 16, excerpt: int = 400, retry_mismatch: bool = True,
-) -> tuple[ConnectOutcome, int]:
-    """One connect attempt (plus one retry on a protocol mismatch). Returns (outcome, sockets used)."""
-    outcome = await _attempt(host, port, origin, client_id, protocol_range, tls, open_timeout,
-                             reply_timeout, max_frame, max_frames, excerpt)
+    client: Client, host: str, port: int, *, origin: str | None = None, client_id: str = "cli",
+    protocol_range: tuple[int, int] = DEFAULT_RANGE, tls: bool = False, retry_mismatch: bool = True,
+) -> ConnectOutcome:
+    """One connect attempt (plus one retry on a protocol mismatch)."""
+    outcome = await _attempt(client, host, port, origin, client_id, protocol_range, tls)
     if (retry_mismatch and outcome.kind == PROTOCOL_MISMATCH and outcome.expected_protocol
             and not protocol_range[0] <= outcome.expected_protocol <= protocol_range[1]):
         n = outcome.expected_protocol
-        again = await _attempt(host, port, origin, client_id, (n, n), tls, open_timeout,
-                               reply_timeout, max_frame, max_frames, excerpt)
-        again.transcript = outcome.transcript + again.transcript
+        again = await _attempt(client, host, port, origin, client_id, (n, n), tls)
+        again.exchanges = outcome.exchanges + again.exchanges
         again.expected_protocol = again.expected_protocol or n
-        return again, 2
-    return outcome, 1
+        return again
+    return outcome
 
 
-async def protocol_version(host: str, port: int, *, tls: bool = False, timeout: float = 5.0) -> int | None:
+async def protocol_version(client: Client, host: str, port: int, *, tls: bool = False) -> int | None:
     """The server's protocol version, from the pre-auth mismatch reply to a 1..1 range (§7.2)."""
-    outcome, _ = await connect_probe(host, port, protocol_range=(1, 1), tls=tls,
-                                     open_timeout=timeout, reply_timeout=timeout, retry_mismatch=False)
+    outcome = await connect_probe(client, host, port, protocol_range=(1, 1), tls=tls, retry_mismatch=False)
     return outcome.expected_protocol
 
 
-async def _attempt(host, port, origin, client_id, protocol_range, tls, open_timeout,
-                   reply_timeout, max_frame, max_frames, excerpt) -> ConnectOutcome:
-    url = ws_url(host, port, tls)
-    transcript: list[dict[str, Any]] = []
-
-    def note(direction: str, frame: Any) -> None:
-        text = frame if isinstance(frame, str) else json.dumps(frame)
-        transcript.append({"dir": direction, "frame": text if len(text) <= excerpt else text[:excerpt] + "..."})
-
-    def done(kind: str, reason: str, **kw: Any) -> ConnectOutcome:
-        return ConnectOutcome(kind, reason, transcript=transcript, **kw)
-
-    headers = {"Origin": origin} if origin is not None else None
-    try:
-        async with asyncio.timeout(open_timeout):
-            ws = await ws_connect(
-                url, additional_headers=headers, compression=None, proxy=None,
-                open_timeout=None, ping_interval=None, close_timeout=1, max_size=max_frame,
-                max_queue=4, user_agent_header="gatescan (read-only security check)",
-                ssl=insecure_tls_context() if tls else None,
-            )
-    except TimeoutError:
-        return done(UNDECIDED, "the WebSocket upgrade timed out")
-    except InvalidStatus as exc:
-        status = exc.response.status_code
-        return done(UNDECIDED, f"the WebSocket upgrade was answered with HTTP {status}, not 101",
-                    upgrade_status=status)
-    except (InvalidHandshake, ConnectionClosed, OSError, EOFError, ValueError) as exc:
-        return done(UNDECIDED, f"the WebSocket upgrade failed ({type(exc).__name__})")
-    try:
-        outcome = await _converse(ws, client_id, protocol_range, reply_timeout, max_frames, note, done)
-        outcome.upgrade_status = 101
-        return outcome
-    finally:
-        try:
-            async with asyncio.timeout(1.5):
-                await ws.close()
-        except Exception:  # noqa: BLE001 - closing a hostile socket must not raise
-            ws.transport.abort()
+async def _attempt(client: Client, host, port, origin, client_id, protocol_range, tls) -> ConnectOutcome:
+    outcome = None
+    async with client.websocket(ws_url(host, port, tls), origin=origin, note=f"connect as {client_id}") as ws:
+        if ws.accepted:
+            outcome = await _converse(ws, client_id, protocol_range, client.limits)
+            outcome.upgrade_status = 101
+    if outcome is None:
+        if ws.status is not None:
+            outcome = ConnectOutcome(UNEXPECTED, f"the WebSocket upgrade was answered with HTTP {ws.status}, not 101",
+                                     upgrade_status=ws.status)
+        elif ws.error == "timeout":
+            outcome = ConnectOutcome(UNEXPECTED, "the WebSocket upgrade timed out")
+        else:
+            outcome = ConnectOutcome(UNEXPECTED, f"the WebSocket upgrade failed ({ws.error})")
+    outcome.exchanges = [ws.exchange]
+    return outcome
 
 
-async def _converse(ws, client_id, protocol_range, reply_timeout, max_frames, note, done):
+async def _converse(ws, client_id, protocol_range, limits) -> ConnectOutcome:
     request = connect_frame(*protocol_range, client_id=client_id)
+    reply_timeout, max_frames = limits.read_timeout, limits.max_frames
     frames_read = 0
     sent = False
+
+    def done(kind: str, reason: str, **kw: Any) -> ConnectOutcome:
+        return ConnectOutcome(kind, reason, **kw)
+
     # ≥2026.1.20 sends connect.challenge first; older eras wait for the client (§4.2, §6.4).
     try:
         async with asyncio.timeout(reply_timeout):
             while True:
                 if not sent:
                     try:
-                        raw = await asyncio.wait_for(ws.recv(), timeout=min(2.0, reply_timeout))
+                        raw = await ws.recv(min(2.0, reply_timeout))
                     except TimeoutError:
                         raw = None  # no challenge: an older era; connect anyway
                 else:
@@ -167,17 +146,15 @@ async def _converse(ws, client_id, protocol_range, reply_timeout, max_frames, no
                 if raw is not None:
                     frames_read += 1
                     if frames_read > max_frames:
-                        return done(UNDECIDED, f"no reply among the first {max_frames} frames")
+                        return done(UNEXPECTED, f"no reply among the first {max_frames} frames")
                     if isinstance(raw, bytes):
-                        note("recv", f"<binary frame, {len(raw)} bytes>")
-                        return done(UNDECIDED, "the server sent a binary frame (the gateway speaks JSON text)")
-                    note("recv", raw)
+                        return done(UNEXPECTED, "the server sent a binary frame (the gateway speaks JSON text)")
                     try:
                         frame = json.loads(raw)
                     except ValueError:
-                        return done(UNDECIDED, "the server sent a frame that is not JSON")
+                        return done(UNEXPECTED, "the server sent a frame that is not JSON")
                     if not isinstance(frame, dict):
-                        return done(UNDECIDED, "the server sent JSON that is not a gateway frame")
+                        return done(UNEXPECTED, "the server sent JSON that is not a gateway frame")
                     if not sent and frame.get("type") == "event" and frame.get("event") == "connect.challenge":
                         pass  # expected; answer it below
                     elif sent and frame.get("type") == "res" and frame.get("id") == request["id"]:
@@ -185,18 +162,17 @@ async def _converse(ws, client_id, protocol_range, reply_timeout, max_frames, no
                     # other events (tick, presence) are skipped
                 if not sent:
                     await ws.send(json.dumps(request))
-                    note("sent", request)
                     sent = True
     except TimeoutError:
         what = "the connect request" if sent else "the WebSocket"
-        return done(UNDECIDED, f"no answer to {what} within {reply_timeout:g} s")
+        return done(UNEXPECTED, f"no answer to {what} within {reply_timeout:g} s")
     except ConnectionClosed as exc:
         rcvd = exc.rcvd
         close = {"code": rcvd.code, "reason": rcvd.reason} if rcvd else None
         if exc.sent is not None and exc.sent.code == 1009:
-            return done(UNDECIDED, "the server sent a frame larger than the size cap")
+            return done(UNEXPECTED, "the server sent a frame larger than the size cap")
         if close is None:
-            return done(UNDECIDED, "the connection dropped without a close frame")
+            return done(UNEXPECTED, "the connection dropped without a close frame")
         return _classify_close(close, done, sent)
 
 
@@ -207,7 +183,7 @@ def _classify_res(frame: dict[str, Any], done) -> ConnectOutcome:
             server = payload.get("server") if isinstance(payload.get("server"), dict) else {}
             version = server.get("version") if isinstance(server.get("version"), str) else None
             return done(HELLO_OK, "the gateway answered hello-ok with no credentials", server_version=version)
-        return done(UNDECIDED, "the connect succeeded without a hello-ok payload")
+        return done(UNEXPECTED, "the connect succeeded without a hello-ok payload")
     error = frame.get("error") if isinstance(frame.get("error"), dict) else {}
     details = error.get("details") if isinstance(error.get("details"), dict) else {}
     code = details.get("code") if isinstance(details.get("code"), str) else None
@@ -221,7 +197,7 @@ def _classify_res(frame: dict[str, Any], done) -> ConnectOutcome:
         return done(ORIGIN_REJECTED, f"refused on Origin: {message}", code=code)
     if code in NEXT_GATE_CODES or (code is None and low.startswith(NEXT_GATE_TEXT)):
         return done(NEXT_GATE, f"reached the credential/device gate: {message}", code=code)
-    return done(UNDECIDED, f"unexpected connect error: {message or 'no message'}", code=code)
+    return done(UNEXPECTED, f"unexpected connect error: {message or 'no message'}", code=code)
 
 
 def _classify_close(close: dict[str, Any], done, sent: bool) -> ConnectOutcome:
@@ -234,8 +210,8 @@ def _classify_close(close: dict[str, Any], done, sent: bool) -> ConnectOutcome:
     if close.get("code") == 1008 and sent and low.startswith(NEXT_GATE_TEXT):
         return done(NEXT_GATE, f"reached the credential/device gate: closed 1008 {reason}", close=close)
     when = "after the connect request" if sent else "before the connect request"
-    return done(UNDECIDED, f"closed {when} ({close.get('code')} {reason!r})", close=close)
+    return done(UNEXPECTED, f"closed {when} ({close.get('code')} {reason!r})", close=close)
 
 
 __all__ = ["ConnectOutcome", "connect_probe", "protocol_version", "connect_frame", "ws_url",
-           "ORIGIN_REJECTED", "NEXT_GATE", "HELLO_OK", "PROTOCOL_MISMATCH", "UNDECIDED"]
+           "ORIGIN_REJECTED", "NEXT_GATE", "HELLO_OK", "PROTOCOL_MISMATCH", "UNEXPECTED"]
