@@ -109,7 +109,7 @@ def scan(
     from .identify.fingerprints import FingerprintError
     from .pipeline import run_scan
     from .scope.ports import named_port_sets
-    from .stages import network_stages
+    from .app import network_stages
     from .sweep import SweepConfig
 
     try:
