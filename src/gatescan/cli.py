@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from . import __version__
-from .model import ErrorRecord, Report
+from .model import Report
 from .report.sink import OutputOptions, ReportSink, UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
@@ -105,47 +105,22 @@ def scan(
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
 ) -> None:
     """Sweep TARGETS for agent services, identify them and check how exposed they are."""
-    from . import scope as scope_mod
-    from .identify.fingerprints import FingerprintError
-    from .pipeline import run_scan
-    from .scope.ports import named_port_sets
-    from .app import network_stages
+    from . import app as api
     from .sweep import SweepConfig
 
     try:
         outputs = _outputs(json_, jsonl, sarif, html, quiet, style, fail_on, baseline)
-        port_list = scope_mod.parse_ports(ports, named_port_sets())
-        plan = scope_mod.build_plan(
-            targets or list(scope_mod.DEFAULT_TARGETS), port_list,
-            excludes=exclude or (), exclude_files=exclude_file or (), allow_public=allow_public,
-            shard=scope_mod.Shard.parse(shard) if shard else None,
-        )
-    except (scope_mod.ScopeError, UsageError, FingerprintError) as exc:
+        job = api.prepare_scan(api.ScanRequest(
+            targets=tuple(targets or ()), ports=ports, excludes=tuple(exclude or ()),
+            exclude_files=tuple(str(p) for p in exclude_file or ()), allow_public=allow_public, shard=shard,
+            sweep=SweepConfig(concurrency=concurrency, rate=rate, timeout=timeout, retries=retries, workers=workers),
+            identify=identify, checks=checks,
+        ))
+    except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))
-
-    report = Report(scope=plan.describe())
-    report.scope.ports = ports
-    config = SweepConfig(concurrency=concurrency, rate=rate, timeout=timeout, retries=retries, workers=workers)
-    sink = _sink(outputs, report)
-    sink.start(total=plan.total, label="sweep")
-
-    async def _run() -> None:
-        def on_error(error: ErrorRecord) -> None:
-            report.errors.append(error)
-            sink.error(error)
-
-        async with network_stages(identify=identify, checks=checks, on_error=on_error) as stages:
-            await run_scan(plan, config, report, observer=sink, stages=stages)
-
-    try:
-        asyncio.run(_run())
-        report.finish()
-    except KeyboardInterrupt:
-        report.finish(complete=False)
-        sink.interrupted()
-    except Exception as exc:  # the run itself failed: keep what was found, say why, exit 3
-        report.errors.append(ErrorRecord(where="scan", message=f"{type(exc).__name__}: {exc}"))
-        report.finish(complete=False)
+    sink = _sink(outputs, job.report)
+    sink.start(total=job.plan.total, label="sweep")
+    api.scan(job, observer=sink)
     raise typer.Exit(sink.finish())
 
 
@@ -159,25 +134,16 @@ def skills(
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
 ) -> None:
     """Audit installed skills: unlisted, modified after install, shadowed, malformed."""
-    from functools import reduce
-
-    from .skills.allowlist import AllowlistError, load_allowlist
-    from .skills.audit import audit_skills
+    from . import app as api
 
     try:
         outputs = _outputs(json_, jsonl, sarif, html, quiet, style, fail_on, baseline)
-        approved = reduce(lambda a, b: a.merge(b), [load_allowlist(p) for p in allowlist]) if allowlist else None
-    except (UsageError, AllowlistError) as exc:
+        job = api.prepare_skills(api.SkillsRequest(roots=tuple(str(p) for p in roots or ()),
+                                                   allowlists=tuple(str(p) for p in allowlist or ())))
+    except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))
-    audit = audit_skills(roots or None, allowlist=approved)
-    report = audit.to_report()
-    sink = _sink(outputs, report)
-    for record in report.skills or []:
-        sink.skill(record)
-    for finding in report.findings:
-        sink.finding(finding)
-    for error in report.errors:
-        sink.error(error)
+    sink = _sink(outputs, job.report)
+    api.audit_skills(job, observer=sink)
     raise typer.Exit(sink.finish())
 
 
