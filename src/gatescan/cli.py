@@ -6,17 +6,19 @@ and turns the outcome into one of the four exit codes.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from . import __version__
-from .model import Report
-from .report.sink import OutputOptions, ReportSink, UsageError
+
+if TYPE_CHECKING:  # imported where used: `gatescan --version` and `--help` load none of the engine
+    from rich.console import Console
+
+    from .model import Report
+    from .report.sink import OutputOptions, ReportSink
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
@@ -49,15 +51,25 @@ BaselineOpt = Annotated[Optional[Path], typer.Option("--baseline", help="Suppres
 
 def _outputs(json_: str | None, jsonl: str | None, sarif: Path | None, html: Path | None, quiet: bool,
              style: str, fail_on: str, baseline: Path | None) -> OutputOptions:
+    from .report.sink import OutputOptions
+
     return OutputOptions.parse(json=json_, jsonl=jsonl, sarif=sarif, html=html, quiet=quiet,
                                style=style, fail_on=fail_on, baseline=baseline)
 
 
 def _sink(outputs: OutputOptions, report: Report) -> ReportSink:
+    from .report.sink import ReportSink, UsageError
+
     try:
         return ReportSink(outputs, report)
     except UsageError as exc:  # e.g. a --jsonl file that cannot be created
         raise _fail_usage(str(exc))
+
+
+def _console(**options) -> Console:
+    from rich.console import Console
+
+    return Console(**options)
 
 
 def _version_callback(value: bool) -> None:
@@ -78,7 +90,7 @@ def _print_problem(label: str, message: str) -> None:
     """To stderr, the message as plain text: paths and names may hold Rich markup like `[/]`."""
     from rich.text import Text
 
-    Console(stderr=True).print(Text.assemble((f"{label}: ", "bold red"), message), highlight=False, soft_wrap=True)
+    _console(stderr=True).print(Text.assemble((f"{label}: ", "bold red"), message), highlight=False, soft_wrap=True)
 
 
 def _fail_usage(message: str) -> "typer.Exit":
@@ -106,6 +118,7 @@ def scan(
 ) -> None:
     """Sweep TARGETS for agent services, identify them and check how exposed they are."""
     from . import app as api
+    from .report.sink import UsageError
     from .sweep import SweepConfig
 
     try:
@@ -135,6 +148,7 @@ def skills(
 ) -> None:
     """Audit installed skills: unlisted, modified after install, shadowed, malformed."""
     from . import app as api
+    from .report.sink import UsageError
 
     try:
         outputs = _outputs(json_, jsonl, sarif, html, quiet, style, fail_on, baseline)
@@ -182,7 +196,7 @@ def allowlist_show(file: Annotated[Path, typer.Argument(metavar="FILE")]) -> Non
     for e in approved.entries:
         table.add_row(*cells(e.registry or "-", e.owner or "-", e.slug or e.name or "-", e.version or "*",
                              (e.fingerprint or e.file_tree_sha256 or "-")[:16], e.reason or ""))
-    Console().print(table)
+    _console().print(table)
 
 
 # ---------------------------------------------------------------- lab
@@ -195,9 +209,11 @@ def lab_up(
     manifest: Annotated[Optional[Path], typer.Option("--manifest", help="Write the manifest JSON here once all listen.")] = None,
 ) -> None:
     """Start the lab services (vulnerable and hardened twins, decoys) until Ctrl-C."""
+    import asyncio
+
     from . import labrun
 
-    console = Console()
+    console = _console()
 
     def ready(lab) -> None:
         console.print(labrun.lab_table(lab))
@@ -235,7 +251,7 @@ def fingerprints_list() -> None:
     table.add_column("checks", justify="right")
     for fp in sorted(fps, key=lambda f: f.id):
         table.add_row(fp.id, fp.name, fp.category, ",".join(map(str, fp.ports)), str(len(fp.checks)))
-    Console().print(table)
+    _console().print(table)
 
 
 @fingerprints_app.command("show")
@@ -295,7 +311,7 @@ def report_render(
         raise _fail_usage(f"--style must be table, tree or plain, not {style!r}")
     (report,) = _load_reports([report_file])
     if fmt == "console" and not output:
-        ConsoleReporter(Console(), style=style).render(report)
+        ConsoleReporter(_console(), style=style).render(report)
         return
     try:
         write_report(report, fmt, output or "-", style=style)
@@ -331,7 +347,7 @@ def report_diff(
         else:
             write_text_atomic(json_, text)
     if json_ != "-":
-        render_diff(result, Console(), show_unchanged=unchanged)
+        render_diff(result, _console(), show_unchanged=unchanged)
     raise typer.Exit(EXIT_FINDINGS if result.new_at_least(threshold) else EXIT_OK)
 
 
@@ -351,7 +367,7 @@ def merge(
         raise _fail_usage(str(exc))
     write_json(merged, output)
     if not merged.complete:
-        Console(stderr=True).print("[yellow]merged report is incomplete (a shard is missing or incomplete)[/]")
+        _console(stderr=True).print("[yellow]merged report is incomplete (a shard is missing or incomplete)[/]")
         raise typer.Exit(EXIT_FAILED)
 
 
