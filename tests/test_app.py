@@ -69,6 +69,8 @@ def test_missing_fields_take_the_cli_defaults():
     ('{"sweep": {"retries": true}}', "ScanRequest.sweep.retries: expected an integer"),
     ('{"sweep": {"timeout": "1"}}', "ScanRequest.sweep.timeout: expected a finite number"),
     ('{"sweep": {"rate": NaN}}', "ScanRequest.sweep.rate: expected a finite number"),
+    ('{"sweep": {"timeout": 1e400}}', "ScanRequest.sweep.timeout: expected a finite number"),
+    ('{"sweep": {"timeout": 1' + "0" * 400 + '}}', "ScanRequest.sweep.timeout: expected a finite number"),
     ('{"sweep": {"concurrency": 0}}', "concurrency must be at least 1"),
     ('{"sweep": {"timeout": -1}}', "timeout must be positive"),
     ('["127.0.0.1"]', "ScanRequest: expected a JSON object"),

@@ -106,7 +106,7 @@ def _value(hint: Any, value: Any, where: str) -> Any:
             return value
         raise RequestError(f"{where}: expected an integer, not {_json_kind(value)}")
     if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value):
             return float(value)
         raise RequestError(f"{where}: expected a finite number, not {_json_kind(value)}")
     if hint is str:
@@ -123,6 +123,13 @@ def _value(hint: Any, value: Any, where: str) -> Any:
             return dataclasses.replace(value, **_checked_fields(hint, value, where))
         return _decode(hint, value, where)
     raise TypeError(f"{where}: no JSON form for {hint!r}")  # a field type this codec lacks
+
+
+def _finite(number: int | float) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an integer too big for a float
+        return False
 
 
 def _json_kind(value: Any) -> str:
@@ -199,7 +206,7 @@ def scan(request: ScanRequest | ScanJob, observer: ScanObserver | None = None) -
     Ctrl-C (KeyboardInterrupt) or a failure of the run itself does not raise: the Report holds
     what was found, is marked incomplete (and, for a failure, says why in errors[])."""
     job = request if isinstance(request, ScanJob) else prepare_scan(request)
-    observer = observer or NullObserver()
+    observer = NullObserver() if observer is None else observer
     try:
         return asyncio.run(scan_async(job, observer))
     except KeyboardInterrupt:
@@ -211,7 +218,7 @@ def scan(request: ScanRequest | ScanJob, observer: ScanObserver | None = None) -
 async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | None = None) -> Report:
     """`scan` inside a running loop. Cancellation marks the Report incomplete and propagates."""
     job = request if isinstance(request, ScanJob) else prepare_scan(request)
-    observer = observer or NullObserver()
+    observer = NullObserver() if observer is None else observer
     report = job.report
 
     def on_error(error: ErrorRecord) -> None:
@@ -276,7 +283,7 @@ class SkillsJob:
     """A checked audit (its allowlists read); `report` is filled when it runs."""
 
     request: SkillsRequest
-    allowlist: "Allowlist | None"
+    allowlist: Allowlist | None
     report: Report
 
 
