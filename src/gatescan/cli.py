@@ -6,18 +6,19 @@ and turns the outcome into one of the four exit codes.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from . import __version__
-from .model import ErrorRecord, Report
-from .report import FORMATS
-from .report.sink import OutputOptions, ReportSink, UsageError
+
+if TYPE_CHECKING:  # imported where used: `gatescan --version` and `--help` load none of the engine
+    from rich.console import Console
+
+    from .model import Report
+    from .report.sink import OutputOptions, ReportSink
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
@@ -50,15 +51,25 @@ BaselineOpt = Annotated[Optional[Path], typer.Option("--baseline", help="Suppres
 
 def _outputs(json_: str | None, jsonl: str | None, sarif: Path | None, html: Path | None, quiet: bool,
              style: str, fail_on: str, baseline: Path | None) -> OutputOptions:
+    from .report.sink import OutputOptions
+
     return OutputOptions.parse(json=json_, jsonl=jsonl, sarif=sarif, html=html, quiet=quiet,
                                style=style, fail_on=fail_on, baseline=baseline)
 
 
 def _sink(outputs: OutputOptions, report: Report) -> ReportSink:
+    from .report.sink import ReportSink, UsageError
+
     try:
         return ReportSink(outputs, report)
     except UsageError as exc:  # e.g. a --jsonl file that cannot be created
         raise _fail_usage(str(exc))
+
+
+def _console(**options) -> Console:
+    from rich.console import Console
+
+    return Console(**options)
 
 
 def _version_callback(value: bool) -> None:
@@ -79,7 +90,7 @@ def _print_problem(label: str, message: str) -> None:
     """To stderr, the message as plain text: paths and names may hold Rich markup like `[/]`."""
     from rich.text import Text
 
-    Console(stderr=True).print(Text.assemble((f"{label}: ", "bold red"), message), highlight=False, soft_wrap=True)
+    _console(stderr=True).print(Text.assemble((f"{label}: ", "bold red"), message), highlight=False, soft_wrap=True)
 
 
 def _fail_usage(message: str) -> "typer.Exit":
@@ -106,47 +117,23 @@ def scan(
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
 ) -> None:
     """Sweep TARGETS for agent services, identify them and check how exposed they are."""
-    from . import scope as scope_mod
-    from .identify.fingerprints import FingerprintError
-    from .pipeline import run_scan
-    from .scope.ports import named_port_sets
-    from .stages import network_stages
+    from . import app as api
+    from .report.sink import UsageError
     from .sweep import SweepConfig
 
     try:
         outputs = _outputs(json_, jsonl, sarif, html, quiet, style, fail_on, baseline)
-        port_list = scope_mod.parse_ports(ports, named_port_sets())
-        plan = scope_mod.build_plan(
-            targets or list(scope_mod.DEFAULT_TARGETS), port_list,
-            excludes=exclude or (), exclude_files=exclude_file or (), allow_public=allow_public,
-            shard=scope_mod.Shard.parse(shard) if shard else None,
-        )
-    except (scope_mod.ScopeError, UsageError, FingerprintError) as exc:
+        job = api.prepare_scan(api.ScanRequest(
+            targets=tuple(targets or ()), ports=ports, excludes=tuple(exclude or ()),
+            exclude_files=tuple(str(p) for p in exclude_file or ()), allow_public=allow_public, shard=shard,
+            sweep=SweepConfig(concurrency=concurrency, rate=rate, timeout=timeout, retries=retries, workers=workers),
+            identify=identify, checks=checks,
+        ))
+    except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))
-
-    report = Report(scope=plan.describe())
-    report.scope.ports = ports
-    config = SweepConfig(concurrency=concurrency, rate=rate, timeout=timeout, retries=retries, workers=workers)
-    sink = _sink(outputs, report)
-    sink.start(total=plan.total, label="sweep")
-
-    async def _run() -> None:
-        def on_error(error: ErrorRecord) -> None:
-            report.errors.append(error)
-            sink.error(error)
-
-        async with network_stages(identify=identify, checks=checks, on_error=on_error) as stages:
-            await run_scan(plan, config, report, observer=sink, stages=stages)
-
-    try:
-        asyncio.run(_run())
-        report.finish()
-    except KeyboardInterrupt:
-        report.finish(complete=False)
-        sink.interrupted()
-    except Exception as exc:  # the run itself failed: keep what was found, say why, exit 3
-        report.errors.append(ErrorRecord(where="scan", message=f"{type(exc).__name__}: {exc}"))
-        report.finish(complete=False)
+    sink = _sink(outputs, job.report)
+    sink.start(total=job.plan.total, label="sweep")
+    api.scan(job, observer=sink)
     raise typer.Exit(sink.finish())
 
 
@@ -160,25 +147,17 @@ def skills(
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
 ) -> None:
     """Audit installed skills: unlisted, modified after install, shadowed, malformed."""
-    from functools import reduce
-
-    from .skills.allowlist import AllowlistError, load_allowlist
-    from .skills.audit import audit_skills
+    from . import app as api
+    from .report.sink import UsageError
 
     try:
         outputs = _outputs(json_, jsonl, sarif, html, quiet, style, fail_on, baseline)
-        approved = reduce(lambda a, b: a.merge(b), [load_allowlist(p) for p in allowlist]) if allowlist else None
-    except (UsageError, AllowlistError) as exc:
+        job = api.prepare_skills(api.SkillsRequest(roots=tuple(str(p) for p in roots or ()),
+                                                   allowlists=tuple(str(p) for p in allowlist or ())))
+    except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))
-    audit = audit_skills(roots or None, allowlist=approved)
-    report = audit.to_report()
-    sink = _sink(outputs, report)
-    for record in report.skills or []:
-        sink.skill(record)
-    for finding in report.findings:
-        sink.finding(finding)
-    for error in report.errors:
-        sink.error(error)
+    sink = _sink(outputs, job.report)
+    api.audit_skills(job, observer=sink)
     raise typer.Exit(sink.finish())
 
 
@@ -217,7 +196,7 @@ def allowlist_show(file: Annotated[Path, typer.Argument(metavar="FILE")]) -> Non
     for e in approved.entries:
         table.add_row(*cells(e.registry or "-", e.owner or "-", e.slug or e.name or "-", e.version or "*",
                              (e.fingerprint or e.file_tree_sha256 or "-")[:16], e.reason or ""))
-    Console().print(table)
+    _console().print(table)
 
 
 # ---------------------------------------------------------------- lab
@@ -230,9 +209,11 @@ def lab_up(
     manifest: Annotated[Optional[Path], typer.Option("--manifest", help="Write the manifest JSON here once all listen.")] = None,
 ) -> None:
     """Start the lab services (vulnerable and hardened twins, decoys) until Ctrl-C."""
+    import asyncio
+
     from . import labrun
 
-    console = Console()
+    console = _console()
 
     def ready(lab) -> None:
         console.print(labrun.lab_table(lab))
@@ -270,7 +251,7 @@ def fingerprints_list() -> None:
     table.add_column("checks", justify="right")
     for fp in sorted(fps, key=lambda f: f.id):
         table.add_row(fp.id, fp.name, fp.category, ",".join(map(str, fp.ports)), str(len(fp.checks)))
-    Console().print(table)
+    _console().print(table)
 
 
 @fingerprints_app.command("show")
@@ -316,12 +297,12 @@ def _load_reports(paths: list[Path]) -> list[Report]:
 @report_app.command("render")
 def report_render(
     report_file: Annotated[Path, typer.Argument(help="A saved JSON report.", metavar="REPORT.json")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "console",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format (console, or a name of the report registry; a wrong name lists them).")] = "console",
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to FILE (default: stdout).")] = None,
     style: StyleOpt = "table",
 ) -> None:
     """Re-render a saved report in another format."""
-    from .report import RenderOptions, write_report
+    from .report import FORMATS, RenderOptions, write_report
     from .report.console import ConsoleReporter
 
     if fmt not in FORMATS:
@@ -332,7 +313,7 @@ def report_render(
         raise _fail_usage(str(exc))
     (report,) = _load_reports([report_file])
     if fmt == "console" and not output:  # a person at a terminal: colour and its width
-        ConsoleReporter(Console(), style=style).render(report)
+        ConsoleReporter(_console(), style=style).render(report)
         return
     try:
         write_report(report, fmt, output or "-", options)
@@ -368,7 +349,7 @@ def report_diff(
         else:
             write_text_atomic(json_, text)
     if json_ != "-":
-        render_diff(result, Console(), show_unchanged=unchanged)
+        render_diff(result, _console(), show_unchanged=unchanged)
     raise typer.Exit(EXIT_FINDINGS if result.new_at_least(threshold) else EXIT_OK)
 
 
@@ -388,7 +369,7 @@ def merge(
         raise _fail_usage(str(exc))
     write_report(merged, "json", output)
     if not merged.complete:
-        Console(stderr=True).print("[yellow]merged report is incomplete (a shard is missing or incomplete)[/]")
+        _console(stderr=True).print("[yellow]merged report is incomplete (a shard is missing or incomplete)[/]")
         raise typer.Exit(EXIT_FAILED)
 
 

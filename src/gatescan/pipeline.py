@@ -27,6 +27,7 @@ class ScanObserver(Protocol):
     def finding(self, finding: Finding) -> None: ...
     def error(self, error: ErrorRecord) -> None: ...
     def notice(self, message: str) -> None: ...
+    def interrupted(self) -> None: ...  # Ctrl-C ended the run (app.scan); the report is partial
 
 
 class NullObserver:
@@ -35,6 +36,7 @@ class NullObserver:
     def finding(self, finding: Finding) -> None: ...
     def error(self, error: ErrorRecord) -> None: ...
     def notice(self, message: str) -> None: ...
+    def interrupted(self) -> None: ...
 
 
 @dataclass
@@ -71,7 +73,12 @@ async def run_scan(
     observer: ScanObserver | None = None,
     stages: ScanStages | None = None,
 ) -> Report:
-    """Run the whole network pipeline for `plan`, filling `report` as results arrive."""
+    """Run the whole network pipeline for `plan`, filling `report` as results arrive.
+
+    One TaskGroup owns every task of the scan (the sweep, the identify stream, one task per
+    service), so the scan ends only when all have: a check that raises costs its service an
+    error record, but any other failure cancels the rest and is raised as itself, not wrapped
+    in an ExceptionGroup. Cancellation (Ctrl-C) stops the sweep's workers on its way out."""
     observer = observer or NullObserver()
     stages = stages or ScanStages()
     counters = _Counters()
@@ -88,7 +95,7 @@ async def run_scan(
                 async for event in events:
                     if isinstance(event, OpenPort):
                         counters.open_found += 1
-                        await endpoints.put(event.endpoint)
+                        endpoints.put_nowait(event.endpoint)
                     elif isinstance(event, Progress):
                         counters.probes_done = event.done
                         elapsed = max(time.monotonic() - counters.started, 1e-6)
@@ -102,7 +109,7 @@ async def run_scan(
                         counters.notices.append(event.message)
                         observer.notice(event.message)
         finally:
-            await endpoints.put(None)
+            endpoints.put_nowait(None)
 
     async def endpoint_stream() -> AsyncIterator[Endpoint]:
         while (endpoint := await endpoints.get()) is not None:
@@ -122,33 +129,38 @@ async def run_scan(
             report.findings.append(finding)
             observer.finding(finding)
 
-    async def consume() -> None:
+    check_slots = asyncio.Semaphore(stages.check_concurrency)  # bounded checks, however many services
+
+    async def one(service: Service) -> None:
+        async with check_slots:
+            await checked(service)
+        observer.service(service)
+
+    async def consume(scan: asyncio.TaskGroup) -> None:
         services = stages.identify(endpoint_stream()) if stages.identify else _plain(endpoint_stream())
-        semaphore = asyncio.Semaphore(stages.check_concurrency)
-        tasks: list[asyncio.Task] = []
-
-        async def one(service: Service) -> None:
-            async with semaphore:
-                await checked(service)
-            observer.service(service)
-
         async for service in services:
             report.services.append(service)
-            tasks.append(asyncio.create_task(one(service)))
-        # every task is awaited here, finished or not, so a failure fails the run instead of vanishing
-        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
-            if isinstance(outcome, BaseException):
-                raise outcome
+            scan.create_task(one(service))
 
     async def _plain(stream: AsyncIterator[Endpoint]) -> AsyncIterator[Service]:
         async for endpoint in stream:
             yield _unidentified(endpoint)
 
     try:
-        await asyncio.gather(discover(), consume())
+        async with asyncio.TaskGroup() as scan:
+            scan.create_task(discover())
+            scan.create_task(consume(scan))
+    except BaseExceptionGroup as failed:
+        raise _first_error(failed) from None
     finally:
         report.stats.update(_stats(plan, counters, report))
     return report
+
+
+def _first_error(group: BaseExceptionGroup) -> BaseException:
+    """The first failure in a (possibly nested) group: what the run reports as its cause."""
+    first = group.exceptions[0]
+    return _first_error(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _stats(plan: ScanPlan, counters: _Counters, report: Report) -> dict[str, Any]:

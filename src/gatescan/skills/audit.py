@@ -1,8 +1,8 @@
 """`gatescan skills`: inventory, manifest, identity and allowlist joined into records and findings.
 
-The CLI calls `audit_skills` and puts the result in a Report (`apply_to`); a rules engine plugs
-in as a `RulesHook` that returns findings for one skill. Titles, remediation and severities are
-the catalogue's (gatescan/catalog.py; docs/skills.md shows them).
+app.audit_skills calls `audit_skills` and puts the result in a Report (`to_report`); a rules
+engine plugs in as a `RulesHook` that returns findings for one skill. Titles, remediation and
+severities are the catalogue's (gatescan/catalog.py; docs/skills.md shows them).
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ class SkillsAudit:
         report.stats["skills"] = dict(self.stats)
         return report
 
-    def to_report(self) -> Report:
-        report = Report()
+    def to_report(self, report: Report | None = None) -> Report:
+        """The audit as a finished report: `report` (one an observer already holds) or a new one."""
+        report = report if report is not None else Report()
         # the roots that were there to audit (absent default roots say nothing)
         report.scope.targets = [str(r.path) for r in self.roots if r.explicit or os.path.isdir(r.path)]
         self.apply_to(report)
