@@ -22,7 +22,7 @@ from . import scope
 from .model import ErrorRecord, Finding, Report, Service, SkillRecord
 from .pipeline import NullObserver, ScanObserver, ScanStages, run_scan
 from .scope import ScanPlan
-from .sweep import SweepConfig, _check_config
+from .sweep import SweepConfig
 
 if TYPE_CHECKING:
     from .skills.allowlist import Allowlist
@@ -156,7 +156,7 @@ class ScanRequest(_Request):
 
     def _check(self) -> None:
         try:
-            _check_config(self.sweep)
+            self.sweep.check()
         except ValueError as exc:
             raise RequestError(f"ScanRequest.sweep: {exc}") from None
 

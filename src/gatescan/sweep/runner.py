@@ -32,6 +32,19 @@ class SweepConfig:
     retries: int = 0  # extra attempts for connects that timed out (never for refused ones)
     workers: int | None = None  # None: auto (a thread for small plans, else one process per core); 0: thread
 
+    def check(self) -> None:
+        """Refuse settings the engine cannot run (ValueError naming the setting)."""
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if self.retries < 0:
+            raise ValueError("retries must be 0 or more")
+        if self.rate is not None and self.rate <= 0:
+            raise ValueError("rate must be positive")
+        if self.workers is not None and self.workers < 0:
+            raise ValueError("workers must be 0 or more")
+
 
 class _Plan(Protocol):
     total: int
@@ -48,7 +61,7 @@ async def sweep(plan: _Plan, config: SweepConfig = SweepConfig()) -> AsyncIterat
     """Probe every pair of `plan`; yield open ports as they are found, Progress periodically
     (and once at the end), ProbeError records and Notices. Closing or cancelling the iterator
     stops and reaps every worker."""
-    _check_config(config)
+    config.check()
     total = plan.total
     notices: list[str] = []
     window = _fit_window(config.concurrency, notices)
@@ -135,19 +148,6 @@ def sweep_sync(plan: _Plan, config: SweepConfig = SweepConfig()) -> SweepResult:
 
 
 # --- sizing ------------------------------------------------------------------------------------
-
-
-def _check_config(config: SweepConfig) -> None:
-    if config.concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
-    if config.timeout <= 0:
-        raise ValueError("timeout must be positive")
-    if config.retries < 0:
-        raise ValueError("retries must be 0 or more")
-    if config.rate is not None and config.rate <= 0:
-        raise ValueError("rate must be positive")
-    if config.workers is not None and config.workers < 0:
-        raise ValueError("workers must be 0 or more")
 
 
 def _fit_window(concurrency: int, notices: list[str]) -> int:
