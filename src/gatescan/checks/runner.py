@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import CheckResult, CheckStatus, Exchange, Finding, FindingEvidence, Service
+from ..net.redact import redact_exchange, redact_text, redact_url
 from . import impact
 from .context import CheckContext
 from .httpio import HttpAnswer, new_session, request
@@ -144,7 +145,7 @@ async def run_checks(service: Service, fingerprint: Any, ctx: CheckContext | Non
                     log.debug("check %s failed on %s:%s", check.id, service.host, service.port, exc_info=True)
                     outcome = Outcome.inconclusive(f"the check failed: {type(exc).__name__}: {exc}"[:200])
             run.results[check.id] = outcome
-            service.checks.append(CheckResult(check.id, outcome.status, outcome.reason))
+            service.checks.append(CheckResult(check.id, outcome.status, redact_text(outcome.reason)))
             if outcome.status is CheckStatus.FINDING:
                 findings.append(_finding(run, check, params[check.id], outcome))
     finally:
@@ -169,13 +170,14 @@ def _finding(run: ServiceRun, check, params: dict[str, Any], outcome: Outcome) -
         check=check.id,
         severity=sev,
         title=(outcome.title or check.title).format(product=product_name),
-        target=outcome.target or run.base_url,
+        target=redact_url(outcome.target or run.base_url),
         host=service.host,
         port=service.port,
         product=service.product,
         evidence=FindingEvidence(
-            summary=outcome.summary or outcome.reason,
-            exchanges=[Exchange(request=e["request"], response=e.get("response")) for e in outcome.exchanges],
+            summary=redact_text(outcome.summary or outcome.reason),
+            exchanges=[Exchange(request=e["request"], response=e.get("response"))
+                       for e in map(redact_exchange, outcome.exchanges)],  # secrets never reach a report
         ),
         remediation=str(params.get("remediation") or check.remediation),
         references=references,
