@@ -7,12 +7,18 @@ check_host, APIHandler [SRC]), checked here against the real jupyter_server 2.21
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
+import re
+import time
+import uuid
+from email.utils import formatdate
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from ._fake_secrets import fake
 from .base import LabService, app_service, strip_server_header
 
 _TORNADO = "TornadoServer/6.6.1"
@@ -48,6 +54,29 @@ def _local_host(host_header: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _login_cookies(request: web.Request, response: web.StreamResponse, *, token: bool) -> None:
+    """The cookies jupyter_server 2.21.1 sets (verified in a private namespace). With the token
+    disabled, IdentityProvider._get_user makes an anonymous user on every cookie-less request and
+    persists it (set_login_cookie: a Tornado signed cookie, `username-<host>-<port>`, quoted when
+    its base64 ends in `=`); every HTML page also sets `_xsrf`. Signature and XSRF token are fake."""
+    expires = formatdate(time.time() + 30 * 86400, usegmt=True)
+    if not token:
+        name = re.sub(r"[^A-Za-z0-9]", "-", f"username-{request.host}")
+        user = {"username": uuid.uuid4().hex, "name": "Anonymous Lab", "display_name": "Anonymous Lab",
+                "initials": "AL", "color": None, "avatar_url": None}
+        b64 = base64.b64encode(json.dumps(user).encode()).decode()
+        value = f"2|1:0|10:{int(time.time())}|{len(name)}:{name}|{len(b64)}:{b64}|{_COOKIE_SIGNATURE}"
+        shown = f'"{value}"' if "=" in value else value
+        response.headers.add("Set-Cookie", f"{name}={shown}; expires={expires}; HttpOnly; Path=/")
+    if (response.content_type or "").startswith("text/html"):
+        xsrf = f"2|{uuid.uuid4().hex[:8]}|{_XSRF_TOKEN}|{int(time.time())}"
+        response.headers.add("Set-Cookie", f"_xsrf={xsrf}" + ("" if token else f"; expires={expires}") + "; Path=/")
+
+
+_COOKIE_SIGNATURE = fake("", 29)  # 64 characters, like Tornado's HMAC-SHA256 hex
+_XSRF_TOKEN = fake("", 13)  # 32 characters, like the masked XSRF token
 
 
 def _app(version: str, *, token: bool, allow_origin_any: bool, allow_remote: bool) -> web.Application:
@@ -118,6 +147,11 @@ def _app(version: str, *, token: bool, allow_origin_any: bool, allow_remote: boo
         return web.Response(status=404, text=_PAGE, content_type="text/html", headers=headers(False))
 
     app = web.Application(middlewares=[host_guard])
+
+    async def cookies(request: web.Request, response: web.StreamResponse) -> None:
+        _login_cookies(request, response, token=token)
+
+    app.on_response_prepare.append(cookies)
     app.router.add_get("/api", api_root)
     app.router.add_get("/api/", api_root)
     app.router.add_get("/api/kernels", privileged([]))

@@ -13,10 +13,17 @@ import json
 
 from aiohttp import web
 
+from ._fake_secrets import fake
 from .base import LabService, app_service, strip_server_header
 
+# /config's defaultEnvironment is the SDK's getDefaultEnvironment() (HOME ... USER) followed by
+# what `-e KEY=value` passed in MCP_ENV_VARS (server/src/index.ts: `{...getDefaultEnvironment(),
+# ...JSON.parse(process.env.MCP_ENV_VARS)}`, products.md §1.3): the API keys a developer hands
+# the server under test. The vulnerable proxy serves them to anyone; the keys here are fake.
 _ENV = {"HOME": "/home/dev", "LOGNAME": "dev", "PATH": "/usr/local/bin:/usr/bin:/bin", "SHELL": "/bin/bash",
-        "TERM": "xterm-256color", "USER": "dev"}
+        "TERM": "xterm-256color", "USER": "dev",
+        "OPENAI_API_KEY": fake("sk-test-", 24), "ANTHROPIC_API_KEY": fake("sk-ant-test-", 24),
+        "GITHUB_PERSONAL_ACCESS_TOKEN": fake("ghp_", 18)}
 
 
 def _express(doc, status: int = 200) -> web.Response:

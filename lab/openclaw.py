@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
+from ._fake_secrets import fake
 from .base import LabService, app_service, host_only, is_loopback_name, strip_server_header
 
 # ------------------------------------------------------------------ gateway eras
@@ -440,7 +441,20 @@ def _status_json(port: int = 18800) -> dict:
             "headlessSource": "config", "noSandbox": False, "executablePath": None, "attachOnly": False}
 
 
-def _browser_control(auth_token: str | None, csrf_guard: bool):
+# A hosted remote-CDP profile as docs/tools/browser.md configures it (`browser.defaultProfile:
+# "browserless"`, `cdpUrl: "wss://production-sfo.browserless.io?token=<BROWSERLESS_API_KEY>"`):
+# the status answer reports the profile's cdpUrl (the gateway's browser proxy reads
+# `status.cdpUrl`), so an open browser control hands out the provider's API key. Whether the real
+# status masks the token was not checked; the key here is fake.
+BROWSERLESS_URL = f"wss://production-sfo.browserless.io?token={fake('bl-', 16)}"
+
+
+def _remote_status_json() -> dict:
+    return {**_status_json(443), "profile": "browserless", "cdpUrl": BROWSERLESS_URL, "color": "#00AA00",
+            "userDataDir": None, "detectedBrowser": None, "detectedExecutablePath": None, "attachOnly": True}
+
+
+def _browser_control(auth_token: str | None, csrf_guard: bool, remote_profile: bool = False):
     def factory() -> web.Application:
         app = web.Application(client_max_size=1024 * 1024)
         strip_server_header(app, {"X-Powered-By": "Express"})
@@ -455,11 +469,14 @@ def _browser_control(auth_token: str | None, csrf_guard: bool):
             if auth_token and request.headers.get("Authorization", "") != f"Bearer {auth_token}":
                 return web.Response(status=401, text="Unauthorized", content_type="text/html", charset="utf-8")
             if request.method == "GET" and request.path == "/":
-                return web.json_response(_status_json())
+                return web.json_response(_remote_status_json() if remote_profile else _status_json())
             if request.method == "GET" and request.path == "/tabs":
                 return web.json_response({"running": False, "tabs": []})
             if request.method == "GET" and request.path == "/profiles":
-                return web.json_response({"profiles": [{"name": "openclaw", "cdpPort": 18800, "color": "#FF4500"}]})
+                profiles = [{"name": "openclaw", "cdpPort": 18800, "color": "#FF4500"}]
+                if remote_profile:
+                    profiles.append({"name": "browserless", "cdpPort": 443, "cdpUrl": BROWSERLESS_URL, "color": "#00AA00"})
+                return web.json_response({"profiles": profiles})
             return web.Response(status=404, text=f"Cannot {request.method} {request.path}", content_type="text/html")
 
         app.router.add_route("*", "/{tail:.*}", handler)
@@ -581,10 +598,11 @@ SERVICES = [
         key="openclaw-browser-control-open", product="openclaw-browser-control", version="2026.1.24",
         twin="vulnerable", port=18791,
         # browser control without auth (audit id browser.control_no_auth, §9.3): GET / status JSON
-        # to anyone, for any Host (no CSRF guard in this twin).
+        # to anyone, for any Host (no CSRF guard in this twin); its default profile is a hosted
+        # remote CDP whose URL carries the provider's token (BROWSERLESS_URL).
         expected=("auth.missing", "http.host.unchecked"),
-        start=_browser_control(None, csrf_guard=False),
-        notes="browser control without auth", version_observable=False,
+        start=_browser_control(None, csrf_guard=False, remote_profile=True),
+        notes="browser control without auth (remote CDP profile)", version_observable=False,
     ),
     LabService(
         key="openclaw-browser-control-2026.9.6", product="openclaw-browser-control", version="2026.9.6",

@@ -17,6 +17,7 @@ from .. import catalog
 from ..identify import fingerprints as fpmod
 from ..net.client import Client
 from ..net.http import HttpResult
+from ..net.redact import redact_text, redact_url
 from .registry import Outcome, ordered
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ async def run_checks(service: Service, fingerprint: Any, client: Client) -> list
                 log.debug("check %s failed on %s:%s", check.id, service.host, service.port, exc_info=True)
                 outcome = Outcome.inconclusive(f"the check failed: {type(exc).__name__}: {exc}"[:200])
         run.results[check.id] = outcome
-        service.checks.append(CheckResult(check.id, outcome.status, outcome.reason))
+        service.checks.append(CheckResult(check.id, outcome.status, redact_text(outcome.reason)))
         if outcome.status is CheckStatus.FINDING:
             findings.append(_finding(run, check, params[check.id], outcome))
     return findings
@@ -159,12 +160,12 @@ def _finding(run: ServiceRun, check, params: catalog.CheckParams, outcome: Outco
         check=check.id,
         severity=sev,
         title=(outcome.title or check.entry.title).format(product=product_name),
-        target=outcome.target or run.base_url,
+        target=redact_url(outcome.target or run.base_url),
         host=service.host,
         port=service.port,
         product=service.product,
         evidence=FindingEvidence(
-            summary=outcome.summary or outcome.reason,
+            summary=redact_text(outcome.summary or outcome.reason),
             exchanges=[Exchange(request=e["request"], response=e.get("response")) for e in outcome.exchanges],
         ),
         remediation=params.remediation or check.entry.remediation,

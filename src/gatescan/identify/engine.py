@@ -24,6 +24,7 @@ from .fingerprints import Fingerprint, Probe
 from ..model import Endpoint, ErrorRecord, Evidence, Service
 from ..net.client import Client
 from ..net.http import HttpResult, looks_like_tls_failure
+from ..net.redact import redact_text
 from ..net.sse import endpoint_event, same_endpoint
 from ..net.tcp import printable
 from ..net.ws import frame_text
@@ -390,7 +391,10 @@ async def identify(endpoint: Endpoint, client: Client, *, fingerprints: list[Fin
         run.errors.append(f"no HTTP response ({root.error})" + (f"; banner {service.banner!r}" if service.banner else ""))
     if run.errors and on_error is not None:
         where = endpoint.url("https" if run.tls else "http")
-        on_error(ErrorRecord(where=where, message="identify: " + "; ".join(run.errors)))
+        on_error(ErrorRecord(where=where, message=redact_text("identify: " + "; ".join(run.errors))))
+    # secrets never reach a report: what was observed is masked where it enters the model
+    service.evidence = [replace(e, probe=redact_text(e.probe), observed=redact_text(e.observed)) for e in service.evidence]
+    service.banner = redact_text(service.banner) if service.banner else service.banner
     return service
 
 
