@@ -7,6 +7,8 @@ import asyncio
 import time
 import tracemalloc
 
+import pytest
+
 from gatescan._paths import import_lab
 from gatescan.identify.engine import identify, identify_all
 from gatescan.labrun import running_lab
@@ -98,3 +100,30 @@ async def test_identify_all_streams_and_stops_early():
     finally:
         for h in handles:
             await h.close()
+
+
+async def test_a_failing_endpoint_stream_fails_identify_all_as_itself_and_leaves_no_task():
+    svc = import_lab().get("decoy-web")
+    handle = await svc.start("127.0.0.1", 0)
+
+    class SweepBroke(RuntimeError):
+        pass
+
+    async def endpoints():
+        yield Endpoint("127.0.0.1", handle.port)
+        raise SweepBroke("the sweep failed")
+
+    try:
+        async with Client() as client:
+            with pytest.raises(SweepBroke):  # not an ExceptionGroup: the pipeline reports it as is
+                async for _ in identify_all(endpoints(), client, concurrency=2):
+                    pass
+            assert not _identify_tasks()  # the feeder and every identification were waited for
+    finally:
+        await handle.close()
+
+
+def _identify_tasks() -> list[asyncio.Task]:
+    """Live tasks running code of the identify engine (the lab's own server tasks aside)."""
+    return [t for t in asyncio.all_tasks()
+            if getattr(getattr(t.get_coro(), "cr_code", None), "co_filename", "").endswith("identify/engine.py")]

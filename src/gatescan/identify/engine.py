@@ -411,7 +411,6 @@ async def identify_all(
     out: asyncio.Queue[Any] = asyncio.Queue()
     slots = asyncio.Semaphore(max(1, concurrency))
     done = object()
-    tasks: set[asyncio.Task] = set()
 
     async def one(endpoint: Endpoint) -> None:
         try:
@@ -426,35 +425,38 @@ async def identify_all(
 
     async def feed() -> None:
         try:
-            if hasattr(endpoints, "__aiter__"):
-                async for endpoint in endpoints:  # type: ignore[union-attr]
+            # the group owns every identification: cancelling the feeder cancels them all
+            async with asyncio.TaskGroup() as group:
+                async for endpoint in _stream(endpoints):
                     await slots.acquire()
-                    task = asyncio.create_task(one(endpoint))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-            else:
-                for endpoint in endpoints:  # type: ignore[union-attr]
-                    await slots.acquire()
-                    task = asyncio.create_task(one(endpoint))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-            while tasks:
-                await asyncio.gather(*list(tasks), return_exceptions=True)
+                    group.create_task(one(endpoint))
         finally:
-            await out.put(done)
+            out.put_nowait(done)
 
+    # A TaskGroup cannot stay open across this generator's yields (its cancel scope would reach
+    # the consumer), so the feeder is one task this generator owns and always waits for.
     feeder = asyncio.create_task(feed())
     try:
         while (item := await out.get()) is not done:
             yield item
-        await feeder  # re-raise a failure of the endpoint stream
+        try:
+            await feeder
+        except BaseExceptionGroup as group:  # a failure of the endpoint stream, raised as itself
+            raise group.exceptions[0] from None
     finally:
         if not feeder.done():
             feeder.cancel()
-        for task in list(tasks):
-            task.cancel()
-        pending = [feeder, *tasks]
-        await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(feeder, return_exceptions=True)
+
+
+async def _stream(endpoints: AsyncIterator[Endpoint] | Iterable[Endpoint]) -> AsyncIterator[Endpoint]:
+    """The endpoints as one async stream, whichever kind the caller has."""
+    if hasattr(endpoints, "__aiter__"):
+        async for endpoint in endpoints:  # type: ignore[union-attr]
+            yield endpoint
+    else:
+        for endpoint in endpoints:  # type: ignore[union-attr]
+            yield endpoint
 
 
 def stage(client: Client, concurrency: int = 64, on_error: ErrorSink | None = None,
