@@ -10,15 +10,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import math
-import types
-import typing
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Protocol, TypeVar, Union
+from typing import TYPE_CHECKING, AsyncIterator, Callable, Protocol, TypeVar
 
-from . import scope
+from . import scope, typed
 from .model import ErrorRecord, Finding, Report, Service, SkillRecord
 from .pipeline import NullObserver, ScanObserver, ScanStages, run_scan
 from .scope import ScanPlan
@@ -44,12 +41,21 @@ _Req = TypeVar("_Req", bound="_Request")
 
 
 class _Request:
-    """Typed fields, checked on construction (a list becomes a tuple, an int a float where a
-    float is declared); `to_json` / `from_json` carry exactly those fields."""
+    """Typed fields, checked on construction and when read from JSON (gatescan.typed: a list
+    becomes a tuple, an int a float where a float is declared); `to_json` / `from_json` carry
+    exactly those fields."""
+
+    __pydantic_config__ = typed.STRICT
 
     def __post_init__(self) -> None:
-        for name, value in _checked_fields(type(self), self, type(self).__name__).items():
-            object.__setattr__(self, name, value)
+        if typed.building():  # pydantic is building it from checked data; from_json checks the rest
+            return
+        try:
+            checked = typed.check(self, type(self).__name__)
+        except typed.TypedError as exc:
+            raise RequestError(str(exc)) from None
+        for f in dataclasses.fields(self):  # the checked copy: an int given for a float is a float
+            object.__setattr__(self, f.name, getattr(checked, f.name))
         self._check()
 
     def _check(self) -> None:
@@ -61,83 +67,11 @@ class _Request:
     @classmethod
     def from_json(cls: type[_Req], text: str | bytes) -> _Req:
         try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError and bad UTF-8 are ValueErrors
-            raise RequestError(f"{cls.__name__}: not a JSON document: {exc}") from None
-        return _decode(cls, data, cls.__name__)
-
-
-def _decode(cls: type, data: Any, where: str) -> Any:
-    """A dataclass from a JSON object: unknown fields are an error, missing ones take defaults."""
-    if not isinstance(data, dict):
-        raise RequestError(f"{where}: expected a JSON object, not {_json_kind(data)}")
-    known = [f.name for f in dataclasses.fields(cls)]
-    for key in data:
-        if key not in known:
-            raise RequestError(f"{where}: unknown field {key!r} (fields: {', '.join(known)})")
-    if cls is SweepConfig:  # not a _Request: its fields are checked here instead
-        return SweepConfig(**_checked_fields(cls, data, where))
-    return cls(**data)
-
-
-def _checked_fields(cls: type, source: Any, where: str) -> dict[str, Any]:
-    """The fields of `source` (a dataclass, or a dict of known names) checked against `cls`'s
-    annotations."""
-    hints = typing.get_type_hints(cls)
-    if isinstance(source, dict):
-        items = source.items()
-    else:
-        items = ((f.name, getattr(source, f.name)) for f in dataclasses.fields(cls))
-    return {name: _value(hints[name], value, f"{where}.{name}") for name, value in items}
-
-
-def _value(hint: Any, value: Any, where: str) -> Any:
-    if typing.get_origin(hint) in (Union, types.UnionType):
-        options = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None and len(options) < len(typing.get_args(hint)):
-            return None
-        (hint,) = options
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise RequestError(f"{where}: expected true or false, not {_json_kind(value)}")
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise RequestError(f"{where}: expected an integer, not {_json_kind(value)}")
-    if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value):
-            return float(value)
-        raise RequestError(f"{where}: expected a finite number, not {_json_kind(value)}")
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        raise RequestError(f"{where}: expected a string, not {_json_kind(value)}")
-    if typing.get_origin(hint) is tuple:  # tuple[str, ...]
-        (item,) = [a for a in typing.get_args(hint) if a is not Ellipsis]
-        if isinstance(value, (list, tuple)):
-            return tuple(_value(item, v, f"{where}[{i}]") for i, v in enumerate(value))
-        raise RequestError(f"{where}: expected a list, not {_json_kind(value)}")
-    if dataclasses.is_dataclass(hint):
-        if isinstance(value, hint):
-            return dataclasses.replace(value, **_checked_fields(hint, value, where))
-        return _decode(hint, value, where)
-    raise TypeError(f"{where}: no JSON form for {hint!r}")  # a field type this codec lacks
-
-
-def _finite(number: int | float) -> bool:
-    try:
-        return math.isfinite(number)
-    except OverflowError:  # an integer too big for a float
-        return False
-
-
-def _json_kind(value: Any) -> str:
-    """How a wrong value reads in an error: its JSON kind and a short repr."""
-    kinds = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-             list: "a list", tuple: "a list", dict: "an object", type(None): "null"}
-    text = repr(value)
-    return f"{kinds.get(type(value), type(value).__name__)} {text[:40] + '...' if len(text) > 40 else text}"
+            request = typed.from_json(cls, text, cls.__name__)
+        except typed.TypedError as exc:
+            raise RequestError(str(exc)) from None
+        request._check()
+        return request
 
 
 @dataclass(frozen=True)
