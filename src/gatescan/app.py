@@ -1,8 +1,11 @@
-"""The scan API: what the CLI, local mode and the distributed workers all call (DESIGN.md).
+"""The scan API: what the CLI, local mode and the distributed workers all call (DESIGN.md), and
+the network pipeline it runs (sweep -> identify -> checks, streaming into one Report).
 
 A request is a frozen dataclass that round-trips through JSON (workers take it off a broker, so
 never pickle); `prepare_*` checks it and plans the work without sending anything, and `scan` /
-`audit_skills` run the prepared job into its Report.
+`audit_skills` run the prepared job into its Report. The engine never prints: it tells an
+observer what happened as it happens (the console, JSONL) and fills the Report in place, so an
+interrupted run still holds what it found.
 """
 
 from __future__ import annotations
@@ -10,23 +13,24 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from contextlib import asynccontextmanager
+import time
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, AsyncIterator, Callable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Protocol, TypeVar
 
 from . import scope, typed
-from .model import ErrorRecord, Finding, Report, Service, SkillRecord
-from .pipeline import NullObserver, ScanObserver, ScanStages, run_scan
+from .model import Endpoint, ErrorRecord, Finding, Report, Service, SkillRecord
 from .scope import ScanPlan
-from .sweep import SweepConfig
+from .sweep import Notice, OpenPort, ProbeError, Progress, SweepConfig, sweep
 
 if TYPE_CHECKING:
     from .skills.allowlist import Allowlist
 
 __all__ = [
-    "RequestError", "ScanRequest", "SkillsRequest", "ScanJob", "SkillsJob", "SkillsObserver",
-    "prepare_scan", "scan", "scan_async", "prepare_skills", "audit_skills", "network_stages",
+    "RequestError", "ScanRequest", "SkillsRequest", "ScanJob", "SkillsJob", "ScanObserver", "NullObserver",
+    "SkillsObserver", "prepare_scan", "scan", "scan_async", "run_scan", "ScanStages", "network_stages",
+    "prepare_skills", "audit_skills",
 ]
 
 
@@ -103,7 +107,29 @@ class SkillsRequest(_Request):
     allowlists: tuple[str, ...] = ()  # allowlist files, merged in order
 
 
-# --- the network scan ----------------------------------------------------------------------------
+# --- the network scan: what it tells its observer, the job, the entry points ---------------------
+
+class ScanObserver(Protocol):
+    """What a scan tells as it happens (the CLI's ReportSink draws and writes it)."""
+
+    def progress(self, done: int, total: int, open_found: int, rate: float) -> None: ...
+    def service(self, service: Service) -> None: ...
+    def finding(self, finding: Finding) -> None: ...
+    def error(self, error: ErrorRecord) -> None: ...
+    def notice(self, message: str) -> None: ...
+    def interrupted(self) -> None: ...  # Ctrl-C ended the run (app.scan); the report is partial
+
+
+class NullObserver:
+    """The observer of a scan nobody watches."""
+
+    def progress(self, done: int, total: int, open_found: int, rate: float) -> None: ...
+    def service(self, service: Service) -> None: ...
+    def finding(self, finding: Finding) -> None: ...
+    def error(self, error: ErrorRecord) -> None: ...
+    def notice(self, message: str) -> None: ...
+    def interrupted(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class ScanJob:
@@ -173,6 +199,155 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
     report.finish()
     return report
 
+
+# --- the pipeline: sweep -> identify -> checks, one TaskGroup ------------------------------------
+
+# identify: endpoints in, services out (streaming); checks: one service in, its findings out.
+IdentifyStage = Callable[[AsyncIterator[Endpoint]], AsyncIterator[Service]]
+CheckStage = Callable[[Service], Awaitable[list[Finding]]]
+
+
+@dataclass
+class ScanStages:
+    """What runs after discovery; None means the stage is off (e.g. --no-identify)."""
+
+    identify: IdentifyStage | None = None
+    checks: CheckStage | None = None
+    check_concurrency: int = 32
+
+
+@dataclass
+class _Counters:
+    started: float = field(default_factory=time.monotonic)
+    probes_done: int = 0
+    open_found: int = 0
+    probe_errors: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+def _where(host: str, port: int) -> str:
+    """host:port for errors[], an IPv6 host bracketed ("fd00::1:80" would be ambiguous)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _unidentified(endpoint: Endpoint) -> Service:
+    return Service(host=endpoint.host, port=endpoint.port, product="unknown", confidence=0.0)
+
+
+async def run_scan(
+    plan: ScanPlan,
+    config: SweepConfig,
+    report: Report,
+    observer: ScanObserver | None = None,
+    stages: ScanStages | None = None,
+) -> Report:
+    """Run the whole network pipeline for `plan`, filling `report` as results arrive.
+
+    One TaskGroup owns every task of the scan (the sweep, the identify stream, one task per
+    service), so the scan ends only when all have: a check that raises costs its service an
+    error record, but any other failure cancels the rest and is raised as itself, not wrapped
+    in an ExceptionGroup. Cancellation (Ctrl-C) stops the sweep's workers on its way out."""
+    observer = observer or NullObserver()
+    stages = stages or ScanStages()
+    counters = _Counters()
+    endpoints: asyncio.Queue[Endpoint | None] = asyncio.Queue()
+
+    for error in plan.errors:
+        report.errors.append(error)
+        observer.error(error)
+
+    async def discover() -> None:
+        try:
+            # aclosing: on cancellation (Ctrl-C) the sweep stops its workers inside this loop.
+            async with aclosing(sweep(plan, config)) as events:
+                async for event in events:
+                    if isinstance(event, OpenPort):
+                        counters.open_found += 1
+                        endpoints.put_nowait(event.endpoint)
+                    elif isinstance(event, Progress):
+                        counters.probes_done = event.done
+                        elapsed = max(time.monotonic() - counters.started, 1e-6)
+                        observer.progress(event.done, event.total, event.open, event.done / elapsed)
+                    elif isinstance(event, ProbeError):
+                        counters.probe_errors += 1
+                        record = ErrorRecord(where=_where(event.host, event.port), message=event.message)
+                        report.errors.append(record)
+                        observer.error(record)
+                    elif isinstance(event, Notice):
+                        counters.notices.append(event.message)
+                        observer.notice(event.message)
+        finally:
+            endpoints.put_nowait(None)
+
+    async def endpoint_stream() -> AsyncIterator[Endpoint]:
+        while (endpoint := await endpoints.get()) is not None:
+            yield endpoint
+
+    async def checked(service: Service) -> None:
+        if stages.checks is None or service.product == "unknown":
+            return
+        try:
+            findings = await stages.checks(service)
+        except Exception as exc:  # a check bug must cost one service, not the scan
+            record = ErrorRecord(where=_where(service.host, service.port), message=f"checks failed: {exc!r}")
+            report.errors.append(record)
+            observer.error(record)
+            return
+        for finding in findings:
+            report.findings.append(finding)
+            observer.finding(finding)
+
+    check_slots = asyncio.Semaphore(stages.check_concurrency)  # bounded checks, however many services
+
+    async def one(service: Service) -> None:
+        async with check_slots:
+            await checked(service)
+        observer.service(service)
+
+    async def consume(scan: asyncio.TaskGroup) -> None:
+        services = stages.identify(endpoint_stream()) if stages.identify else _plain(endpoint_stream())
+        async for service in services:
+            report.services.append(service)
+            scan.create_task(one(service))
+
+    async def _plain(stream: AsyncIterator[Endpoint]) -> AsyncIterator[Service]:
+        async for endpoint in stream:
+            yield _unidentified(endpoint)
+
+    try:
+        async with asyncio.TaskGroup() as scan:
+            scan.create_task(discover())
+            scan.create_task(consume(scan))
+    except BaseExceptionGroup as failed:
+        raise _first_error(failed) from None
+    finally:
+        report.stats.update(_stats(plan, counters, report))
+    return report
+
+
+def _first_error(group: BaseExceptionGroup) -> BaseException:
+    """The first failure in a (possibly nested) group: what the run reports as its cause."""
+    first = group.exceptions[0]
+    return _first_error(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def _stats(plan: ScanPlan, counters: _Counters, report: Report) -> dict[str, Any]:
+    elapsed = time.monotonic() - counters.started
+    return {
+        "probes_total": plan.total,
+        "probes_done": counters.probes_done,
+        "open": counters.open_found,
+        "services": len(report.services),
+        "identified": sum(1 for s in report.services if s.product != "unknown"),
+        "findings": len(report.findings),
+        "probe_errors": counters.probe_errors,
+        "duration_s": round(elapsed, 3),
+        "probes_per_s": round(counters.probes_done / elapsed, 1) if elapsed > 0 else None,
+        "notices": counters.notices,
+    }
+
+
+# --- the stage wiring: identify and checks over one network client -------------------------------
 
 @asynccontextmanager
 async def network_stages(*, identify: bool, checks: bool,
