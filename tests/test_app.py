@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gatescan import app
+from gatescan.app import NullObserver
 from gatescan.labrun import running_lab
 from gatescan.model import Report
-from gatescan.pipeline import NullObserver
 from gatescan.sweep import SweepConfig
 from tests.listeners import tcp_listener
 from tests.netns import requires_netns

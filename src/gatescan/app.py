@@ -1,8 +1,11 @@
-"""The scan API: what the CLI, local mode and the distributed workers all call (DESIGN.md).
+"""The scan API: what the CLI, local mode and the distributed workers all call (DESIGN.md), and
+the network pipeline it runs (sweep -> identify -> checks, streaming into one Report).
 
 A request is a frozen dataclass that round-trips through JSON (workers take it off a broker, so
 never pickle); `prepare_*` checks it and plans the work without sending anything, and `scan` /
-`audit_skills` run the prepared job into its Report.
+`audit_skills` run the prepared job into its Report. The engine never prints: it tells an
+observer what happened as it happens (the console, JSONL) and fills the Report in place, so an
+interrupted run still holds what it found.
 """
 
 from __future__ import annotations
@@ -10,26 +13,24 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import math
-import types
-import typing
-from contextlib import asynccontextmanager
+import time
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Protocol, TypeVar, Union
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Protocol, TypeVar
 
-from . import scope
-from .model import ErrorRecord, Finding, Report, Service, SkillRecord
-from .pipeline import NullObserver, ScanObserver, ScanStages, run_scan
+from . import scope, typed
+from .model import Endpoint, ErrorRecord, Finding, Report, Service, SkillRecord
 from .scope import ScanPlan
-from .sweep import SweepConfig
+from .sweep import Notice, OpenPort, ProbeError, Progress, SweepConfig, sweep
 
 if TYPE_CHECKING:
     from .skills.allowlist import Allowlist
 
 __all__ = [
-    "RequestError", "ScanRequest", "SkillsRequest", "ScanJob", "SkillsJob", "SkillsObserver",
-    "prepare_scan", "scan", "scan_async", "prepare_skills", "audit_skills", "network_stages",
+    "RequestError", "ScanRequest", "SkillsRequest", "ScanJob", "SkillsJob", "ScanObserver", "NullObserver",
+    "SkillsObserver", "prepare_scan", "scan", "scan_async", "run_scan", "ScanStages", "network_stages",
+    "prepare_skills", "audit_skills",
 ]
 
 
@@ -44,12 +45,21 @@ _Req = TypeVar("_Req", bound="_Request")
 
 
 class _Request:
-    """Typed fields, checked on construction (a list becomes a tuple, an int a float where a
-    float is declared); `to_json` / `from_json` carry exactly those fields."""
+    """Typed fields, checked on construction and when read from JSON (gatescan.typed: a list
+    becomes a tuple, an int a float where a float is declared); `to_json` / `from_json` carry
+    exactly those fields."""
+
+    __pydantic_config__ = typed.STRICT
 
     def __post_init__(self) -> None:
-        for name, value in _checked_fields(type(self), self, type(self).__name__).items():
-            object.__setattr__(self, name, value)
+        if typed.building():  # pydantic is building it from checked data; from_json checks the rest
+            return
+        try:
+            checked = typed.check(self, type(self).__name__)
+        except typed.TypedError as exc:
+            raise RequestError(str(exc)) from None
+        for f in dataclasses.fields(self):  # the checked copy: an int given for a float is a float
+            object.__setattr__(self, f.name, getattr(checked, f.name))
         self._check()
 
     def _check(self) -> None:
@@ -61,83 +71,11 @@ class _Request:
     @classmethod
     def from_json(cls: type[_Req], text: str | bytes) -> _Req:
         try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError and bad UTF-8 are ValueErrors
-            raise RequestError(f"{cls.__name__}: not a JSON document: {exc}") from None
-        return _decode(cls, data, cls.__name__)
-
-
-def _decode(cls: type, data: Any, where: str) -> Any:
-    """A dataclass from a JSON object: unknown fields are an error, missing ones take defaults."""
-    if not isinstance(data, dict):
-        raise RequestError(f"{where}: expected a JSON object, not {_json_kind(data)}")
-    known = [f.name for f in dataclasses.fields(cls)]
-    for key in data:
-        if key not in known:
-            raise RequestError(f"{where}: unknown field {key!r} (fields: {', '.join(known)})")
-    if cls is SweepConfig:  # not a _Request: its fields are checked here instead
-        return SweepConfig(**_checked_fields(cls, data, where))
-    return cls(**data)
-
-
-def _checked_fields(cls: type, source: Any, where: str) -> dict[str, Any]:
-    """The fields of `source` (a dataclass, or a dict of known names) checked against `cls`'s
-    annotations."""
-    hints = typing.get_type_hints(cls)
-    if isinstance(source, dict):
-        items = source.items()
-    else:
-        items = ((f.name, getattr(source, f.name)) for f in dataclasses.fields(cls))
-    return {name: _value(hints[name], value, f"{where}.{name}") for name, value in items}
-
-
-def _value(hint: Any, value: Any, where: str) -> Any:
-    if typing.get_origin(hint) in (Union, types.UnionType):
-        options = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None and len(options) < len(typing.get_args(hint)):
-            return None
-        (hint,) = options
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise RequestError(f"{where}: expected true or false, not {_json_kind(value)}")
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise RequestError(f"{where}: expected an integer, not {_json_kind(value)}")
-    if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value):
-            return float(value)
-        raise RequestError(f"{where}: expected a finite number, not {_json_kind(value)}")
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        raise RequestError(f"{where}: expected a string, not {_json_kind(value)}")
-    if typing.get_origin(hint) is tuple:  # tuple[str, ...]
-        (item,) = [a for a in typing.get_args(hint) if a is not Ellipsis]
-        if isinstance(value, (list, tuple)):
-            return tuple(_value(item, v, f"{where}[{i}]") for i, v in enumerate(value))
-        raise RequestError(f"{where}: expected a list, not {_json_kind(value)}")
-    if dataclasses.is_dataclass(hint):
-        if isinstance(value, hint):
-            return dataclasses.replace(value, **_checked_fields(hint, value, where))
-        return _decode(hint, value, where)
-    raise TypeError(f"{where}: no JSON form for {hint!r}")  # a field type this codec lacks
-
-
-def _finite(number: int | float) -> bool:
-    try:
-        return math.isfinite(number)
-    except OverflowError:  # an integer too big for a float
-        return False
-
-
-def _json_kind(value: Any) -> str:
-    """How a wrong value reads in an error: its JSON kind and a short repr."""
-    kinds = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-             list: "a list", tuple: "a list", dict: "an object", type(None): "null"}
-    text = repr(value)
-    return f"{kinds.get(type(value), type(value).__name__)} {text[:40] + '...' if len(text) > 40 else text}"
+            request = typed.from_json(cls, text, cls.__name__)
+        except typed.TypedError as exc:
+            raise RequestError(str(exc)) from None
+        request._check()
+        return request
 
 
 @dataclass(frozen=True)
@@ -169,7 +107,29 @@ class SkillsRequest(_Request):
     allowlists: tuple[str, ...] = ()  # allowlist files, merged in order
 
 
-# --- the network scan ----------------------------------------------------------------------------
+# --- the network scan: what it tells its observer, the job, the entry points ---------------------
+
+class ScanObserver(Protocol):
+    """What a scan tells as it happens (the CLI's ReportSink draws and writes it)."""
+
+    def progress(self, done: int, total: int, open_found: int, rate: float) -> None: ...
+    def service(self, service: Service) -> None: ...
+    def finding(self, finding: Finding) -> None: ...
+    def error(self, error: ErrorRecord) -> None: ...
+    def notice(self, message: str) -> None: ...
+    def interrupted(self) -> None: ...  # Ctrl-C ended the run (app.scan); the report is partial
+
+
+class NullObserver:
+    """The observer of a scan nobody watches."""
+
+    def progress(self, done: int, total: int, open_found: int, rate: float) -> None: ...
+    def service(self, service: Service) -> None: ...
+    def finding(self, finding: Finding) -> None: ...
+    def error(self, error: ErrorRecord) -> None: ...
+    def notice(self, message: str) -> None: ...
+    def interrupted(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class ScanJob:
@@ -239,6 +199,155 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
     report.finish()
     return report
 
+
+# --- the pipeline: sweep -> identify -> checks, one TaskGroup ------------------------------------
+
+# identify: endpoints in, services out (streaming); checks: one service in, its findings out.
+IdentifyStage = Callable[[AsyncIterator[Endpoint]], AsyncIterator[Service]]
+CheckStage = Callable[[Service], Awaitable[list[Finding]]]
+
+
+@dataclass
+class ScanStages:
+    """What runs after discovery; None means the stage is off (e.g. --no-identify)."""
+
+    identify: IdentifyStage | None = None
+    checks: CheckStage | None = None
+    check_concurrency: int = 32
+
+
+@dataclass
+class _Counters:
+    started: float = field(default_factory=time.monotonic)
+    probes_done: int = 0
+    open_found: int = 0
+    probe_errors: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+def _where(host: str, port: int) -> str:
+    """host:port for errors[], an IPv6 host bracketed ("fd00::1:80" would be ambiguous)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _unidentified(endpoint: Endpoint) -> Service:
+    return Service(host=endpoint.host, port=endpoint.port, product="unknown", confidence=0.0)
+
+
+async def run_scan(
+    plan: ScanPlan,
+    config: SweepConfig,
+    report: Report,
+    observer: ScanObserver | None = None,
+    stages: ScanStages | None = None,
+) -> Report:
+    """Run the whole network pipeline for `plan`, filling `report` as results arrive.
+
+    One TaskGroup owns every task of the scan (the sweep, the identify stream, one task per
+    service), so the scan ends only when all have: a check that raises costs its service an
+    error record, but any other failure cancels the rest and is raised as itself, not wrapped
+    in an ExceptionGroup. Cancellation (Ctrl-C) stops the sweep's workers on its way out."""
+    observer = observer or NullObserver()
+    stages = stages or ScanStages()
+    counters = _Counters()
+    endpoints: asyncio.Queue[Endpoint | None] = asyncio.Queue()
+
+    for error in plan.errors:
+        report.errors.append(error)
+        observer.error(error)
+
+    async def discover() -> None:
+        try:
+            # aclosing: on cancellation (Ctrl-C) the sweep stops its workers inside this loop.
+            async with aclosing(sweep(plan, config)) as events:
+                async for event in events:
+                    if isinstance(event, OpenPort):
+                        counters.open_found += 1
+                        endpoints.put_nowait(event.endpoint)
+                    elif isinstance(event, Progress):
+                        counters.probes_done = event.done
+                        elapsed = max(time.monotonic() - counters.started, 1e-6)
+                        observer.progress(event.done, event.total, event.open, event.done / elapsed)
+                    elif isinstance(event, ProbeError):
+                        counters.probe_errors += 1
+                        record = ErrorRecord(where=_where(event.host, event.port), message=event.message)
+                        report.errors.append(record)
+                        observer.error(record)
+                    elif isinstance(event, Notice):
+                        counters.notices.append(event.message)
+                        observer.notice(event.message)
+        finally:
+            endpoints.put_nowait(None)
+
+    async def endpoint_stream() -> AsyncIterator[Endpoint]:
+        while (endpoint := await endpoints.get()) is not None:
+            yield endpoint
+
+    async def checked(service: Service) -> None:
+        if stages.checks is None or service.product == "unknown":
+            return
+        try:
+            findings = await stages.checks(service)
+        except Exception as exc:  # a check bug must cost one service, not the scan
+            record = ErrorRecord(where=_where(service.host, service.port), message=f"checks failed: {exc!r}")
+            report.errors.append(record)
+            observer.error(record)
+            return
+        for finding in findings:
+            report.findings.append(finding)
+            observer.finding(finding)
+
+    check_slots = asyncio.Semaphore(stages.check_concurrency)  # bounded checks, however many services
+
+    async def one(service: Service) -> None:
+        async with check_slots:
+            await checked(service)
+        observer.service(service)
+
+    async def consume(scan: asyncio.TaskGroup) -> None:
+        services = stages.identify(endpoint_stream()) if stages.identify else _plain(endpoint_stream())
+        async for service in services:
+            report.services.append(service)
+            scan.create_task(one(service))
+
+    async def _plain(stream: AsyncIterator[Endpoint]) -> AsyncIterator[Service]:
+        async for endpoint in stream:
+            yield _unidentified(endpoint)
+
+    try:
+        async with asyncio.TaskGroup() as scan:
+            scan.create_task(discover())
+            scan.create_task(consume(scan))
+    except BaseExceptionGroup as failed:
+        raise _first_error(failed) from None
+    finally:
+        report.stats.update(_stats(plan, counters, report))
+    return report
+
+
+def _first_error(group: BaseExceptionGroup) -> BaseException:
+    """The first failure in a (possibly nested) group: what the run reports as its cause."""
+    first = group.exceptions[0]
+    return _first_error(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def _stats(plan: ScanPlan, counters: _Counters, report: Report) -> dict[str, Any]:
+    elapsed = time.monotonic() - counters.started
+    return {
+        "probes_total": plan.total,
+        "probes_done": counters.probes_done,
+        "open": counters.open_found,
+        "services": len(report.services),
+        "identified": sum(1 for s in report.services if s.product != "unknown"),
+        "findings": len(report.findings),
+        "probe_errors": counters.probe_errors,
+        "duration_s": round(elapsed, 3),
+        "probes_per_s": round(counters.probes_done / elapsed, 1) if elapsed > 0 else None,
+        "notices": counters.notices,
+    }
+
+
+# --- the stage wiring: identify and checks over one network client -------------------------------
 
 @asynccontextmanager
 async def network_stages(*, identify: bool, checks: bool,

@@ -4,7 +4,8 @@ description, remediation, references and severity policy, so findings, SARIF rul
 It sits at the bottom next to model.py (it imports nothing of the engine): the check registry,
 the skills audit and the renderers read it; `skill.rule.<rule-id>` entries follow one template.
 The network checks this build runs declare their fingerprint parameters here, once, as frozen
-dataclasses: the fingerprint loader validates `checks:` against them and the checks receive them.
+dataclasses: the fingerprint loader validates `checks:` against them (gatescan.typed) and the
+checks receive them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Literal, Mapping
 
 from .model import Severity
+from .typed import STRICT
 
 # ---------------------------------------------------------------- check parameters
 
@@ -29,6 +31,8 @@ class HttpRequest:
     """The product's privileged, read-only request; `{random}` in the path or JSON becomes a
     fresh random name per probe."""
 
+    __pydantic_config__ = STRICT
+
     path: str
     method: Literal["GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"] = "GET"
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -39,6 +43,8 @@ class HttpRequest:
 class PathFrom:
     """A WebSocket path published in a JSON document (CDP's /json/version webSocketDebuggerUrl)."""
 
+    __pydantic_config__ = STRICT
+
     path: str = "/json/version"
     json_key: str = "webSocketDebuggerUrl"
 
@@ -47,6 +53,8 @@ class PathFrom:
 class CheckParams:
     """What every check takes: the product's own fix and references, and the identified
     variants (attributes.variant) it applies to or changes for."""
+
+    __pydantic_config__ = STRICT  # how a fingerprint's `checks:` entry is read (gatescan.typed)
 
     remediation: str | None = None
     references: tuple[str, ...] = ()

@@ -4,6 +4,7 @@ naming the file, the check and the field (exit 2), never silently turning a chec
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -37,26 +38,33 @@ def write(directory: Path, checks: dict) -> Path:
     ({"version.vulnerable": {}}, "checks.version.vulnerable", "is not built yet"),
     ({"skill.unlisted": {}}, "checks.skill.unlisted", "is a skill check"),
     # a parameter the check does not declare
-    ({"auth.missing": {"transprot": "sse"}}, "checks.auth.missing.transprot", "undeclared parameter 'transprot'"),
-    ({"ws.origin.unchecked": {"request": {"path": "/"}}}, "checks.ws.origin.unchecked.request", "undeclared parameter"),
-    ({"auth.missing": {"expect": {"status": 200}}}, "checks.auth.missing.expect", "undeclared parameter 'expect'"),
+    ({"auth.missing": {"transprot": "sse"}}, "checks.auth.missing.transprot", "unknown field 'transprot' (declared: remediation, references, "),
+    ({"ws.origin.unchecked": {"request": {"path": "/"}}}, "checks.ws.origin.unchecked.request", "unknown field 'request'"),
+    ({"auth.missing": {"expect": {"status": 200}}}, "checks.auth.missing.expect", "unknown field 'expect'"),
     ({"auth.missing": {"by_variant": {"SSE": {"only_variants": ["x"]}}}},
-     "checks.auth.missing.by_variant.SSE.only_variants", "undeclared parameter"),
-    ({"auth.missing": {"request": {"path": "/", "verb": "GET"}}}, "checks.auth.missing.request.verb", "undeclared"),
+     "checks.auth.missing.by_variant.SSE.only_variants", "unknown field 'only_variants'"),
+    ({"auth.missing": {"request": {"path": "/", "verb": "GET"}}}, "checks.auth.missing.request.verb",
+     "unknown field 'verb' (declared: path, method, headers, json)"),
     # a value of the wrong enum or type
     ({"auth.missing": {"protocol": "mcp", "transport": "streamabel"}}, "checks.auth.missing.transport",
-     "'streamabel' is not one of 'streamable', 'sse', 'ws'"),
+     "'streamabel' is not one of 'streamable', 'sse' or 'ws'"),
     ({"auth.missing": {"by_variant": {"SSE": {"transport": "sse2"}}}}, "checks.auth.missing.by_variant.SSE.transport",
      "'sse2' is not one of"),
     ({"ws.origin.unchecked": {"protocol": "openclaw"}}, "checks.ws.origin.unchecked.protocol", "is not one of"),
     ({"auth.missing": {"request": {"path": "/", "method": "post"}}}, "checks.auth.missing.request.method", "is not one of"),
     ({"auth.missing": {"request": {"method": "GET"}}}, "checks.auth.missing.request.path", "'path' is required"),
-    ({"auth.missing": {"path": 8080}}, "checks.auth.missing.path", "expected a string, got int"),
+    ({"auth.missing": {"path": 8080}}, "checks.auth.missing.path", "expected a string, not a number 8080"),
     ({"auth.missing": {"references": "CWE-306"}}, "checks.auth.missing.references", "expected a list"),
     ({"auth.missing": {"only_variants": [1]}}, "checks.auth.missing.only_variants[0]", "expected a string"),
     ({"auth.missing": {"request": {"path": "/", "headers": {"X": 1}}}}, "checks.auth.missing.request.headers.X",
      "expected a string"),
     ({"auth.missing": ["protocol"]}, "checks.auth.missing", "is not of type 'object'"),  # the schema's word
+    # YAML's own types: a boolean is not a string, a date is not JSON data
+    ({"auth.missing": {"subprotocol": True}}, "checks.auth.missing.subprotocol", "expected a string, not a boolean True"),
+    ({"auth.missing": {"path": datetime.date(2024, 1, 1)}}, "checks.auth.missing", "not JSON data"),
+    # a by_variant entry's rules are the matcher language too
+    ({"auth.missing": {"by_variant": {"SSE": {"open": {"status": "200"}}}}},
+     "checks.auth.missing.by_variant.SSE.open.status", "is not of type 'integer'"),
 ])
 def test_bad_checks_fail_the_load_naming_file_check_and_field(tmp_path, checks, field, reason):
     path = write(tmp_path, checks)

@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
+from gatescan.app import NullObserver, ScanStages, run_scan
 from gatescan.model import Finding, Report, Service, Severity
-from gatescan.pipeline import NullObserver, ScanStages, run_scan
 from gatescan.scope import build_plan
 from gatescan.sweep import SweepConfig
 from tests.netns import requires_netns

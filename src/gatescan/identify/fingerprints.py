@@ -33,11 +33,8 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
 
 from __future__ import annotations
 
-import collections.abc
 import dataclasses
 import json
-import types
-import typing
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -45,7 +42,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from .. import _paths, catalog
+from .. import _paths, catalog, typed
 from . import matcher
 from .matcher import RuleError
 
@@ -302,9 +299,9 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
 
 
 def parse_checks(raw: Mapping[str, Any] | None, file: str | Path = "<fingerprint>") -> dict[str, catalog.CheckParams]:
-    """A `checks:` block as the typed parameters its checks declare (catalog.py). A check id this
-    build does not run, a parameter its check does not declare, or a value of the wrong type or
-    enum fails with FingerprintError naming the file, the check and the field."""
+    """A `checks:` block as the typed parameters its checks declare (catalog.py; null means the
+    defaults). A check id this build does not run, a parameter its check does not declare, or a
+    value of the wrong type or enum fails with FingerprintError naming the file, check and field."""
     out = {}
     for check_id, params in (raw or {}).items():
         where = f"checks.{check_id}"
@@ -318,82 +315,38 @@ def parse_checks(raw: Mapping[str, Any] | None, file: str | Path = "<fingerprint
                    else f"is a {entry.family} check" if entry is not None else "is no check id")
             raise FingerprintError(file, where, f"{check_id!r} {why}: a fingerprint names checks this build "
                                                 f"runs ({built})")
-        out[check_id] = _parse_params(file, where, entry.params, params if params is not None else {})
+        out[check_id] = _parse_params(file, where, entry.params, {} if params is None else params)
     return out
 
 
-def _parse_params(file, where: str, cls: type, raw: Any, *, overrides: bool = False) -> Any:
-    """`raw` as an instance of the parameter dataclass `cls` (with `overrides`: the typed fields
-    of a by_variant entry, a mapping)."""
-    if not isinstance(raw, dict):
-        raise FingerprintError(file, where, f"expected a mapping of parameters, got {_kind(raw)}")
-    declared = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        at = f"{where}.{key}"
-        f = declared.get(str(key))
-        if f is None or (overrides and key in ("by_variant", "only_variants")):
-            names = ", ".join(n for n in declared if not (overrides and n in ("by_variant", "only_variants")))
-            raise FingerprintError(file, at, f"undeclared parameter {key!r} (declared: {names})")
-        if key == "by_variant":
-            if not isinstance(value, dict):
-                raise FingerprintError(file, at, f"expected a mapping of variant -> parameters, got {_kind(value)}")
-            values[key] = {str(v): _parse_params(file, f"{at}.{v}", cls, o, overrides=True) for v, o in value.items()}
-        elif f.metadata.get("rule"):
-            if value is not None:
-                check_rule(file, at, value)
-            values[key] = value
-        else:
-            values[key] = _typed(file, at, hints[key], value)
-    if overrides:
-        return values
-    missing = [f.name for f in declared.values()
-               if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and f.name not in values]
-    if missing:
-        raise FingerprintError(file, f"{where}.{missing[0]}", f"{missing[0]!r} is required")
-    return cls(**values)
+_VARIANT_KEYS = ("by_variant", "only_variants")  # what a by_variant entry may not override
 
 
-def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), type(value).__name__)
+def _parse_params(file: str | Path, where: str, cls: type[catalog.CheckParams], raw: Any) -> catalog.CheckParams:
+    """`raw` as the check's parameter dataclass; each `by_variant` entry is checked as the same
+    dataclass and kept as the typed fields it overrides."""
+    params = _decode(file, where, cls, raw)
+    by_variant = {}
+    for variant, overrides in params.by_variant.items():
+        at = f"{where}.by_variant.{variant}"
+        for key in overrides:
+            if key in _VARIANT_KEYS:
+                raise FingerprintError(file, f"{at}.{key}", f"unknown field {key!r} (a by_variant entry cannot set it)")
+        typed_overrides = _decode(file, at, cls, overrides)
+        by_variant[variant] = {key: getattr(typed_overrides, key) for key in overrides}
+    return replace(params, by_variant=by_variant)
 
 
-def _typed(file, where: str, tp: Any, value: Any) -> Any:
-    """`value` checked against the declared type `tp` (str, int, bool, Literal, X | None,
-    tuple[str, ...], Mapping[str, str], a parameter dataclass, Any)."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if tp is Any:
-        return value
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        [inner] = [a for a in args if a is not type(None)]
-        return _typed(file, where, inner, value)
-    if origin is typing.Literal:
-        if isinstance(value, str) and value in args:
-            return value
-        raise FingerprintError(file, where, f"{value!r} is not one of {', '.join(map(repr, args))}")
-    if dataclasses.is_dataclass(tp):
-        return _parse_params(file, where, tp, value)
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise FingerprintError(file, where, f"expected a list, got {_kind(value)}")
-        return tuple(_typed(file, f"{where}[{i}]", args[0], v) for i, v in enumerate(value))
-    if origin is collections.abc.Mapping:
-        if not isinstance(value, dict):
-            raise FingerprintError(file, where, f"expected a mapping, got {_kind(value)}")
-        return {str(k): _typed(file, f"{where}.{k}", args[1], v) for k, v in value.items()}
-    if tp is bool:
-        ok = isinstance(value, bool)
-    elif tp is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, tp)
-    if not ok:
-        raise FingerprintError(file, where, f"expected {'a string' if tp is str else tp.__name__}, got {_kind(value)}")
-    return value
+def _decode(file: str | Path, where: str, cls: type[catalog.CheckParams], raw: Any) -> catalog.CheckParams:
+    try:
+        params = typed.from_data(cls, raw, where)
+    except typed.TypedError as exc:
+        raise FingerprintError(file, exc.where, exc.reason) from None
+    for f in dataclasses.fields(cls):  # `open` / `closed`: the matcher language, as matchers are
+        value = getattr(params, f.name)
+        if f.metadata.get("rule") and value is not None:
+            check_rule(file, f"{where}.{f.name}", value)
+    return params
 
 
 def load_file(file: str | Path) -> Fingerprint:

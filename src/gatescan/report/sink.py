@@ -177,7 +177,7 @@ class ReportSink:
         self._last_progress = 0.0
         self._was_interrupted = False
 
-    # observer interface (pipeline.ScanObserver)
+    # observer interface (app.ScanObserver)
     def start(self, total: int, label: str) -> None:
         self.reporter.start(total, label)
 
