@@ -461,7 +461,7 @@ async def _stream(endpoints: AsyncIterator[Endpoint] | Iterable[Endpoint]) -> As
 
 def stage(client: Client, concurrency: int = 64, on_error: ErrorSink | None = None,
           fingerprints: list[Fingerprint] | None = None):
-    """The pipeline's identify stage: endpoints in, services out (pipeline.ScanStages.identify)."""
+    """The pipeline's identify stage: endpoints in, services out (app.ScanStages.identify)."""
 
     def run(endpoints: AsyncIterator[Endpoint]) -> AsyncIterator[Service]:
         return identify_all(endpoints, client, concurrency, fingerprints=fingerprints, on_error=on_error)
