@@ -235,3 +235,26 @@ def test_files_only_entry_does_not_approve_a_skill_that_cannot_be_hashed(tmp_pat
     monkeypatch.setattr(hashes, "MAX_BYTES", 1)  # now the skill is too big to hash
     audit = audit_skills([root], allowlist=al)
     assert [s.status for s in audit.skills] == ["modified"]
+
+
+def test_a_local_entry_approves_only_the_root_it_was_taken_from(tmp_path):
+    # `allowlist init ~/.openclaw/skills` then `skills --allowlist` marked an unrelated,
+    # never-approved ~/.claude/skills/weather as HIGH skill.modified: entries matched by name.
+    home = tmp_path / "home"
+    approved = write_tree(home / ".openclaw" / "skills", {"weather/SKILL.md": skill_md("weather"),
+                                                         "notes/SKILL.md": skill_md("notes")})
+    write_tree(home / ".claude" / "skills", {"weather/SKILL.md": skill_md("weather", body="other\n")})
+    path = tmp_path / "approved.yaml"
+    path.write_text(dump_allowlist(init_allowlist(approved, home=home)))
+    al = load_allowlist(path)
+    assert {e.root for e in al.entries} == {"~/.openclaw/skills"}
+    (approved / "notes" / "SKILL.md").write_text(skill_md("notes", body="changed\n"))
+    audit = audit_skills(None, allowlist=al, home=home, cwd=tmp_path, env={})
+    status = {(s.agent, s.name): s.status for s in audit.skills}
+    assert status[("openclaw", "weather")] == "allowlisted"
+    assert status[("openclaw", "notes")] == "modified"  # the approved copy itself still is
+    assert status[("claude-code", "weather")] == "unlisted"
+    (unlisted,) = [f for f in audit.findings if f.check == "skill.unlisted"]
+    assert unlisted.severity.value == "medium" and ".claude" in unlisted.path
+    assert "weather (from ~/.openclaw/skills) only shares its name" in unlisted.evidence.summary
+    assert [f.skill for f in audit.findings if f.check == "skill.modified"] == ["notes"]

@@ -1,13 +1,15 @@
 """The approved skill set: gatescan's own allowlist file, and ClawHub's offline JSON shapes.
 
-An entry names a skill (registry, owner, slug, version, or a local name) and, when it was
-snapshotted from disk, its hashes; a skill that matches by name but not by hash is modified.
+An entry names a skill (registry, owner, slug, version, or a local name and the root it was
+taken from) and, when it was snapshotted from disk, its hashes; a skill that matches by that
+identity but not by hash is modified, one that only shares the name is unlisted.
 Format: docs/skills.md, "Allowlist file".
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from .inventory import inside
 from .manifest import _BoundedLoader, _load_yaml
 from ..userio import UserFileError, read_user_bytes
 
@@ -42,6 +45,7 @@ class AllowEntry:
     registry: str | None = None
     version: str | None = None
     name: str | None = None  # for local skills without a registry identity
+    root: str | None = None  # where `allowlist init` took a local skill from (`~/` = the home)
     fingerprint: str | None = None
     file_tree_sha256: str | None = None
     skill_file_sha256: str | None = None
@@ -52,7 +56,7 @@ class AllowEntry:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key in ("registry", "owner", "slug", "version", "name", "fingerprint", "file_tree_sha256",
+        for key in ("registry", "owner", "slug", "version", "name", "root", "fingerprint", "file_tree_sha256",
                     "skill_file_sha256", "files", "reason"):
             v = getattr(self, key)
             if v:
@@ -68,7 +72,20 @@ class AllowEntry:
     def label(self) -> str:
         who = f"@{self.owner}/" if self.owner else ""
         what = self.slug or self.name or "?"
-        return f"{who}{what}" + (f"@{self.version}" if self.version else "")
+        where = f" (from {self.root})" if self.root and not self.slug else ""
+        return f"{who}{what}" + (f"@{self.version}" if self.version else "") + where
+
+    def covers(self, skill_dir: Path | str | None, home: Path | None) -> bool:
+        """Whether a local skill at `skill_dir` lies under the root this entry was taken from
+        (an entry without a root, written by hand, names the skill wherever it is)."""
+        if not self.root:
+            return True
+        if skill_dir is None:
+            return False
+        root = self.root
+        if root == "~" or root.startswith("~/"):
+            root = str((home if home is not None else Path.home()) / root[2:])
+        return inside(os.path.realpath(skill_dir), os.path.realpath(root))
 
 
 @dataclass
@@ -156,6 +173,7 @@ def _native_entry(raw: Any, i: int, path: Path) -> AllowEntry:
         registry=_s(raw.get("registry")),
         version=_s(raw.get("version")),
         name=_s(raw.get("name")),
+        root=_s(raw.get("root"), 4096),
         fingerprint=(_s(raw.get("fingerprint"), 128) or "").lower() or None,
         file_tree_sha256=_s(raw.get("file_tree_sha256") or raw.get("fileTreeSha256"), 128),
         skill_file_sha256=(_s(raw.get("skill_file_sha256"), 128) or "").lower() or None,
@@ -305,6 +323,7 @@ class AllowMatch:
     status: str  # allowlisted | unlisted | modified | malicious
     detail: str = ""
     changed_files: list[str] = field(default_factory=list)
+    namesakes: list[AllowEntry] = field(default_factory=list)  # unlisted: entries that only share the name
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -317,20 +336,31 @@ def _registry_same(a: str | None, b: str | None) -> bool:
     return a.rstrip("/").lower() == b.rstrip("/").lower()
 
 
+def _identifies(e: AllowEntry, *, slug: str | None, owner: str | None, registry: str | None,
+                name: str | None, skill_dir: Path | str | None, home: Path | None) -> bool:
+    """Whether entry `e` names this very skill: by registry identity (slug, owner, registry)
+    or, for a local entry, by name inside the root it was taken from."""
+    if e.slug:
+        # a registry entry never approves a local copy with the same name
+        return bool(slug) and e.slug.lower() == slug.lower() and _same(e.owner, owner) \
+            and _registry_same(e.registry, registry)
+    return (name or "").lower() == (e.name or "").lower() and e.covers(skill_dir, home)
+
+
 def match(allowlist: Allowlist, *, slug: str | None, owner: str | None, registry: str | None,
           version: str | None, name: str | None, fingerprint: str | None,
           source_fingerprint: str | None, file_tree_sha256: str | None,
-          skill_file_sha256: str | None, files: dict[str, str] | None) -> AllowMatch:
+          skill_file_sha256: str | None, files: dict[str, str] | None,
+          skill_dir: Path | str | None = None, home: Path | None = None) -> AllowMatch:
     """Decide a skill's status against the allowlist: a block entry wins, then an entry whose
-    hashes match, then an identity match with different hashes (modified)."""
-    identity = []
+    hashes match, then an identity match with different hashes (modified). An entry that
+    only shares the skill's name (another owner, another root) decides nothing: the skill
+    is unlisted and the entry is named in `namesakes`."""
+    identity, namesakes = [], []
     for e in allowlist.candidates(slug, name):
-        if e.slug and slug:
-            if e.slug.lower() != slug.lower() or not _same(e.owner, owner) or not _registry_same(e.registry, registry):
-                continue
-        elif e.slug and not slug:
-            continue  # a registry entry does not approve a local copy with the same name
-        elif e.name and (name or "").lower() != e.name.lower():
+        if not _identifies(e, slug=slug, owner=owner, registry=registry, name=name,
+                           skill_dir=skill_dir, home=home):
+            namesakes.append(e)
             continue
         if e.version and version and e.version != version:
             continue
@@ -364,4 +394,4 @@ def match(allowlist: Allowlist, *, slug: str | None, owner: str | None, registry
             modified = AllowMatch(e, "modified", "differs from the approved copy in " + ", ".join(problems), changed)
     if modified is not None:
         return modified
-    return AllowMatch(None, "unlisted")
+    return AllowMatch(None, "unlisted", namesakes=namesakes)
