@@ -59,8 +59,10 @@ class LabService:
         return self.version if self.version_observable else None
 
     def manifest_entry(self, host: str, port: int) -> dict[str, Any]:
-        return {"host": host, "port": port, "product": self.product, "version": self.version,
-                "twin": self.twin, "expected": list(self.expected), "key": self.key}
+        """`version` is what a scan reports (null where the product hides it); `release` is
+        the version the twin imitates."""
+        return {"host": host, "port": port, "product": self.product, "version": self.identified_version,
+                "release": self.version, "twin": self.twin, "expected": list(self.expected), "key": self.key}
 
 
 # ------------------------------------------------------------------ serving helpers

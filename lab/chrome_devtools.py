@@ -1,6 +1,6 @@
 """Chrome DevTools Protocol twins on 9222: the /json discovery API and the browser WebSocket.
 
-Facts: shared/reference/products.md §1.7 (Chromium devtools_http_handler_unittest.cc,
+Facts: Chromium's source (devtools_http_handler_unittest.cc,
 content_switches.cc [SRC-copy]; Host guard [DOC puppeteer#2242]), checked here against the real
 Chromium 156 (`chromium --headless --remote-debugging-port=9222`) in a private namespace: the
 JSON fields, the 500 Host refusal and the 403 Origin refusal texts below are what it sent.

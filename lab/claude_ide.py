@@ -1,8 +1,7 @@
 """Claude Code IDE integration twins: the IDE's MCP-over-WebSocket server on a random high port.
 
-Facts: shared/reference/products.md §1.4 (GHSA-9f65-56v6-gxw7 [ADV]; coder/claudecode.nvim
-PROTOCOL.md, lua/claudecode/server/{handshake,init}.lua [SRC-3P], re-read at the commits the
-reference names). The official extension is closed source: its tool set is the one PROTOCOL.md
+Facts: the advisory GHSA-9f65-56v6-gxw7 and coder/claudecode.nvim's PROTOCOL.md and
+lua/claudecode/server/{handshake,init}.lua. The official extension is closed source: its tool set is the one PROTOCOL.md
 reverse-engineered; its serverInfo and its answer to a plain GET were not read anywhere, so the
 vulnerable twin's are marked [UNVERIFIED] and identification keys on the tool set instead.
 """

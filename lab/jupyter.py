@@ -1,6 +1,6 @@
 """Jupyter Server twins on 8888: the REST API, its Origin/Host checks and a WebSocket.
 
-Facts: shared/reference/products.md §1.8 (jupyter_server 9a4d6ee base/handlers.py check_origin,
+Facts: the jupyter_server source (commit 9a4d6ee base/handlers.py check_origin,
 check_host, APIHandler [SRC]), checked here against the real jupyter_server 2.21.1 (tornado
 6.6.1) in a private namespace: headers, bodies and statuses below are what it answered.
 """

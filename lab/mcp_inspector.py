@@ -1,6 +1,6 @@
 """MCP Inspector twins: the proxy (6277, where CVE-2025-49596 lives) and the UI (6274).
 
-Facts: shared/reference/products.md §1.3 and its corrections (modelcontextprotocol/inspector
+Facts: the inspector source (modelcontextprotocol/inspector
 server/src/index.ts at 0.14.0, 0.14.1, 1.0.1, client/bin/client.js, client/index.html [SRC],
 GHSA-7f8r-222p-6f5g [ADV]); texts re-read in the inspector repository at those tags.
 The real product runs the two on one host; the lab gives each its own address, so the proxy
@@ -18,7 +18,7 @@ from .base import LabService, app_service, strip_server_header
 
 # /config's defaultEnvironment is the SDK's getDefaultEnvironment() (HOME ... USER) followed by
 # what `-e KEY=value` passed in MCP_ENV_VARS (server/src/index.ts: `{...getDefaultEnvironment(),
-# ...JSON.parse(process.env.MCP_ENV_VARS)}`, products.md §1.3): the API keys a developer hands
+# ...JSON.parse(process.env.MCP_ENV_VARS)}`, the inspector's server/src/index.ts): the API keys a developer hands
 # the server under test. The vulnerable proxy serves them to anyone; the keys here are fake.
 _ENV = {"HOME": "/home/dev", "LOGNAME": "dev", "PATH": "/usr/local/bin:/usr/bin:/bin", "SHELL": "/bin/bash",
         "TERM": "xterm-256color", "USER": "dev",

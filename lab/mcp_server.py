@@ -1,6 +1,6 @@
 """Generic MCP server twins: streamable HTTP, legacy HTTP+SSE and WebSocket (subprotocol `mcp`).
 
-Facts: shared/reference/products.md §1.5 and corrections (python-sdk 57394b0 + v1.22.0/v1.23.0
+Facts: the MCP python-sdk source (57394b0 + v1.22.0/v1.23.0
 server.py, streamable_http.py, transport_security.py, auth/middleware/bearer_auth.py [SRC];
 websocket.py before 1.28.1 [SRC, GHSA-vj7q-gjh5-988w]); the wire details (status codes, SSE
 framing, error texts) were checked against the real `mcp` 2.3.0 MCPServer under uvicorn.

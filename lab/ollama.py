@@ -1,7 +1,7 @@
 """Ollama twins: the model server on 11434, which has no authentication at all.
 
-Facts: shared/reference/products.md §1.2 (ollama/ollama fb30760 server/routes.go,
-envconfig/config.go [SRC]; gin-contrib/cors behaviour [DOC]); CVE ranges in §1.2 [ADV].
+Facts: the ollama/ollama source (fb30760 server/routes.go, envconfig/config.go) and
+gin-contrib/cors's docs; CVE ranges from the Ollama advisories.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """OpenClaw family twins: the gateway in several eras, the browser-control and extension-relay ports.
 
-Facts cite ../shared/reference/openclaw-gateway.md (§n) and, for current builds, what the real
-openclaw@2026.9.6 does (§13, and its dist/ code: relay-server, server-middleware). Each twin's
-`expected` lists the check ids (DESIGN.md) a default scan reports on it.
+Facts cite the openclaw/openclaw source and docs of each era (files named inline) and, for
+current builds, what the real openclaw@2026.9.6 does (its answers, and its dist/ code:
+relay-server, server-middleware). Each twin's
+`expected` lists the check ids (docs/checks.md) a default scan reports on it.
 """
 
 from __future__ import annotations
@@ -26,18 +27,18 @@ from .base import LabService, app_service, host_only, is_loopback_name, strip_se
 class Era:
     version: str
     brand: str  # Clawdis | Clawdbot | Moltbot | OpenClaw (title, custom element)
-    protocol: int  # 3 from ≈2026.1.11, 4 from ≈2026.5 (§1)
-    origin_policy: str  # none (≤2026.2.1) | ui-only (2026.2.2..2.24) | all (≥2026.2.25) (§6.2)
-    headers: str  # plain (≤2.1) | csp (2.2..2.14) | full (2.15..3.2) | current (§3.3, §13)
-    injected: str | None  # __CLAWDBOT_/__OPENCLAW_ globals injected in index.html until ≈2.15 (§3.2)
-    config_endpoint: str  # spa (before ≈2.15) | open (≈2.15..4.x) | auth (current: open only under auth none, §13)
-    healthz: bool  # /health(z) JSON from 2026.3.1 (§3.2)
-    http_origin_guard: bool  # current: POST /tools/invoke with a foreign Origin -> 401 even under auth none (§13)
-    hello_host_commit: bool  # hello-ok server.host/commit before 2026.2.22 (§4.2.6)
-    canvas_open: bool  # canvas unauthenticated before 2026.2.6 (§3.2)
-    details_codes: bool  # error details.code (current, §4.1, §13)
+    protocol: int  # 3 from ≈2026.1.11, 4 from ≈2026.5 (OpenClaw's CHANGELOG.md)
+    origin_policy: str  # none (≤2026.2.1) | ui-only (2026.2.2..2.24) | all (≥2026.2.25) (OpenClaw src/gateway/origin-check.ts)
+    headers: str  # plain (≤2.1) | csp (2.2..2.14) | full (2.15..3.2) | current (OpenClaw's response headers by release, seen on the real openclaw@2026.9.6)
+    injected: str | None  # __CLAWDBOT_/__OPENCLAW_ globals injected in index.html until ≈2.15 (OpenClaw src/gateway/server-http.ts and control-ui.ts)
+    config_endpoint: str  # spa (before ≈2.15) | open (≈2.15..4.x) | auth (current: open only under auth none, seen on the real openclaw@2026.9.6)
+    healthz: bool  # /health(z) JSON from 2026.3.1 (OpenClaw src/gateway/server-http.ts and control-ui.ts)
+    http_origin_guard: bool  # current: POST /tools/invoke with a foreign Origin -> 401 even under auth none (seen on the real openclaw@2026.9.6)
+    hello_host_commit: bool  # hello-ok server.host/commit before 2026.2.22 (OpenClaw docs/gateway/protocol.md, hello-ok)
+    canvas_open: bool  # canvas unauthenticated before 2026.2.6 (OpenClaw src/gateway/server-http.ts and control-ui.ts)
+    details_codes: bool  # error details.code (current, OpenClaw docs/gateway/protocol.md, frames, seen on the real openclaw@2026.9.6)
     device_less_token_ok: bool  # a correct shared token without a device gets hello-ok (old; current: empty scopes)
-    build_id: str | None = None  # data-openclaw-control-ui-build-id in GET / (current, §13)
+    build_id: str | None = None  # data-openclaw-control-ui-build-id in GET / (current, seen on the real openclaw@2026.9.6)
     state_dir: str = "/home/u/.openclaw"
 
 
@@ -59,7 +60,7 @@ OPENCLAW_2026_9_6 = Era(
     build_id="2026.9.6-release-eb377ac59e6c-2026-09-23T16-33-12.144Z-314f5d487e3c5ae6aed7f2edbb68f93f",
 )
 
-# client.id enum (§4.2.3) and the ids whose Origin 2026.2.2..2.24 checked (§6.2)
+# client.id enum (OpenClaw docs/gateway/protocol.md, client ids) and the ids whose Origin 2026.2.2..2.24 checked (OpenClaw src/gateway/origin-check.ts)
 CLIENT_IDS = {"cli", "gateway-client", "openclaw-control-ui", "webchat", "webchat-ui", "openclaw-macos",
               "openclaw-ios", "openclaw-android", "node-host", "test", "fingerprint", "openclaw-probe"}
 CURRENT_CLIENT_IDS = CLIENT_IDS | {"openclaw-tui", "openclaw-browser-copilot", "openclaw-linux", "openclaw-watchos",
@@ -86,7 +87,7 @@ def _ui_headers(era: Era) -> dict[str, str]:
                   "X-Content-Type-Options": "nosniff"})
     elif era.headers == "full":  # ≈2026.2.15 c6e6023e3a + 2026.2.19 defaults
         h.update({"X-Frame-Options": "DENY", "Content-Security-Policy": _CSP_2_15})
-    elif era.headers == "current":  # observed on 2026.9.6 (§13)
+    elif era.headers == "current":  # observed on 2026.9.6 (seen on the real openclaw@2026.9.6)
         h.update({"X-Frame-Options": "DENY", "Content-Security-Policy": _CSP_CURRENT,
                   "Permissions-Policy": "camera=(self), microphone=*, geolocation=*, clipboard-write=*"})
     return h
@@ -104,7 +105,7 @@ def _default_headers(era: Era) -> dict[str, str]:
 def _index_html(era: Era) -> str:
     tag = era.brand.lower()
     title = f"{era.brand} Control"
-    if era.build_id:  # current Control UI (§13: the build id names the release)
+    if era.build_id:  # current Control UI (seen on the real openclaw@2026.9.6: the build id names the release)
         bid = era.build_id
         return (
             f'<!doctype html>\n<html data-openclaw-control-ui-base-path="" data-openclaw-terminal-enabled="true" '
@@ -121,7 +122,7 @@ def _index_html(era: Era) -> str:
              '<link rel="icon" type="image/png" sizes="32x32" href="/favicon-32.png" />\n    '
              '<link rel="apple-touch-icon" href="/apple-touch-icon.png" />')
     injected = ""
-    if era.injected:  # §3.2: globals before </head> (Moltbot still used __CLAWDBOT_ names)
+    if era.injected:  # OpenClaw src/gateway/server-http.ts and control-ui.ts: globals before </head> (Moltbot still used __CLAWDBOT_ names)
         p = era.injected
         injected = (f'<script>window.__{p}_CONTROL_UI_BASE_PATH__="";window.__{p}_ASSISTANT_NAME__="Clawd";'
                     f'window.__{p}_ASSISTANT_AVATAR__="C";</script>')
@@ -175,16 +176,16 @@ class Gateway:
         return not (o and is_loopback_name(o) and o == host)
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
-        # §3.1: any request carrying Upgrade: websocket goes to the WebSocket server, on any path
+        # OpenClaw src/gateway/server-http.ts: any request carrying Upgrade: websocket goes to the WebSocket server, on any path
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return await self.websocket(request)
         path, method = request.path, request.method
         if path == "/tools/invoke":
-            if method != "POST":  # 405 before any auth check, every version (§3.2, §13)
+            if method != "POST":  # 405 before any auth check, every version (OpenClaw src/gateway/server-http.ts and control-ui.ts, seen on the real openclaw@2026.9.6)
                 return web.Response(status=405, text="Method Not Allowed", headers={"Allow": "POST"},
                                     content_type="text/plain", charset="utf-8")
             if self.era.http_origin_guard and self._foreign_origin(request):
-                return self._unauthorized()  # §13: foreign Origin -> 401 even under auth none
+                return self._unauthorized()  # seen on the real openclaw@2026.9.6: foreign Origin -> 401 even under auth none
             if not self._bearer_ok(request):
                 return self._unauthorized()
             try:
@@ -192,7 +193,7 @@ class Gateway:
                 tool = str(body.get("tool", "")) if isinstance(body, dict) else ""
             except (ValueError, UnicodeDecodeError):
                 return self._json(400, {"ok": False, "error": {"type": "invalid_request", "message": "invalid JSON"}})
-            # the lab has no tools at all: every name is "not available" (§7.4: 404 means auth none)
+            # the lab has no tools at all: every name is "not available" (OpenClaw src/gateway/tools-invoke-http.ts: 404 means auth none)
             return self._json(404, {"ok": False, "error": {"type": "not_found", "message": f"Tool not available: {tool}"}})
         if self.era.healthz and path in ("/health", "/healthz") and method in ("GET", "HEAD"):
             return self._json(200, {"ok": True, "status": "live"}, **{"Cache-Control": "no-store"})
@@ -200,7 +201,7 @@ class Gateway:
             return self._json(200, {"ready": True}, **{"Cache-Control": "no-store"})
         if path in ("/__openclaw/control-ui-config.json", "/control-ui-config.json") and self.era.config_endpoint != "spa":
             if path == "/control-ui-config.json" and self.era.config_endpoint != "auth":
-                return self._spa()  # the root alias is current-only (§3.2)
+                return self._spa()  # the root alias is current-only (OpenClaw src/gateway/server-http.ts and control-ui.ts)
             if self.era.config_endpoint == "auth" and not self._bearer_ok(request):
                 return self._unauthorized()
             return self._json(200, {"basePath": "", "assistantName": "Assistant", "assistantAvatar": "A",
@@ -217,9 +218,9 @@ class Gateway:
         last = path.rsplit("/", 1)[-1]
         if "." in last and self.era.headers in ("full", "current"):
             return web.Response(status=404, text="Not Found", content_type="text/plain")  # ≈2026.2.21
-        return self._spa()  # SPA fallback: any extension-less path (§3.2)
+        return self._spa()  # SPA fallback: any extension-less path (OpenClaw src/gateway/server-http.ts and control-ui.ts)
 
-    # -- WebSocket (§4)
+    # -- WebSocket (OpenClaw docs/gateway/protocol.md)
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(max_msg_size=64 * 1024 if self.era.details_codes else 512 * 1024,
@@ -246,13 +247,13 @@ class Gateway:
 
     async def _session(self, request: web.Request, ws: web.WebSocketResponse) -> None:
         era = self.era
-        # connect.challenge on open, since 2026.1.20 (§4.2.1)
+        # connect.challenge on open, since 2026.1.20 (OpenClaw docs/gateway/protocol.md, handshake)
         payload = {"nonce": str(uuid.uuid4()), "ts": int(time.time() * 1000)}
         if era.details_codes:
             payload["capabilities"] = ["model-catalog-snapshot"]
         await ws.send_str(json.dumps({"type": "event", "event": "connect.challenge", "payload": payload}))
         try:
-            msg = await ws.receive(timeout=10.0)  # handshake timeout 10 s (§4.1)
+            msg = await ws.receive(timeout=10.0)  # handshake timeout 10 s (OpenClaw docs/gateway/protocol.md, frames)
         except asyncio.TimeoutError:
             await ws.close(code=1008, message=b"handshake timeout")
             return
@@ -274,7 +275,7 @@ class Gateway:
         if problem:
             await self._fail(ws, rid, "INVALID_REQUEST", f"invalid connect params: {problem}")
             return
-        # protocol range before auth: reveals the protocol (§4.2.4.2, §13)
+        # protocol range before auth: reveals the protocol (OpenClaw docs/gateway/protocol.md, protocol range, seen on the real openclaw@2026.9.6)
         if params["maxProtocol"] < era.protocol or params["minProtocol"] > era.protocol:
             details = {"code": "PROTOCOL_MISMATCH", "clientMinProtocol": params["minProtocol"],
                        "clientMaxProtocol": params["maxProtocol"], "expectedProtocol": era.protocol}
@@ -317,7 +318,7 @@ class Gateway:
 
     def _origin_ok(self, request: web.Request, client: dict) -> bool:
         policy = self.era.origin_policy
-        if policy == "none":  # ≤2026.2.1: the Origin header was only logged (§6.2)
+        if policy == "none":  # ≤2026.2.1: the Origin header was only logged (OpenClaw src/gateway/origin-check.ts)
             return True
         origin = request.headers.get("Origin")
         is_ui = client.get("id") in UI_CLIENT_IDS or client.get("mode") == "webchat"
@@ -355,7 +356,7 @@ class Gateway:
         kind = "password" if self.auth == "password" else "token"
         given = auth.get(kind) if isinstance(auth, dict) else None
         if self.auth == "none":
-            if device:  # device-signed and no shared secret needed: pairing (§7.4)
+            if device:  # device-signed and no shared secret needed: pairing (OpenClaw docs/gateway/protocol.md, pairing)
                 if era.details_codes:
                     rq = str(uuid.uuid4())
                     await self._fail(ws, rid, "NOT_PAIRED", f"pairing required: device is not approved yet (requestId: {rq})",
@@ -363,7 +364,7 @@ class Gateway:
                     return
                 await self._hello(ws, rid, params, device_token=True)  # old: silent local pairing
                 return
-            if given and not era.details_codes:  # ≤2026.1.30: any token and no device -> hello-ok (§8.1)
+            if given and not era.details_codes:  # ≤2026.1.30: any token and no device -> hello-ok (the v2026.1.24 source)
                 await self._hello(ws, rid, params)
                 return
             await self._fail(ws, rid, "NOT_PAIRED", "device identity required", details={"code": "DEVICE_IDENTITY_REQUIRED"})
@@ -384,7 +385,7 @@ class Gateway:
     async def _hello(self, ws, rid, params, *, device_token: bool = False, scopes=None) -> None:
         era = self.era
         server = {"version": era.version, "connId": str(uuid.uuid4())}
-        if era.hello_host_commit:  # removed in 2026.2.22 (§4.2.6)
+        if era.hello_host_commit:  # removed in 2026.2.22 (OpenClaw docs/gateway/protocol.md, hello-ok)
             server.update(host="lab-host", commit="0000000")
         granted = scopes if scopes is not None else (params.get("scopes") or ["operator.admin"])
         payload = {
@@ -394,7 +395,7 @@ class Gateway:
                          "uptimeMs": int((time.time() - self.started) * 1000)},
             "policy": {"maxPayload": 524288, "maxBufferedBytes": 1572864, "tickIntervalMs": 30000},
         }
-        if not era.details_codes:  # the old snapshot leaked configPath and stateDir (§4.2.6)
+        if not era.details_codes:  # the old snapshot leaked configPath and stateDir (OpenClaw docs/gateway/protocol.md, hello-ok)
             payload["snapshot"].update(configPath=f"{era.state_dir}/{era.brand.lower()}.json", stateDir=era.state_dir)
         if device_token or era.details_codes:
             payload["auth"] = {"deviceToken": uuid.uuid4().hex if device_token else None,
@@ -429,7 +430,7 @@ LAB_TOKEN = "lab-gateway-token-not-secret"  # the lab's own shared secret; print
 # Current code (dist/server-middleware, 2026.9.6): express; CSRF guard (mutations with a
 # non-loopback Origin/Referer or Sec-Fetch-Site cross-site -> 403 "Forbidden"), then auth
 # (Bearer token or password, auto-generated) -> 401 "Unauthorized"; GET / -> status JSON.
-# Older builds could run it without auth (`openclaw security audit`: browser.control_no_auth, §9.3).
+# Older builds could run it without auth (`openclaw security audit`: browser.control_no_auth, `openclaw security audit`).
 
 
 def _status_json(port: int = 18800) -> dict:
@@ -489,7 +490,7 @@ def _browser_control(auth_token: str | None, csrf_guard: bool, remote_profile: b
 
 
 def _relay(legacy_open: bool):
-    """legacy_open: the Jan-2026 relay (no auth; /json/version says OpenClaw/extension-relay, §2).
+    """legacy_open: the Jan-2026 relay (no auth; /json/version says OpenClaw/extension-relay, OpenClaw's docs, gateway ports).
     Otherwise the 2026.9.6 relay (dist/relay-server): loopback Host only (403), 401 {"error":
     "Unauthorized"} without the relay token, `GET /_openclaw/relay/auth/v2/challenge` -> 400."""
 
@@ -551,8 +552,8 @@ SERVICES = [
     LabService(
         key="openclaw-gateway-clawdbot-2026.1.24", product="openclaw-gateway", version="2026.1.24", twin="vulnerable",
         port=18789,
-        # §8.1 profile A: auth none (any token, no device -> hello-ok operator.admin), no Origin
-        # check (≤2026.2.1), no Host check on HTTP, CVE-2026-25253 (≤2026.1.28, §6.1).
+        # the v2026.1.24 source profile A: auth none (any token, no device -> hello-ok operator.admin), no Origin
+        # check (≤2026.2.1), no Host check on HTTP, CVE-2026-25253 (≤2026.1.28, the CVE-2026-25253 advisory).
         expected=("auth.missing", "ws.origin.unchecked", "http.host.unchecked"),
         start=_gateway(CLAWDBOT_2026_1_24, "none"),
         notes="Clawdbot 2026.1.24, auth none, no Origin check; version only in hello-ok (era-inferred)",
@@ -561,7 +562,7 @@ SERVICES = [
     LabService(
         key="openclaw-gateway-moltbot-2026.1.27", product="openclaw-gateway", version="2026.1.27-beta.1",
         twin="vulnerable", port=18789,
-        # §1 Moltbot era; token auth; still no Origin check (≤2026.2.1) and ≤2026.1.28 (CVE-2026-25253)
+        # OpenClaw's CHANGELOG.md Moltbot era; token auth; still no Origin check (≤2026.2.1) and ≤2026.1.28 (CVE-2026-25253)
         expected=("ws.origin.unchecked",),
         start=_gateway(MOLTBOT_2026_1_27, "token", LAB_TOKEN),
         notes="Moltbot 2026.1.27-beta.1, token auth, no Origin check",
@@ -570,9 +571,9 @@ SERVICES = [
     LabService(
         key="openclaw-gateway-2026.2.24", product="openclaw-gateway", version="2026.2.24", twin="vulnerable",
         port=18789,
-        # §8.2 profile B (ClawJacked target): Origin checked only for Control UI/webchat client
+        # the v2026.2.24 source profile B (ClawJacked target): Origin checked only for Control UI/webchat client
         # ids, so client.id "cli" with a foreign Origin reaches the token check; serverVersion
-        # leaks at /__openclaw/control-ui-config.json; fixed in 2026.2.25 (§6.2).
+        # leaks at /__openclaw/control-ui-config.json; fixed in 2026.2.25 (OpenClaw src/gateway/origin-check.ts).
         expected=("ws.origin.unchecked",),
         start=_gateway(OPENCLAW_2026_2_24, "token", LAB_TOKEN),
         notes="OpenClaw 2026.2.24, token auth, Origin checked for UI clients only (ClawJacked)",
@@ -580,7 +581,7 @@ SERVICES = [
     LabService(
         key="openclaw-gateway-2026.9.6-authnone", product="openclaw-gateway", version="2026.9.6", twin="vulnerable",
         port=18789,
-        # §13: the real 2026.9.6 under --auth none: POST /tools/invoke -> 404 "Tool not available";
+        # seen on the real openclaw@2026.9.6: the real 2026.9.6 under --auth none: POST /tools/invoke -> 404 "Tool not available";
         # Origin checked for every client; foreign Host + matching Origin -> 401 (rebinding refused).
         expected=("auth.missing",),
         start=_gateway(OPENCLAW_2026_9_6, "none"),
@@ -589,7 +590,7 @@ SERVICES = [
     LabService(
         key="openclaw-gateway-2026.9.6", product="openclaw-gateway", version="2026.9.6", twin="hardened",
         port=18789,
-        # §8.3 / §13: token auth, Origin checked for every client, control-ui-config 401, protocol 4.
+        # current OpenClaw source / seen on the real openclaw@2026.9.6: token auth, Origin checked for every client, control-ui-config 401, protocol 4.
         expected=(),
         start=_gateway(OPENCLAW_2026_9_6, "token", LAB_TOKEN),
         notes="OpenClaw 2026.9.6, token auth, hardened",
@@ -597,7 +598,7 @@ SERVICES = [
     LabService(
         key="openclaw-browser-control-open", product="openclaw-browser-control", version="2026.1.24",
         twin="vulnerable", port=18791,
-        # browser control without auth (audit id browser.control_no_auth, §9.3): GET / status JSON
+        # browser control without auth (audit id browser.control_no_auth, `openclaw security audit`): GET / status JSON
         # to anyone, for any Host (no CSRF guard in this twin); its default profile is a hosted
         # remote CDP whose URL carries the provider's token (BROWSERLESS_URL).
         expected=("auth.missing", "http.host.unchecked"),
@@ -614,7 +615,7 @@ SERVICES = [
         key="openclaw-extension-relay-2026.1.24", product="openclaw-extension-relay", version="2026.1.24",
         twin="vulnerable", port=18792,
         # Jan 2026 relay: /json/version and /cdp without any credential (token auth came in
-        # 2026.2.19, §2); /cdp did not check Origin in this twin (assumed from that history).
+        # 2026.2.19, OpenClaw's docs, gateway ports); /cdp did not check Origin in this twin (assumed from that history).
         expected=("auth.missing", "ws.origin.unchecked"),
         start=_relay(legacy_open=True),
         notes="extension relay without auth (Jan 2026)", version_observable=False,

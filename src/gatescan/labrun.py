@@ -18,7 +18,7 @@ from typing import Any, AsyncIterator, Callable, Iterator
 
 from ._paths import import_lab
 
-DEFAULT_BASE = "127.0.10.0"
+DEFAULT_BASE = "127.0.10.1"
 START_CONCURRENCY = 64
 
 
@@ -47,14 +47,15 @@ class RunningLab:
 
 
 def addresses(base: str = DEFAULT_BASE) -> Iterator[str]:
-    """Loopback addresses after `base`, skipping .0 and .255; refuses anything not in 127/8."""
+    """Loopback addresses from `base` on (`base` is the first), skipping .0 and .255; refuses
+    anything not in 127/8."""
     try:
         start = ipaddress.IPv4Address(base)
     except ValueError:
         raise LabError(f"--base must be an IPv4 address in 127.0.0.0/8, got {base!r}") from None
     if start not in ipaddress.IPv4Network("127.0.0.0/8"):
         raise LabError(f"the lab binds loopback only: --base {base} is not in 127.0.0.0/8")
-    current = int(start)
+    current = int(start) - 1
     while True:
         current += 1
         addr = ipaddress.IPv4Address(current)
@@ -173,7 +174,7 @@ def lab_table(lab: RunningLab):
     table.add_column("twin")
     table.add_column("expected findings")
     for e in lab.entries:
-        product = f"{e['product']} {e['version']}" if e["product"] else "-"
+        product = f"{e['product']} {e['version'] or '-'}" if e["product"] else "-"
         table.add_row(f"{e['host']}:{e['port']}", e["key"], product, e["twin"], ", ".join(e["expected"]) or "-")
     return table
 

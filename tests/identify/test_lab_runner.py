@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from gatescan._paths import data_dir, import_lab
-from gatescan.labrun import LabError, addresses, lab_table, plan, run_lab
+from gatescan.labrun import DEFAULT_BASE, LabError, addresses, lab_table, plan, run_lab, running_lab
 from tests.netns import requires_netns
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,6 +37,35 @@ def test_plan_places_each_service_on_its_own_address():
     assert all(port == svc.port for svc, _, port in placed)
     assert {svc.twin for svc, _, _ in placed} == {"vulnerable", "hardened", "decoy"}
     assert not any(svc.hostile for svc, _, _ in plan())
+
+
+def test_base_is_the_first_address_used():
+    # `lab up --base 127.0.0.1` started at 127.0.0.2 while --help says "first address to use"
+    assert [h for _, h, _ in plan(["openclaw-gateway", "ollama"], base="127.0.0.1")][:2] == ["127.0.0.1", "127.0.0.2"]
+    assert next(addresses("127.0.0.0")) == "127.0.0.1"  # .0 and .255 are skipped
+    assert [h for _, h, _ in plan()][0] == DEFAULT_BASE
+
+
+@requires_netns
+def test_the_lab_declares_what_a_scan_of_it_identifies():
+    # Twins declared a version the scan could not see (Clawdbot, Moltbot and the Inspector
+    # proxies showed `-`): every twin's manifest product/version is what a scan reports.
+    from gatescan import app
+
+    async def go():
+        async with running_lab() as lab:
+            hosts = sorted({e["host"] for e in lab.entries}, key=lambda h: tuple(map(int, h.split("."))))
+            ports = ",".join(str(p) for p in sorted({e["port"] for e in lab.entries}))
+            request = app.ScanRequest(targets=(f"{hosts[0]}-{hosts[-1].rsplit('.', 1)[1]}",), ports=ports,
+                                      checks=False)
+            return lab.entries, await app.scan_async(request)
+
+    entries, report = asyncio.run(go())
+    scanned = {(s.host, s.port): (s.product, s.version) for s in report.services}
+    declared = {(e["host"], e["port"]): (e["product"] or "unknown", e["version"]) for e in entries}
+    assert scanned == declared
+    hidden = {e["key"]: e["release"] for e in entries if e["product"] and e["version"] is None}
+    assert hidden["openclaw-gateway-clawdbot-2026.1.24"] == "2026.1.24"  # the release it imitates stays
 
 
 @pytest.mark.parametrize("base", ["10.0.0.1", "0.0.0.0", "::1", "not-an-ip"])

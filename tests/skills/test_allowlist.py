@@ -235,3 +235,60 @@ def test_files_only_entry_does_not_approve_a_skill_that_cannot_be_hashed(tmp_pat
     monkeypatch.setattr(hashes, "MAX_BYTES", 1)  # now the skill is too big to hash
     audit = audit_skills([root], allowlist=al)
     assert [s.status for s in audit.skills] == ["modified"]
+
+
+def test_a_local_entry_approves_only_the_root_it_was_taken_from(tmp_path):
+    # `allowlist init ~/.openclaw/skills` then `skills --allowlist` marked an unrelated,
+    # never-approved ~/.claude/skills/weather as HIGH skill.modified: entries matched by name.
+    home = tmp_path / "home"
+    approved = write_tree(home / ".openclaw" / "skills", {"weather/SKILL.md": skill_md("weather"),
+                                                         "notes/SKILL.md": skill_md("notes")})
+    write_tree(home / ".claude" / "skills", {"weather/SKILL.md": skill_md("weather", body="other\n")})
+    path = tmp_path / "approved.yaml"
+    path.write_text(dump_allowlist(init_allowlist(approved, home=home)))
+    al = load_allowlist(path)
+    assert {e.root for e in al.entries} == {"~/.openclaw/skills"}
+    (approved / "notes" / "SKILL.md").write_text(skill_md("notes", body="changed\n"))
+    audit = audit_skills(None, allowlist=al, home=home, cwd=tmp_path, env={})
+    status = {(s.agent, s.name): s.status for s in audit.skills}
+    assert status[("openclaw", "weather")] == "allowlisted"
+    assert status[("openclaw", "notes")] == "modified"  # the approved copy itself still is
+    assert status[("claude-code", "weather")] == "unlisted"
+    (unlisted,) = [f for f in audit.findings if f.check == "skill.unlisted"]
+    assert unlisted.severity.value == "medium" and ".claude" in unlisted.path
+    assert "weather (from ~/.openclaw/skills) only shares its name" in unlisted.evidence.summary
+    assert [f.skill for f in audit.findings if f.check == "skill.modified"] == ["notes"]
+
+
+def _entries_then_garbage(fmt: str, n: int) -> str:
+    """`n` entries in `fmt`, then text no parser accepts: a reader that got that far failed."""
+    if fmt == "yaml":
+        return "schema: gatescan.allowlist/v1\nentries:\n" + "".join(f"- slug: s{i}\n" for i in range(n)) + "- ]\n"
+    if fmt == "yaml-anchor":  # not tame: the bounded Python loader, not libyaml's composer
+        return "entries:\n- &a {slug: s}\n" + "".join(f"- slug: s{i}\n" for i in range(n - 1)) + "- ]\n"
+    if fmt == "yaml-list":
+        return "".join(f"- {{slug: s{i}, decision: pass}}\n" for i in range(n)) + "- ]\n"
+    body = ",".join(f'{{"slug":"s{i}","id":"s{i}","decision":"pass"}}' for i in range(n))
+    if fmt == "json":
+        return '{"schema": "gatescan.allowlist/v1", "entries": [' + body + ", {"
+    if fmt == "feed":
+        return '{"schemaVersion": 1, "entries": [' + body + ", {"
+    return '{"items": [' + body + ", {"  # verdicts
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "yaml-anchor", "yaml-list", "json", "feed", "verdicts"])
+def test_an_oversized_allowlist_is_refused_while_reading(tmp_path, monkeypatch, fmt):
+    # 2M entries cost 60 s and 3.7 GB before the 200k limit refused them: the whole file was
+    # parsed first. The broken tail after the limit shows the reader stopped at the limit.
+    from gatescan.skills import allowlist
+
+    monkeypatch.setattr(allowlist, "MAX_ENTRIES", 50)
+    p = tmp_path / "big.txt"
+    p.write_text(_entries_then_garbage(fmt, 60))
+    with pytest.raises(AllowlistError) as err:
+        load_allowlist(p)
+    assert err.value.problem == "more than 50 entries"
+    # at the limit, a well-formed file loads
+    p.write_text(_entries_then_garbage(fmt, 50).rsplit("\n- ]", 1)[0].rsplit(", {", 1)[0]
+                 + ("" if fmt.startswith("yaml") else "]}"))
+    assert len(load_allowlist(p).entries) == 50

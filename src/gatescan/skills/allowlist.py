@@ -1,13 +1,15 @@
 """The approved skill set: gatescan's own allowlist file, and ClawHub's offline JSON shapes.
 
-An entry names a skill (registry, owner, slug, version, or a local name) and, when it was
-snapshotted from disk, its hashes; a skill that matches by name but not by hash is modified.
+An entry names a skill (registry, owner, slug, version, or a local name and the root it was
+taken from) and, when it was snapshotted from disk, its hashes; a skill that matches by that
+identity but not by hash is modified, one that only shares the name is unlisted.
 Format: docs/skills.md, "Allowlist file".
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,7 +17,9 @@ from typing import Any, Iterable
 
 import yaml
 
-from .manifest import _BoundedLoader, _load_yaml
+from .inventory import inside
+from . import manifest
+from .manifest import _BoundedLoader, _tame
 from ..userio import UserFileError, read_user_bytes
 
 SCHEMA = "gatescan.allowlist/v1"
@@ -42,6 +46,7 @@ class AllowEntry:
     registry: str | None = None
     version: str | None = None
     name: str | None = None  # for local skills without a registry identity
+    root: str | None = None  # where `allowlist init` took a local skill from (`~/` = the home)
     fingerprint: str | None = None
     file_tree_sha256: str | None = None
     skill_file_sha256: str | None = None
@@ -52,7 +57,7 @@ class AllowEntry:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key in ("registry", "owner", "slug", "version", "name", "fingerprint", "file_tree_sha256",
+        for key in ("registry", "owner", "slug", "version", "name", "root", "fingerprint", "file_tree_sha256",
                     "skill_file_sha256", "files", "reason"):
             v = getattr(self, key)
             if v:
@@ -68,7 +73,20 @@ class AllowEntry:
     def label(self) -> str:
         who = f"@{self.owner}/" if self.owner else ""
         what = self.slug or self.name or "?"
-        return f"{who}{what}" + (f"@{self.version}" if self.version else "")
+        where = f" (from {self.root})" if self.root and not self.slug else ""
+        return f"{who}{what}" + (f"@{self.version}" if self.version else "") + where
+
+    def covers(self, skill_dir: Path | str | None, home: Path | None) -> bool:
+        """Whether a local skill at `skill_dir` lies under the root this entry was taken from
+        (an entry without a root, written by hand, names the skill wherever it is)."""
+        if not self.root:
+            return True
+        if skill_dir is None:
+            return False
+        root = self.root
+        if root == "~" or root.startswith("~/"):
+            root = str((home if home is not None else Path.home()) / root[2:])
+        return inside(os.path.realpath(skill_dir), os.path.realpath(root))
 
 
 @dataclass
@@ -156,6 +174,7 @@ def _native_entry(raw: Any, i: int, path: Path) -> AllowEntry:
         registry=_s(raw.get("registry")),
         version=_s(raw.get("version")),
         name=_s(raw.get("name")),
+        root=_s(raw.get("root"), 4096),
         fingerprint=(_s(raw.get("fingerprint"), 128) or "").lower() or None,
         file_tree_sha256=_s(raw.get("file_tree_sha256") or raw.get("fileTreeSha256"), 128),
         skill_file_sha256=(_s(raw.get("skill_file_sha256"), 128) or "").lower() or None,
@@ -239,9 +258,14 @@ def parse_allowlist(doc: Any, path: Path | str = "<allowlist>") -> Allowlist:
     if schema.startswith("gatescan.allowlist/"):
         raise AllowlistError(path, f"unsupported allowlist schema {schema!r} (this gatescan reads {SCHEMA})")
     if "schemaVersion" in doc and (doc.get("entries") is not None or doc.get("skills") is not None):
+        feed = doc.get("entries") or doc.get("skills") or doc.get("items")
+        if isinstance(feed, list) and len(feed) > MAX_ENTRIES:
+            raise AllowlistError(path, f"more than {MAX_ENTRIES} entries")
         return Allowlist(_feed_entries(doc), [str(path)])
     items = doc.get("items") or doc.get("results") or doc.get("verdicts")
     if isinstance(items, list):
+        if len(items) > MAX_ENTRIES:
+            raise AllowlistError(path, f"more than {MAX_ENTRIES} entries")
         entries = [e for e in (_verdict_entry(i) for i in items if isinstance(i, dict)) if e]
         return Allowlist(entries, [str(path)])
     if "decision" in doc and "slug" in doc:
@@ -251,7 +275,8 @@ def parse_allowlist(doc: Any, path: Path | str = "<allowlist>") -> Allowlist:
 
 
 def load_allowlist(path: Path | str) -> Allowlist:
-    """Read an allowlist (YAML or JSON). Raises AllowlistError with what is wrong."""
+    """Read an allowlist (YAML or JSON). Raises AllowlistError with what is wrong; a file with
+    more than MAX_ENTRIES entries is refused as soon as the reader passes the limit."""
     path = Path(path)
     try:
         data = read_user_bytes(path, MAX_BYTES)
@@ -262,19 +287,144 @@ def load_allowlist(path: Path | str) -> Allowlist:
     except UnicodeDecodeError:
         raise AllowlistError(path, "not UTF-8 text") from None
     try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
         try:
-            doc = _load_yaml(text, _AllowlistLoader)
-        except Exception as exc:  # noqa: BLE001 - YAMLError, int() of > 4300 digits, "!!int" alone (IndexError)
-            raise AllowlistError(path, f"neither JSON nor YAML: {(str(exc).splitlines() or [type(exc).__name__])[0][:200]}") from None
+            doc = _load_json(text)
+        except (ValueError, RecursionError):
+            try:
+                doc = _load_yaml_entries(text)
+            except _TooManyEntries:
+                raise
+            except Exception as exc:  # noqa: BLE001 - YAMLError, int() of > 4300 digits, "!!int" alone (IndexError)
+                raise AllowlistError(path, f"neither JSON nor YAML: {(str(exc).splitlines() or [type(exc).__name__])[0][:200]}") from None
+    except _TooManyEntries:
+        raise AllowlistError(path, f"more than {MAX_ENTRIES} entries") from None
     return parse_allowlist(doc, path)
 
 
-class _AllowlistLoader(_BoundedLoader):
+_FastLoader = getattr(manifest, "_FastLoader", None)  # libyaml, when PyYAML has it
+
+
+class _TooManyEntries(Exception):
+    """Raised by the readers below at the first entry past MAX_ENTRIES."""
+
+
+# The keys whose list holds the entries, in any of the shapes parse_allowlist reads.
+_ENTRY_KEYS = frozenset({"entries", "skills", "items", "results", "verdicts"})
+_JSON = json.JSONDecoder()
+_WS = json.decoder.WHITESPACE.match  # type: ignore[attr-defined]
+
+
+def _load_json(text: str) -> Any:
+    """json.loads, except that an entry list (the top-level list, or one under an entry key of
+    the top-level object) is read one element at a time and refused past MAX_ENTRIES, so an
+    oversized file costs the first MAX_ENTRIES entries, not all of them."""
+    i = _WS(text, 0).end()
+    if text.startswith("[", i):
+        doc, i = _json_entries(text, i)
+    elif text.startswith("{", i):
+        doc, i = _json_top_object(text, i)
+    else:
+        doc, i = _JSON.raw_decode(text, i)
+    i = _WS(text, i).end()
+    if i != len(text):
+        raise json.JSONDecodeError("Extra data", text, i)
+    return doc
+
+
+def _json_expect(text: str, i: int, chars: str, what: str) -> str:
+    if i >= len(text) or text[i] not in chars:
+        raise json.JSONDecodeError(f"Expecting {what}", text, i)
+    return text[i]
+
+
+def _json_entries(text: str, i: int) -> tuple[list, int]:
+    out: list = []
+    i = _WS(text, i + 1).end()
+    if text.startswith("]", i):
+        return out, i + 1
+    while True:
+        if len(out) >= MAX_ENTRIES:
+            raise _TooManyEntries()
+        value, i = _JSON.raw_decode(text, i)
+        out.append(value)
+        i = _WS(text, i).end()
+        if _json_expect(text, i, ",]", "',' delimiter") == "]":
+            return out, i + 1
+        i = _WS(text, i + 1).end()
+
+
+def _json_top_object(text: str, i: int) -> tuple[dict, int]:
+    out: dict = {}
+    i = _WS(text, i + 1).end()
+    if text.startswith("}", i):
+        return out, i + 1
+    while True:
+        _json_expect(text, i, '"', "property name enclosed in double quotes")
+        key, i = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+        i = _WS(text, i).end()
+        _json_expect(text, i, ":", "':' delimiter")
+        i = _WS(text, i + 1).end()
+        if key in _ENTRY_KEYS and text.startswith("[", i):
+            out[key], i = _json_entries(text, i)
+        else:
+            out[key], i = _JSON.raw_decode(text, i)
+        i = _WS(text, i).end()
+        if _json_expect(text, i, ",}", "',' delimiter") == "}":
+            return out, i + 1
+        i = _WS(text, i + 1).end()
+
+
+class _EntryLimit:
+    """Composer mixin: refuse at the first element past MAX_ENTRIES of a list at the top or
+    directly under the top mapping, while the document is being composed."""
+
+    _entry_depth = 0
+
+    def compose_node(self, parent, index):
+        if self._entry_depth <= 2 and isinstance(parent, yaml.SequenceNode) and index >= MAX_ENTRIES:
+            raise _TooManyEntries()
+        self._entry_depth += 1
+        try:
+            return super().compose_node(parent, index)  # type: ignore[misc]
+        finally:
+            self._entry_depth -= 1
+
+
+class _AllowlistLoader(_EntryLimit, _BoundedLoader):
     """Manifest bounds on aliases and depth, but room for a fleet-sized allowlist."""
 
     max_nodes = 20_000_000
+
+
+def _count_entries(text: str) -> None:
+    """One pass of libyaml's events (C, no recursion, constant memory) that raises at the first
+    element past MAX_ENTRIES of a list at the top or directly under the top mapping: about a
+    second per 300k events, where composing the whole document first cost minutes and GBs."""
+    parser = _FastLoader(text)
+    try:
+        stack: list[list] = []  # [is_sequence, elements] per open collection
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, yaml.NodeEvent):  # scalar, alias or collection start
+                if stack and stack[-1][0] and len(stack) <= 2:
+                    stack[-1][1] += 1
+                    if stack[-1][1] > MAX_ENTRIES:
+                        raise _TooManyEntries()
+                if isinstance(event, yaml.CollectionStartEvent):
+                    stack.append([isinstance(event, yaml.SequenceStartEvent), 0])
+            elif isinstance(event, yaml.CollectionEndEvent):
+                stack.pop()
+    finally:
+        parser.dispose()
+
+
+def _load_yaml_entries(text: str) -> Any:
+    """manifest._load_yaml's choice of parser, with the entry limit applied while reading:
+    by an event count before libyaml composes, or inside the bounded Python composer."""
+    if _FastLoader is not None and _tame(text):
+        _count_entries(text)
+        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - CSafeLoader subclass
+    return yaml.load(text, Loader=_AllowlistLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 # --- writing ---
@@ -305,6 +455,7 @@ class AllowMatch:
     status: str  # allowlisted | unlisted | modified | malicious
     detail: str = ""
     changed_files: list[str] = field(default_factory=list)
+    namesakes: list[AllowEntry] = field(default_factory=list)  # unlisted: entries that only share the name
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -317,20 +468,31 @@ def _registry_same(a: str | None, b: str | None) -> bool:
     return a.rstrip("/").lower() == b.rstrip("/").lower()
 
 
+def _identifies(e: AllowEntry, *, slug: str | None, owner: str | None, registry: str | None,
+                name: str | None, skill_dir: Path | str | None, home: Path | None) -> bool:
+    """Whether entry `e` names this very skill: by registry identity (slug, owner, registry)
+    or, for a local entry, by name inside the root it was taken from."""
+    if e.slug:
+        # a registry entry never approves a local copy with the same name
+        return bool(slug) and e.slug.lower() == slug.lower() and _same(e.owner, owner) \
+            and _registry_same(e.registry, registry)
+    return (name or "").lower() == (e.name or "").lower() and e.covers(skill_dir, home)
+
+
 def match(allowlist: Allowlist, *, slug: str | None, owner: str | None, registry: str | None,
           version: str | None, name: str | None, fingerprint: str | None,
           source_fingerprint: str | None, file_tree_sha256: str | None,
-          skill_file_sha256: str | None, files: dict[str, str] | None) -> AllowMatch:
+          skill_file_sha256: str | None, files: dict[str, str] | None,
+          skill_dir: Path | str | None = None, home: Path | None = None) -> AllowMatch:
     """Decide a skill's status against the allowlist: a block entry wins, then an entry whose
-    hashes match, then an identity match with different hashes (modified)."""
-    identity = []
+    hashes match, then an identity match with different hashes (modified). An entry that
+    only shares the skill's name (another owner, another root) decides nothing: the skill
+    is unlisted and the entry is named in `namesakes`."""
+    identity, namesakes = [], []
     for e in allowlist.candidates(slug, name):
-        if e.slug and slug:
-            if e.slug.lower() != slug.lower() or not _same(e.owner, owner) or not _registry_same(e.registry, registry):
-                continue
-        elif e.slug and not slug:
-            continue  # a registry entry does not approve a local copy with the same name
-        elif e.name and (name or "").lower() != e.name.lower():
+        if not _identifies(e, slug=slug, owner=owner, registry=registry, name=name,
+                           skill_dir=skill_dir, home=home):
+            namesakes.append(e)
             continue
         if e.version and version and e.version != version:
             continue
@@ -364,4 +526,4 @@ def match(allowlist: Allowlist, *, slug: str | None, owner: str | None, registry
             modified = AllowMatch(e, "modified", "differs from the approved copy in " + ", ".join(problems), changed)
     if modified is not None:
         return modified
-    return AllowMatch(None, "unlisted")
+    return AllowMatch(None, "unlisted", namesakes=namesakes)

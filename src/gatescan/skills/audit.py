@@ -96,8 +96,10 @@ def _source(prov: Provenance, root: SkillRoot) -> str:
 
 
 class _Auditor:
-    def __init__(self, allowlist: allow.Allowlist | None, rules: Sequence[RulesHook], report_unlisted: bool):
+    def __init__(self, allowlist: allow.Allowlist | None, rules: Sequence[RulesHook], report_unlisted: bool,
+                 home: Path | None = None):
         self.allowlist = allowlist
+        self.home = home
         self.rules = rules
         self.report_unlisted = report_unlisted
         self.locks = LockCache()
@@ -190,6 +192,7 @@ class _Auditor:
                 file_tree_sha256=hashes.file_tree_sha256 if hashes else None,
                 skill_file_sha256=hashes.skill_file["sha256"] if hashes and hashes.skill_file else None,
                 files={_clean(k): v for k, v in hashes.files.items()} if hashes else None,
+                skill_dir=found.dir, home=self.home,
             )
         approved_bytes = match is not None and match.status == "allowlisted" and match.entry is not None \
             and match.entry.has_hashes
@@ -225,11 +228,15 @@ class _Auditor:
             status = "allowlisted"
         elif self.allowlist is not None and self.report_unlisted:
             who = f"@{prov.owner}/{prov.slug}" if prov.owner and prov.slug else (prov.slug or name)
+            namesakes = match.namesakes if match is not None else []
+            shares = (f"; approved entr{'y' if len(namesakes) == 1 else 'ies'} "
+                      f"{', '.join(e.label() for e in namesakes[:5])} only share{'s' if len(namesakes) == 1 else ''} "
+                      f"its name" if namesakes else "")
             self.out.findings.append(_finding(
                 "skill.unlisted", name,
                 skill=name, path=skill_path, line=None,
                 summary=f"{who} ({record.source}, version {record.version or 'unknown'}) is in no "
-                        f"allowlist entry of {', '.join(self.allowlist.sources) or 'the allowlist'}",
+                        f"allowlist entry of {', '.join(self.allowlist.sources) or 'the allowlist'}{shares}",
             ))
         record.status = status
 
@@ -309,7 +316,7 @@ def audit_skills(
     home = Path(home) if home is not None else Path.home()
     cwd = Path(cwd) if cwd is not None else Path.cwd()
     resolved = resolve_roots(roots, home, cwd, env)
-    auditor = _Auditor(allowlist, rules, report_unlisted)
+    auditor = _Auditor(allowlist, rules, report_unlisted, home)
     scanned = 0
     for root in resolved:
         if root.explicit or os.path.isdir(root.path):
@@ -357,8 +364,21 @@ def _printable(audit: SkillsAudit) -> None:
         e.where, e.message = _clean(e.where), _clean(e.message)
 
 
-def init_allowlist(directory: Path | str, *, comment: str | None = None) -> allow.Allowlist:
-    """Snapshot the skills under `directory` as approved: identity plus every hash."""
+def _recorded_root(directory: Path | str, home: Path) -> str:
+    """`directory` as an allowlist records it: absolute, `~/`-relative when under the home,
+    so one allowlist serves every user's machine."""
+    real, real_home = os.path.realpath(directory), os.path.realpath(home)
+    if inside(real, real_home):
+        rel = os.path.relpath(real, real_home)
+        return "~" if rel == "." else "~/" + rel.replace(os.sep, "/")
+    return real
+
+
+def init_allowlist(directory: Path | str, *, comment: str | None = None,
+                   home: Path | None = None) -> allow.Allowlist:
+    """Snapshot the skills under `directory` as approved: identity plus every hash. A local
+    skill's entry records `directory` as its root, so a same-named skill elsewhere is not it."""
+    root = _clean(_recorded_root(directory, Path(home) if home is not None else Path.home()))
     audit_roots = [SkillRoot(Path(directory), "user", "path", 0, explicit=True)]
     entries: list[allow.AllowEntry] = []
     locks = LockCache()
@@ -376,6 +396,7 @@ def init_allowlist(directory: Path | str, *, comment: str | None = None) -> allo
             slug=prov.slug, owner=prov.owner, registry=prov.registry,
             version=prov.version or manifest.version,
             name=None if prov.slug else _clean(name),
+            root=None if prov.slug else root,
             fingerprint=hashes.fingerprint, file_tree_sha256=hashes.file_tree_sha256,
             skill_file_sha256=hashes.skill_file["sha256"] if hashes.skill_file else None,
             files={_clean(k): v for k, v in hashes.files.items()} or None,
