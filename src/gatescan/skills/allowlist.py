@@ -15,11 +15,11 @@ from typing import Any, Iterable
 
 import yaml
 
-from .manifest import _BoundedLoader, _load_yaml
-from ..userio import UserFileError, read_user_bytes
+from ..userio import UserFileError, YamlError, load_yaml, read_user_bytes
 
 SCHEMA = "gatescan.allowlist/v1"
 MAX_BYTES = 64 * 1024 * 1024
+MAX_YAML_VALUES = 20_000_000  # the manifest's bounds on aliases and depth, room for a fleet
 MAX_ENTRIES = 200_000
 
 ALLOW = "allow"
@@ -265,16 +265,10 @@ def load_allowlist(path: Path | str) -> Allowlist:
         doc = json.loads(text)
     except (ValueError, RecursionError):
         try:
-            doc = _load_yaml(text, _AllowlistLoader)
-        except Exception as exc:  # noqa: BLE001 - YAMLError, int() of > 4300 digits, "!!int" alone (IndexError)
-            raise AllowlistError(path, f"neither JSON nor YAML: {(str(exc).splitlines() or [type(exc).__name__])[0][:200]}") from None
+            doc = load_yaml(text, max_nodes=MAX_YAML_VALUES)
+        except YamlError as exc:
+            raise AllowlistError(path, f"neither JSON nor YAML: {exc.message}" + (f" (line {exc.line})" if exc.line else "")) from None
     return parse_allowlist(doc, path)
-
-
-class _AllowlistLoader(_BoundedLoader):
-    """Manifest bounds on aliases and depth, but room for a fleet-sized allowlist."""
-
-    max_nodes = 20_000_000
 
 
 # --- writing ---
