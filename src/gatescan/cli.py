@@ -353,7 +353,7 @@ def report_diff(
     import json as jsonlib
 
     from .model import Severity
-    from .report.diff import diff_reports, render_diff
+    from .report.diff import DiffError, diff_reports, render_diff
     from .report.jsonout import write_text_atomic
 
     try:
@@ -363,7 +363,10 @@ def report_diff(
     if json_:
         _check_output("--json", json_)
     old_report, new_report = _load_reports([old, new])
-    result = diff_reports(old_report, new_report)
+    try:
+        result = diff_reports(old_report, new_report)
+    except DiffError as exc:
+        raise _fail_usage(f"{old} and {new}: {exc}")
     if json_:
         text = jsonlib.dumps(result.to_dict(), indent=2) + "\n"
         if json_ == "-":
@@ -381,8 +384,10 @@ def merge(
     output: Annotated[str, typer.Option("--output", "-o", help="Where to write the merged report (- for stdout).")] = "-",
 ) -> None:
     """Combine shard reports into one; refuses mixed tool versions and overlapping shards."""
+    from rich.text import Text
+
     from .report import write_report
-    from .report.merge import MergeError, merge_reports
+    from .report.merge import MergeError, merge_reports, why_incomplete
 
     _check_output("--output", output)
     loaded = _load_reports(reports)
@@ -392,7 +397,8 @@ def merge(
         raise _fail_usage(str(exc))
     _write_or_fail(output, lambda: write_report(merged, "json", output))
     if not merged.complete:
-        _console(stderr=True).print("[yellow]merged report is incomplete (a shard is missing or incomplete)[/]")
+        why = "; ".join(why_incomplete(merged, loaded, [str(p) for p in reports]))
+        _console(stderr=True, highlight=False).print(Text(f"merged report is incomplete: {why}", style="yellow"))
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -11,6 +11,7 @@ from any of them is parsed by `load_yaml`, the one reader with bounds on aliases
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import stat
@@ -119,6 +120,16 @@ def read_bounded(path: str | os.PathLike, limit: int) -> bytes:
         os.close(fd)
 
 
+
+def json_problem(exc: json.JSONDecodeError, *, at: bool = True) -> str:
+    """What the decoder found, as a sentence: "Unterminated string at line 72, column 5" (its
+    own text says "Unterminated string starting at: line 72 ..."). `at=False` leaves the
+    position off, for callers that report the line themselves."""
+    problem = exc.msg
+    for tail in (" starting at", " at"):
+        if problem.endswith(tail):
+            problem = problem[: -len(tail)]
+    return f"{problem} at line {exc.lineno}, column {exc.colno}" if at else problem
 
 # --- YAML a user or a skill author wrote: every YAML read goes through load_yaml ---
 #

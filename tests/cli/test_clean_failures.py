@@ -41,3 +41,17 @@ def test_fingerprints_validate_lists_each_hostile_file(tmp_path):
     assert "Traceback" not in result.stderr
     out = result.stdout + result.stderr
     assert "deep.yaml" in out and "deeper.yaml" in out and "nesting too deep" in out
+
+
+def test_merge_and_diff_across_kinds_are_usage_errors(tmp_path, saved):
+    from gatescan.model import Report, Scope
+
+    scan = full_report()
+    scan.skills = None
+    (tmp_path / "scan.json").write_text(report_to_json(scan))
+    (tmp_path / "skills.json").write_text(report_to_json(Report(scope=Scope(targets=["/s"]), skills=[])))
+    merged = run_gatescan("merge", str(tmp_path / "scan.json"), str(tmp_path / "skills.json"), "-o", str(tmp_path / "m.json"))
+    assert merged.returncode == 2 and "is a network scan and" in merged.stderr and "a skills audit" in merged.stderr
+    assert "shard" not in merged.stderr.split("merge reports of one kind")[0]
+    diffed = run_gatescan("report", "diff", str(tmp_path / "scan.json"), str(tmp_path / "skills.json"))
+    assert diffed.returncode == 2 and "the old report is a network scan and the new one a skills audit" in diffed.stderr

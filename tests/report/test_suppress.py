@@ -184,3 +184,10 @@ def test_a_baseline_alias_bomb_is_refused(tmp_path):
     p = _write(tmp_path, "\n".join(lines) + "\nsuppressions: *s6\n")
     with pytest.raises(SuppressionError, match="not usable YAML"):
         load_suppressions(p)
+
+
+def test_a_json_baseline_error_reads_as_a_sentence(tmp_path):
+    p = _write(tmp_path, '{"suppressions": [{"check": "a", "reason": "r', name="b.json")
+    with pytest.raises(SuppressionError) as err:
+        load_suppressions(p)
+    assert str(err.value) == f"{p}: not valid JSON: Unterminated string at line 1, column 44"

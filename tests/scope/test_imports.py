@@ -157,6 +157,18 @@ def test_bad_masscan_names_file_and_line(tmp_path, resolver, text, line):
     assert f"{f}:{line}:" in str(err.value)
 
 
+def test_masscan_json_errors_read_as_sentences(tmp_path, resolver):
+    f = write(tmp_path, "bad.json", '[\n{"ip": "10.0.0.1", "ports": []},\n{"ip": "10.0.0.2, "ports": []}\n]')
+    with pytest.raises(ScopeError) as err:
+        build_plan([f"masscan:{f}"], [80], resolver=resolver)
+    assert str(err.value).endswith(f"{f}:3: not valid masscan JSON: Expecting ',' delimiter")
+    f = write(tmp_path, "cut.json", '[\n{"ip": "10.0.0.1", "ports": []},\n{"ip": "10.0.0.2')
+    with pytest.raises(ScopeError) as err:
+        build_plan([f"masscan:{f}"], [80], resolver=resolver)
+    assert f"{f}:3: not valid masscan JSON: Unterminated string" in str(err.value)
+    assert "starting at" not in str(err.value)
+
+
 def test_missing_import_file(tmp_path, resolver):
     with pytest.raises(ScopeError, match="gone.xml"):
         build_plan([f"nmap:{tmp_path}/gone.xml"], [80], resolver=resolver)

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from ..userio import UserFileError, YamlError, load_yaml, read_user_text
+from ..userio import UserFileError, YamlError, json_problem, load_yaml, read_user_text
 from ..model import SCHEMA as REPORT_SCHEMA
 from ..model import ErrorRecord, Finding, Report, SuppressedFinding
 
@@ -176,9 +176,9 @@ def load_suppressions(path: str | os.PathLike) -> list[Suppression]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise SuppressionError(where, f"not valid YAML or JSON at line {exc.lineno}") from None
+            raise SuppressionError(where, f"not valid JSON: {json_problem(exc)}") from None
         except (ValueError, RecursionError):  # a number over 4300 digits; nesting past the stack
-            raise SuppressionError(where, "not usable YAML or JSON (a number too long or nesting too deep)") from None
+            raise SuppressionError(where, "not usable JSON (a number too long or nesting too deep)") from None
     else:
         try:
             data = load_yaml(text, max_nodes=MAX_YAML_VALUES)

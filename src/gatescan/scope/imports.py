@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 from xml.parsers import expat
 
-from ..userio import BoundedReader, UserFileError, open_user_file
+from ..userio import BoundedReader, UserFileError, json_problem, open_user_file
 
 Format = Literal["nmap", "masscan"]
 
@@ -209,7 +209,7 @@ def _read_masscan(path: str, fh: BoundedReader, hosts: dict) -> None:
         try:
             record, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise ImportFileError(path, exc.lineno, f"not valid masscan JSON: {exc.msg}") from None
+            raise ImportFileError(path, exc.lineno, f"not valid masscan JSON: {json_problem(exc, at=False)}") from None
         except RecursionError:
             raise fail(pos, "nested too deeply") from None
         _masscan_record(path, line_at(pos), record, hosts)
