@@ -83,3 +83,40 @@ def test_a_target_list_from_a_pipe_is_bounded(tmp_path, monkeypatch):
     monkeypatch.setattr(targets, "MAX_TARGET_FILE_BYTES", 100)
     with pytest.raises(ScopeError, match="more than the 100 byte limit"):
         build_plan([f"@{_pipe(tmp_path, b'10.0.0.1 ' * 50)}"], [80])
+
+
+# --- load_yaml: the one bounded YAML reader (manifests, allowlists, baselines, fingerprints) ---
+
+
+def _bomb(levels: int, width: int = 10) -> str:
+    """A "billion laughs": each level aliases the one below `width` times."""
+    lines = [f"a0: &a0 [{', '.join(['x'] * width)}]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("text, problem", [
+    pytest.param("- " * 100_000 + "x\n", "nesting too deep", id="deep-block-list"),
+    pytest.param("x: " + "[" * 100_000 + "]" * 100_000 + "\n", "nesting too deep", id="deep-flow-list"),
+    pytest.param(_bomb(8), "more than 64 YAML aliases", id="alias-bomb-many-aliases"),
+    pytest.param(_bomb(6), "expands to too many values", id="alias-bomb-few-aliases"),  # 60 aliases, 10^7 values
+    pytest.param("a: &a [*a]\n", "nesting too deep", id="alias-cycle"),
+    pytest.param("a: 0x" + "F" * 5000 + "\n", "a number too long", id="hex-number"),
+    pytest.param("a: " + "9" * 5000 + "\n", "a number too long", id="decimal-number"),
+    pytest.param("a: !!int\n", "not usable YAML", id="empty-int-tag"),
+    pytest.param("a: [unclosed\n", "not valid YAML at line 2", id="syntax"),
+])
+def test_load_yaml_refuses_what_would_not_end(text, problem):
+    from gatescan.userio import YamlError, load_yaml
+
+    with pytest.raises(YamlError) as err:
+        load_yaml(text)
+    assert problem in str(err.value)
+
+
+def test_load_yaml_reads_yaml_1_2_scalars_and_a_few_aliases():
+    from gatescan.userio import load_yaml
+
+    assert load_yaml("a: no\nb: true\nc: 2026-01-02\nd: &x [1]\ne: *x\n") == {
+        "a": "no", "b": True, "c": "2026-01-02", "d": [1], "e": [1]}
+    assert len(load_yaml(_bomb(2))["a2"]) == 10

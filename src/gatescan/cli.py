@@ -98,6 +98,25 @@ def _fail_usage(message: str) -> "typer.Exit":
     return typer.Exit(EXIT_USAGE)
 
 
+def _check_output(option: str, dest: str) -> None:
+    """An output FILE that could never be written is a usage error before any work, as for scan."""
+    from .report.sink import UsageError, check_writable
+
+    if dest != "-":
+        try:
+            check_writable(option, Path(dest))
+        except UsageError as exc:
+            raise _fail_usage(str(exc))
+
+
+def _write_or_fail(dest: str, write) -> None:
+    """A write that fails after the up-front check (a full disk) is an error line, not a traceback."""
+    try:
+        write()
+    except OSError as exc:
+        raise _fail_usage(f"cannot write {dest}: {exc.strerror or exc}")
+
+
 @app.command()
 def scan(
     targets: Annotated[Optional[list[str]], typer.Argument(help="Addresses, CIDRs, ranges (10.0.0.1-50), names, @file, nmap:FILE.xml, masscan:FILE.json. Default: 127.0.0.1 and ::1.")] = None,
@@ -173,11 +192,12 @@ def allowlist_init(
 
     if not directory.is_dir():
         raise _fail_usage(f"{directory}: not a directory")
+    _check_output("--output", output)
     text = dump_allowlist(init_allowlist(directory))
     if output == "-":
         sys.stdout.write(text)
     else:
-        write_text_atomic(output, text)
+        _write_or_fail(output, lambda: write_text_atomic(output, text))
 
 
 @allowlist_app.command("show")
@@ -333,21 +353,26 @@ def report_diff(
     import json as jsonlib
 
     from .model import Severity
-    from .report.diff import diff_reports, render_diff
+    from .report.diff import DiffError, diff_reports, render_diff
     from .report.jsonout import write_text_atomic
 
     try:
         threshold = Severity.parse(fail_on)
     except ValueError as exc:
         raise _fail_usage(f"--fail-on: {exc}")
+    if json_:
+        _check_output("--json", json_)
     old_report, new_report = _load_reports([old, new])
-    result = diff_reports(old_report, new_report)
+    try:
+        result = diff_reports(old_report, new_report)
+    except DiffError as exc:
+        raise _fail_usage(f"{old} and {new}: {exc}")
     if json_:
         text = jsonlib.dumps(result.to_dict(), indent=2) + "\n"
         if json_ == "-":
             sys.stdout.write(text)
         else:
-            write_text_atomic(json_, text)
+            _write_or_fail(json_, lambda: write_text_atomic(json_, text))
     if json_ != "-":
         render_diff(result, _console(), show_unchanged=unchanged)
     raise typer.Exit(EXIT_FINDINGS if result.new_at_least(threshold) else EXIT_OK)
@@ -359,17 +384,21 @@ def merge(
     output: Annotated[str, typer.Option("--output", "-o", help="Where to write the merged report (- for stdout).")] = "-",
 ) -> None:
     """Combine shard reports into one; refuses mixed tool versions and overlapping shards."""
-    from .report import write_report
-    from .report.merge import MergeError, merge_reports
+    from rich.text import Text
 
+    from .report import write_report
+    from .report.merge import MergeError, merge_reports, why_incomplete
+
+    _check_output("--output", output)
     loaded = _load_reports(reports)
     try:
         merged = merge_reports(loaded, names=[str(p) for p in reports])
     except MergeError as exc:
         raise _fail_usage(str(exc))
-    write_report(merged, "json", output)
+    _write_or_fail(output, lambda: write_report(merged, "json", output))
     if not merged.complete:
-        _console(stderr=True).print("[yellow]merged report is incomplete (a shard is missing or incomplete)[/]")
+        why = "; ".join(why_incomplete(merged, loaded, [str(p) for p in reports]))
+        _console(stderr=True, highlight=False).print(Text(f"merged report is incomplete: {why}", style="yellow"))
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -97,6 +97,28 @@ def test_validate_reports_every_bad_file_and_keeps_going(tmp_path):
     assert validate_path(tmp_path / "missing") == [f"{tmp_path / 'missing'}: no such file or directory"]
 
 
+def test_hostile_yaml_is_a_problem_per_file_not_a_crash(tmp_path):
+    """A 100,000-deep list was a RecursionError traceback (and took `validate DIR` down with
+    it); an alias bomb was expanded without bound. Each is now one named problem."""
+    _write(tmp_path, GOOD)
+    bomb = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    hostile = {
+        "deep-list.yaml": "- " * 100_000 + "x\n",
+        "deep-flow.yaml": "id: deep-flow\nx: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "bomb.yaml": "\n".join(bomb) + "\n",
+        "small-bomb.yaml": "\n".join(bomb[:7]) + "\n",  # 60 aliases, 10^7 values once expanded
+    }
+    for name, text in hostile.items():
+        (tmp_path / name).write_text(text)
+    problems = validate_path(tmp_path)
+    assert sorted(p.split(":")[0] for p in problems) == sorted(str(tmp_path / n) for n in hostile)
+    assert all("not usable YAML" in p for p in problems), problems
+    for name in hostile:
+        with pytest.raises(FingerprintError, match="not usable YAML"):
+            load_fingerprints(tmp_path / name)
+
+
 def test_claimants_and_json_body_probe(tmp_path):
     text = GOOD + "  - {probe: init, confidence: 0.5, json: {result.ok: true}}\n"
     text = text.replace("probes:\n", "probes:\n  - {id: init, kind: http, when: unidentified, path: /rpc, json: {a: 1}}\n")

@@ -123,3 +123,52 @@ def test_merge_huge_shard_count_is_bounded():
     assert merged.complete is False
     assert len(merged.shards) == 1 + 1000
     assert "999999998998 more of the 999999999999 shards are missing" in merged.errors[-1].message
+
+
+def _skills_audit(version="0.1.0"):
+    from gatescan.model import Report
+
+    return Report(tool={"name": "gatescan", "version": version}, scope=Scope(targets=["/home/u/.openclaw/skills"]),
+                  skills=[])
+
+
+def _scan(version="0.1.0"):
+    r = _shard(1, 1, version=version)
+    r.skills, r.scope.shard = None, None
+    return r
+
+
+def test_merge_and_diff_of_a_scan_and_a_skills_audit_say_so():
+    """A scan and a skills audit merged into "incomplete (a shard is missing ...)" and diffed
+    into every finding new or resolved; both now name the two kinds."""
+    from gatescan.report.diff import DiffError
+
+    with pytest.raises(MergeError, match="scan.json is a network scan and skills.json a skills audit"):
+        merge_reports([_scan(), _skills_audit()], names=["scan.json", "skills.json"])
+    with pytest.raises(DiffError, match="old report is a skills audit and the new one a network scan"):
+        diff_reports(_skills_audit(), _scan())
+    assert not diff_reports(_scan(), _scan()).added
+
+
+def test_an_incomplete_merge_says_why():
+    from gatescan.report.merge import why_incomplete
+
+    a, b = _shard(1, 3), _shard(3, 3)
+    b.complete = False
+    merged = merge_reports([a, b], names=["a.json", "b.json"])
+    assert why_incomplete(merged, [a, b], ["a.json", "b.json"]) == ["1 shard missing", "b.json is incomplete"]
+    whole = merge_reports([_shard(1, 2), _shard(2, 2)])
+    assert whole.complete and why_incomplete(whole, [], []) == []
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('{"schema": "gatescan.report/v1",\n "scan_id": "x', "Unterminated string at line 2, column 13"),
+    ('{"schema": "gatescan.report/v1" "x": 1}', "Expecting ',' delimiter at line 1, column 33"),
+    ('{"schema": 1}\n{}', "Extra data at line 2, column 1"),
+])
+def test_json_errors_read_as_sentences(text, problem):
+    from gatescan.report.jsonout import ReportLoadError
+
+    with pytest.raises(ReportLoadError) as err:
+        parse_report(text, "r.json")
+    assert str(err.value) == f"r.json: not JSON: {problem}"

@@ -116,7 +116,7 @@ def test_json_suppression_file_and_list_form(tmp_path, report):
                  id="json-long-number"),
     pytest.param("[" * 100_000 + "]" * 100_000, "nesting too deep", id="json-deep"),
     pytest.param("suppressions: " + "[" * 100_000 + "]" * 100_000, "nesting too deep", id="yaml-deep"),
-    pytest.param("suppressions:\n  - check: a\n    reason: r\n    host: 0x" + "F" * 5000 + "\n", "must be a string",
+    pytest.param("suppressions:\n  - check: a\n    reason: r\n    host: 0x" + "F" * 5000 + "\n", "a number too long",
                  id="yaml-hex-too-long-to-print"),
     pytest.param("suppressions:\n  - check: a\n    reason: r\n    host: !!int\n", "not usable YAML", id="yaml-empty-int-tag"),
 ])
@@ -173,3 +173,21 @@ def test_size_limit_holds_for_pipes(tmp_path, monkeypatch):
         with pytest.raises(error, match="byte limit"):
             load(str(fifo))
         writer.join(timeout=10)
+
+
+def test_a_baseline_alias_bomb_is_refused(tmp_path):
+    """yaml.safe_load expanded it: 60 aliases made 10^7 suppressions to walk."""
+    lines = ['s0: &s0 [{check: a, reason: r}, {check: a, reason: r}, {check: a, reason: r}, {check: a, reason: r},'
+             ' {check: a, reason: r}, {check: a, reason: r}, {check: a, reason: r}, {check: a, reason: r},'
+             ' {check: a, reason: r}, {check: a, reason: r}]']
+    lines += [f"s{i}: &s{i} [{', '.join([f'*s{i - 1}'] * 10)}]" for i in range(1, 7)]
+    p = _write(tmp_path, "\n".join(lines) + "\nsuppressions: *s6\n")
+    with pytest.raises(SuppressionError, match="not usable YAML"):
+        load_suppressions(p)
+
+
+def test_a_json_baseline_error_reads_as_a_sentence(tmp_path):
+    p = _write(tmp_path, '{"suppressions": [{"check": "a", "reason": "r', name="b.json")
+    with pytest.raises(SuppressionError) as err:
+        load_suppressions(p)
+    assert str(err.value) == f"{p}: not valid JSON: Unterminated string at line 1, column 44"

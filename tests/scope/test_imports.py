@@ -76,6 +76,8 @@ def test_masscan_import_with_trailing_comma(tmp_path, resolver):
     MASSCAN_OJ.replace("},\n]", "}\n]"),                      # newer masscan: no trailing comma
     MASSCAN_OJ.rsplit("]", 1)[0],                            # interrupted: no closing bracket
     "\n".join(line.rstrip(",") for line in MASSCAN_OJ.splitlines()[1:-1]),  # -oD ndjson
+    MASSCAN_OJ.replace("},\n]", "},\n{finished: 1}\n]"),     # older masscan -oJ: its trailer record
+    MASSCAN_OJ.replace("},\n]", "},\n{ finished : 1 }\n]").rsplit("]", 1)[0],
 ])
 def test_masscan_variants(tmp_path, resolver, text):
     f = write(tmp_path, "scan.json", text)
@@ -155,6 +157,61 @@ def test_bad_masscan_names_file_and_line(tmp_path, resolver, text, line):
     with pytest.raises(ScopeError) as err:
         build_plan([f"masscan:{f}"], [80], resolver=resolver)
     assert f"{f}:{line}:" in str(err.value)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_masscan_records_cut_by_the_read_chunk(tmp_path, resolver, monkeypatch, chunk):
+    """The file is read a chunk at a time: a record, a trailer or an error cut by a chunk
+    boundary reads as it does whole, with the same line numbers."""
+    from gatescan.scope import imports
+
+    f = write(tmp_path, "scan.json", "\ufeff" + MASSCAN_OJ.replace("},\n]", "},\n{finished: 1}\n]"))
+    whole = list(build_plan([f"masscan:{f}"], [80], resolver=resolver).iter_pairs())
+    monkeypatch.setattr(imports._TextStream, "CHUNK", chunk)
+    assert list(build_plan([f"masscan:{f}"], [80], resolver=resolver).iter_pairs()) == whole
+    for text, line in BAD_MASSCAN:
+        bad = write(tmp_path, "bad.json", text)
+        with pytest.raises(ScopeError) as err:
+            build_plan([f"masscan:{bad}"], [80], resolver=resolver)
+        assert f"{bad}:{line}:" in str(err.value)
+
+
+def test_a_large_masscan_file_is_streamed(tmp_path):
+    """Memory does not grow with the file: 16 MB of records for 16 hosts peaks at a few chunks
+    (reading it whole held the bytes and the text, 32 MB and more)."""
+    import tracemalloc
+
+    from gatescan.scope import imports
+
+    record = '{   "ip": "10.0.0.%d",   "timestamp": "1700000000", "ports": [ {"port": %d, "proto": "tcp", "status": "open", "reason": "syn-ack", "ttl": 64} ] },\n'
+    f = tmp_path / "big.json"
+    with f.open("w") as out:
+        out.write("[\n")
+        size, i = 0, 0
+        while size < 16 * 1024 * 1024:
+            size += out.write(record % (i % 16, 1000 + i % 51))
+            i += 1
+        out.write("{finished: 1}\n]\n")
+    tracemalloc.start()
+    try:
+        hosts = imports.load(f, "masscan")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(hosts) == 16 and all(len(h.ports) == 51 for h in hosts)
+    assert peak < 8 * 1024 * 1024, peak
+
+
+def test_masscan_json_errors_read_as_sentences(tmp_path, resolver):
+    f = write(tmp_path, "bad.json", '[\n{"ip": "10.0.0.1", "ports": []},\n{"ip": "10.0.0.2, "ports": []}\n]')
+    with pytest.raises(ScopeError) as err:
+        build_plan([f"masscan:{f}"], [80], resolver=resolver)
+    assert str(err.value).endswith(f"{f}:3: not valid masscan JSON: Expecting ',' delimiter")
+    f = write(tmp_path, "cut.json", '[\n{"ip": "10.0.0.1", "ports": []},\n{"ip": "10.0.0.2')
+    with pytest.raises(ScopeError) as err:
+        build_plan([f"masscan:{f}"], [80], resolver=resolver)
+    assert f"{f}:3: not valid masscan JSON: Unterminated string" in str(err.value)
+    assert "starting at" not in str(err.value)
 
 
 def test_missing_import_file(tmp_path, resolver):

@@ -128,7 +128,7 @@ def test_clawhub_feed_verdicts_and_verify_shapes(fleet, tmp_path):
     pytest.param(b"entries:\n  - slug: a\n    version: " + b"9" * 5000 + b"\n", "neither JSON nor YAML", id="yaml-long-number"),
     pytest.param(b'{"entries": [{"slug": "a", "version": ' + b"9" * 5000 + b"}]}", "neither JSON nor YAML",
                  id="json-long-number"),
-    pytest.param(b"entries:\n  - slug: 0x" + b"F" * 5000 + b"\n", "names no skill", id="yaml-hex-too-long-to-print"),
+    pytest.param(b"entries:\n  - slug: 0x" + b"F" * 5000 + b"\n", "a number too long", id="yaml-hex-too-long-to-print"),
     pytest.param(b"entries:\n  - slug: a\n    version: !!float\n", "neither JSON nor YAML", id="yaml-empty-float-tag"),
 ])
 def test_bad_allowlists_raise_allowlist_error(tmp_path, content, problem):

@@ -237,25 +237,25 @@ def test_fast_and_bounded_loaders_agree(openclaw_package):
     """libyaml (fast path) and the bounded pure-Python loader read real manifests the same."""
     import yaml
 
-    from gatescan.skills import manifest as mf
+    from gatescan import userio
 
-    if mf._CLoader is None:
+    if userio._CLoader is None:
         pytest.skip("PyYAML without libyaml: only the bounded loader exists")
     samples = [WEATHER_STYLE, "---\nname: no\ndescription: on\nversion: 2026-01-02\nn: 1.10\n---\n"]
     samples += [p.read_text(encoding="utf-8") for p in sorted(openclaw_package.glob("*skills/*/SKILL.md"))]
     for text in samples:
         block = text.split("---\n", 2)[1]
-        assert mf._tame(block)
-        fast = yaml.load(block, Loader=mf._FastLoader)
-        slow = yaml.load(block, Loader=mf._BoundedLoader)
+        assert userio.yaml_is_tame(block)
+        fast = yaml.load(block, Loader=userio.FastYamlLoader)
+        slow = yaml.load(block, Loader=userio.BoundedYamlLoader)
         assert fast == slow
 
 
 @pytest.mark.parametrize("nested", ["- " * 30000 + "a", "? " * 30000 + "a", "x: " + "{a: " * 10000 + "}" * 10000])
 def test_deep_block_nesting_takes_the_bounded_path(nested):
-    from gatescan.skills import manifest as mf
+    from gatescan.userio import yaml_is_tame
 
-    assert not mf._tame(nested)
+    assert not yaml_is_tame(nested)
     m = parse_manifest(f"---\nname: d\ndescription: d\nx:\n  {nested}\n---\n")
     assert m.issues  # refused with a message, and the interpreter is still alive
 

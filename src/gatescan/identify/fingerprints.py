@@ -40,12 +40,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import yaml
-
 from .. import _paths, catalog, typed
+from ..userio import UserFileError, YamlError, load_yaml, read_user_text
 from . import matcher
 from .matcher import RuleError
 
+MAX_FILE_BYTES = 1024 * 1024  # the largest shipped file is under 8 KiB
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "fingerprint-v1.schema.json"
 
 
@@ -353,15 +353,13 @@ def load_file(file: str | Path) -> Fingerprint:
     """Load and validate one fingerprint file; raises FingerprintError."""
     file = Path(file)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_user_text(file, MAX_FILE_BYTES)
+    except UserFileError as exc:
         raise FingerprintError(file, "", f"unreadable: {exc}") from None
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else ""
-        raise FingerprintError(file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        doc = load_yaml(text)
+    except YamlError as exc:
+        raise FingerprintError(file, f"line {exc.line}" if exc.line else "", f"{exc.kind}: {exc.message}") from None
     problems = _schema_problems(doc)
     if problems:
         where, reason = problems[0]

@@ -14,8 +14,13 @@ from rich.text import Text
 
 from ..model import Finding, Report, Severity, sort_findings
 from .console import SEVERITY_STYLE, cells, clean
+from .merge import kinds_differ, report_kind
 
 DIFF_SCHEMA = "gatescan.diff/v1"
+
+
+class DiffError(ValueError):
+    """The reports cannot be compared; the CLI maps it to exit 2."""
 
 
 @dataclass
@@ -46,7 +51,11 @@ class ReportDiff:
 
 
 def diff_reports(old: Report, new: Report) -> ReportDiff:
-    """Pair findings by key; a key seen twice in one report pairs up one-to-one."""
+    """Pair findings by key; a key seen twice in one report pairs up one-to-one. Reports of
+    different kinds raise DiffError: every finding would read as new or resolved."""
+    if kinds_differ(old, new):
+        raise DiffError(f"the old report is a {report_kind(old)} and the new one a {report_kind(new)}: "
+                        "diff two reports of one kind")
     pool: dict[tuple, list[Finding]] = defaultdict(list)
     for f in old.findings:
         pool[f.key()].append(f)

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..userio import UserFileError, read_user_stream, read_user_text
+from ..userio import UserFileError, json_problem, read_user_stream, read_user_text
 from ..model import SCHEMA, SCHEMA_VERSION, Report
 from ._stream import Stream, iter_json
 from .interface import RenderOptions, ReportFormat
@@ -93,7 +93,7 @@ def parse_report(text: str, where: str = "<string>") -> Report:
     except json.JSONDecodeError as exc:
         if exc.pos >= len(text.rstrip()):
             raise ReportLoadError(where, f"truncated JSON (ends early at line {exc.lineno}, column {exc.colno})") from None
-        raise ReportLoadError(where, f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        raise ReportLoadError(where, f"not JSON: {json_problem(exc)}") from None
     except (ValueError, RecursionError) as exc:  # a 5,000-digit number; arrays nested 100,000 deep
         raise ReportLoadError(where, f"not a usable JSON document: {_short(exc)}") from None
     if not isinstance(data, dict):

@@ -21,6 +21,19 @@ class MergeError(ValueError):
     """The reports cannot be merged; the CLI maps it to exit 2."""
 
 
+def report_kind(report: Report) -> str | None:
+    """What produced the report, read from its sections: a scan has ports (and services), an
+    audit has skills; None for a report with neither. Merge and diff pair reports of one kind."""
+    scanned = bool(report.scope.ports or report.services)
+    if report.skills is None:
+        return "network scan" if scanned else None
+    return "network scan and skills audit" if scanned else "skills audit"
+
+
+def kinds_differ(a: Report, b: Report) -> bool:
+    return None not in (report_kind(a), report_kind(b)) and report_kind(a) != report_kind(b)
+
+
 def _vantage(report: Report) -> str | None:
     names = sorted({v.get("name") for v in report.scope.vantages if isinstance(v, dict) and v.get("name")})
     return ",".join(names) if names else None
@@ -54,6 +67,10 @@ def merge_reports(reports: Sequence[Report], names: Sequence[str] | None = None)
             raise MergeError(
                 f"{names[0]} was written by {first.tool.get('name')} {first.tool.get('version')} and {name} by "
                 f"{r.tool.get('name')} {r.tool.get('version')}: merge reports from one version")
+    for r, name in zip(reports[1:], names[1:]):
+        if kinds_differ(first, r):
+            raise MergeError(f"{names[0]} is a {report_kind(first)} and {name} a {report_kind(r)}: "
+                             "merge reports of one kind (the shards of a scan, or skills audits)")
 
     merged = Report(
         scan_id=first.scan_id if all(r.scan_id == first.scan_id for r in reports) else uuid.uuid4().hex,
@@ -92,6 +109,14 @@ def merge_reports(reports: Sequence[Report], names: Sequence[str] | None = None)
             merged.extra.setdefault(key, value)
     merged.errors.extend(merged.extra.pop("_merge_errors", []))
     return merged
+
+
+def why_incomplete(merged: Report, reports: Sequence[Report], names: Sequence[str]) -> list[str]:
+    """Why a merged report is incomplete, in words: missing shards, inputs that were incomplete."""
+    missing = [s for s in merged.shards or [] if s.get("status") == "missing"]
+    why = [f"{len(missing)} shard{'s' if len(missing) != 1 else ''} missing"] if missing else []
+    why += [f"{name} is incomplete" for r, name in zip(reports, names) if not r.complete]
+    return why
 
 
 def _minor(version: str) -> tuple:

@@ -56,7 +56,7 @@ class OutputOptions:
         for name, dest in chosen:
             # a streamed format's file is opened (and so checked) when the sink starts
             if dest != "-" and not formats[name].streams_events:
-                _check_writable(f"--{name}", Path(dest))
+                check_writable(f"--{name}", Path(dest))
         entries = _read_baseline(Path(baseline)) if baseline is not None else ()
         return cls(destinations=chosen, quiet=quiet, style=style, fail_on=threshold, baseline=baseline,
                    suppressions=entries)
@@ -66,7 +66,7 @@ class OutputOptions:
         return any(dest == "-" for _, dest in self.destinations)
 
 
-def _check_writable(option: str, path: Path) -> None:
+def check_writable(option: str, path: Path) -> None:
     """A report that could never be written is a usage error, found before a long scan, not after."""
     folder = path.parent
     if path.is_dir():

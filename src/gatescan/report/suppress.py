@@ -23,13 +23,14 @@ from typing import Any, Iterable
 
 import yaml
 
-from ..userio import UserFileError, read_user_text
+from ..userio import UserFileError, YamlError, json_problem, load_yaml, read_user_text
 from ..model import SCHEMA as REPORT_SCHEMA
 from ..model import ErrorRecord, Finding, Report, SuppressedFinding
 
 SUPPRESSIONS_SCHEMA = "gatescan.suppressions/v1"
 KEY_FIELDS = ("check", "host", "port", "product", "skill", "path")
 MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_YAML_VALUES = 20_000_000  # room for a fleet's baseline; aliases and depth stay bounded
 
 
 class SuppressionError(ValueError):
@@ -171,16 +172,18 @@ def load_suppressions(path: str | os.PathLike) -> list[Suppression]:
     stripped = text.lstrip()
     if stripped.startswith("{") and f'"{REPORT_SCHEMA}"' in text[:4096]:
         return _from_report(text, where)
-    try:
-        data = json.loads(text) if stripped.startswith(("{", "[")) else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else (f" at line {exc.lineno}" if hasattr(exc, "lineno") else "")
-        raise SuppressionError(where, f"not valid YAML or JSON{line}") from None
-    except (ValueError, RecursionError):  # a number over 4300 digits; nesting past the stack
-        raise SuppressionError(where, "not usable YAML or JSON (a number too long or nesting too deep)") from None
-    except Exception as exc:  # noqa: BLE001 - PyYAML's constructors: "!!int" alone is an IndexError
-        raise SuppressionError(where, f"not usable YAML ({type(exc).__name__})") from None
+    if stripped.startswith(("{", "[")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SuppressionError(where, f"not valid JSON: {json_problem(exc)}") from None
+        except (ValueError, RecursionError):  # a number over 4300 digits; nesting past the stack
+            raise SuppressionError(where, "not usable JSON (a number too long or nesting too deep)") from None
+    else:
+        try:
+            data = load_yaml(text, max_nodes=MAX_YAML_VALUES)
+        except YamlError as exc:
+            raise SuppressionError(where, str(exc)) from None
     if isinstance(data, dict) and data.get("schema") == REPORT_SCHEMA:
         return _from_report(text, where)
     return parse_suppressions(data, where)

@@ -5,15 +5,17 @@ Pure file parsing with line numbers for every complaint; gatescan.scope decides 
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from xml.parsers import expat
 
-from ..userio import BoundedReader, UserFileError, open_user_file
+from ..userio import BoundedReader, UserFileError, json_problem, open_user_file
 
 Format = Literal["nmap", "masscan"]
 
@@ -155,74 +157,131 @@ def _read_nmap(path: str, fh: BoundedReader, hosts: dict) -> None:
         raise ImportFileError(path, None, "not nmap XML (no <nmaprun> element)")
 
 
+class _TextStream:
+    """A file's UTF-8 text read a chunk at a time: `buf[pos:]` is what is not parsed yet, and
+    what was parsed is dropped, so memory holds about one chunk however large the file."""
+
+    CHUNK = 1024 * 1024
+
+    def __init__(self, path: str, fh: BoundedReader) -> None:
+        self._path, self._fh = path, fh
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self._newlines_read = 0  # in the bytes before the chunk being decoded
+        self.buf, self.pos, self.eof = "", 0, False
+        self._line, self._line_pos = 1, 0  # the line number at buf[_line_pos]
+
+    def fill(self) -> bool:
+        """Append one more chunk; False once the file has ended."""
+        if self.eof:
+            return False
+        raw = self._fh.read(self.CHUNK)
+        try:
+            text = self._decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError as exc:
+            line = self._newlines_read + raw.count(b"\n", 0, max(exc.start, 0)) + 1
+            raise ImportFileError(self._path, line, "not valid masscan JSON: not UTF-8 text") from None
+        self._newlines_read += raw.count(b"\n")
+        if self.pos > self.CHUNK:  # drop what was parsed, keeping the line count
+            self.line_at(self.pos)
+            self.buf, self._line_pos, self.pos = self.buf[self.pos:], 0, 0
+        self.buf += text
+        self.eof = not raw
+        return True
+
+    def skip_ws(self) -> bool:
+        """Move past whitespace; False when the file ends first."""
+        while True:
+            n = len(self.buf)
+            while self.pos < n and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < n:
+                return True
+            if not self.fill():
+                return False
+
+    def ahead(self, count: int) -> str:
+        """The next `count` characters (fewer at the end of the file)."""
+        while len(self.buf) - self.pos < count and self.fill():
+            pass
+        return self.buf[self.pos:self.pos + count]
+
+    def line_at(self, pos: int) -> int:
+        self._line += self.buf.count("\n", self._line_pos, pos)
+        self._line_pos = pos
+        return self._line
+
+
+MAX_MASSCAN_RECORD = 4 * 1024 * 1024  # characters of one record, banners included
+# The last record older masscan -oJ writes (not JSON: the key has no quotes).
+_FINISHED_TRAILER = re.compile(r"\{\s*finished\s*:\s*1\s*\}")
+
+
 def _read_masscan(path: str, fh: BoundedReader, hosts: dict) -> None:
     """masscan -oJ: a JSON array of {"ip", "ports": [{"port", "proto", "status"}]} objects
-    that older releases end with a trailing comma before "]" (and an interrupted run may
-    leave without the "]"); -oD/ndjson is the same objects one per line, no brackets."""
-    raw = fh.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise ImportFileError(path, line, "not valid masscan JSON: not UTF-8 text") from None
+    that older releases end with a trailing comma, a `{finished: 1}` record, or both before
+    "]" (and an interrupted run may leave without the "]"); -oD/ndjson is the same objects one
+    per line, no brackets. Read as a stream: a 200 MB file costs one chunk of memory."""
+    stream = _TextStream(path, fh)
     decoder = json.JSONDecoder()
-    n = len(text)
-    line, line_pos = 1, 0
+    addresses: dict = {}  # each address's text parsed once: a host has a record per open port
 
-    def line_at(pos: int) -> int:
-        nonlocal line, line_pos
-        line += text.count("\n", line_pos, pos)
-        line_pos = pos
-        return line
+    def fail(reason: str, pos: int | None = None) -> ImportFileError:
+        return ImportFileError(path, stream.line_at(stream.pos if pos is None else pos), f"not valid masscan JSON: {reason}")
 
-    def skip_ws(pos: int) -> int:
-        while pos < n and text[pos] in " \t\r\n":
-            pos += 1
-        return pos
-
-    def fail(pos: int, reason: str) -> ImportFileError:
-        return ImportFileError(path, line_at(pos), f"not valid masscan JSON: {reason}")
-
-    pos = skip_ws(0)
-    if pos >= n:
+    if not stream.skip_ws():
         return  # masscan writes an empty file when it found nothing
-    in_array = pos < n and text[pos] == "["
+    in_array = stream.buf[stream.pos] == "["
     if in_array:
-        pos += 1
-    elif text[pos] != "{":
-        raise fail(pos, "expected '[' or '{'")
+        stream.pos += 1
+    elif stream.buf[stream.pos] != "{":
+        raise fail("expected '[' or '{'")
     records = 0
     while True:
-        pos = skip_ws(pos)
-        if pos >= n:
+        if not stream.skip_ws():
             if in_array and records == 0:
-                raise fail(pos, "unterminated array")
+                raise fail("unterminated array")
             break  # an interrupted masscan run leaves no closing bracket
-        ch = text[pos]
+        ch = stream.buf[stream.pos]
         if in_array and ch == "]":
-            pos = skip_ws(pos + 1)
-            if pos < n:
-                raise fail(pos, "data after the closing ']'")
+            stream.pos += 1
+            if stream.skip_ws():
+                raise fail("data after the closing ']'")
             break
         if ch != "{":
-            raise fail(pos, f"expected a host object, found {text[pos:pos + 10]!r}")
-        try:
-            record, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(path, exc.lineno, f"not valid masscan JSON: {exc.msg}") from None
-        except RecursionError:
-            raise fail(pos, "nested too deeply") from None
-        _masscan_record(path, line_at(pos), record, hosts)
+            raise fail(f"expected a host object, found {stream.ahead(10)!r}")
+        trailer = _FINISHED_TRAILER.match(stream.ahead(64))
+        if trailer:
+            stream.pos += trailer.end()
+        else:
+            _masscan_record(path, stream.line_at(stream.pos), _next_record(stream, decoder, fail), hosts, addresses)
         records += 1
-        pos = skip_ws(end)
-        if pos < n and text[pos] == ",":
-            pos += 1  # masscan's trailing comma after the last record is accepted here
+        if stream.skip_ws() and stream.buf[stream.pos] == ",":
+            stream.pos += 1  # masscan's trailing comma after the last record is accepted here
 
 
-def _masscan_record(path: str, line: int, record: object, hosts: dict) -> None:
+def _next_record(stream: _TextStream, decoder: json.JSONDecoder, fail) -> object:
+    """The JSON object at the stream's position, reading on while it is cut by the chunk end."""
+    while True:
+        try:
+            record, stream.pos = decoder.raw_decode(stream.buf, stream.pos)
+            return record
+        except json.JSONDecodeError as exc:
+            if len(stream.buf) - stream.pos <= MAX_MASSCAN_RECORD and stream.fill():
+                continue
+            raise fail(json_problem(exc, at=False), exc.pos) from None
+        except RecursionError:
+            raise fail("nested too deeply") from None
+
+
+def _masscan_record(path: str, line: int, record: object, hosts: dict, addresses: dict) -> None:
     if not isinstance(record, dict) or "ip" not in record:
         raise ImportFileError(path, line, 'not valid masscan JSON: a record without "ip"')
-    addr = _address(path, line, record["ip"])
+    text = record["ip"]
+    addr = addresses.get(text) if isinstance(text, str) else None
+    if addr is None:
+        addr = _address(path, line, text)
+        if isinstance(text, str):
+            addresses[text] = addr
     ports_field = record.get("ports", [])
     if not isinstance(ports_field, list):
         raise ImportFileError(path, line, 'not valid masscan JSON: "ports" is not a list')

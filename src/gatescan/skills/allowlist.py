@@ -18,12 +18,11 @@ from typing import Any, Iterable
 import yaml
 
 from .inventory import inside
-from . import manifest
-from .manifest import _BoundedLoader, _tame
-from ..userio import UserFileError, read_user_bytes
+from ..userio import UserFileError, YamlError, YamlTooManyEntries, load_yaml, read_user_bytes
 
 SCHEMA = "gatescan.allowlist/v1"
 MAX_BYTES = 64 * 1024 * 1024
+MAX_YAML_VALUES = 20_000_000  # the manifest's bounds on aliases and depth, room for a fleet
 MAX_ENTRIES = 200_000
 
 ALLOW = "allow"
@@ -290,18 +289,12 @@ def load_allowlist(path: Path | str) -> Allowlist:
         try:
             doc = _load_json(text)
         except (ValueError, RecursionError):
-            try:
-                doc = _load_yaml_entries(text)
-            except _TooManyEntries:
-                raise
-            except Exception as exc:  # noqa: BLE001 - YAMLError, int() of > 4300 digits, "!!int" alone (IndexError)
-                raise AllowlistError(path, f"neither JSON nor YAML: {(str(exc).splitlines() or [type(exc).__name__])[0][:200]}") from None
-    except _TooManyEntries:
+            doc = load_yaml(text, max_nodes=MAX_YAML_VALUES, max_entries=MAX_ENTRIES)
+    except (_TooManyEntries, YamlTooManyEntries):
         raise AllowlistError(path, f"more than {MAX_ENTRIES} entries") from None
+    except YamlError as exc:
+        raise AllowlistError(path, f"neither JSON nor YAML: {exc.message}" + (f" (line {exc.line})" if exc.line else "")) from None
     return parse_allowlist(doc, path)
-
-
-_FastLoader = getattr(manifest, "_FastLoader", None)  # libyaml, when PyYAML has it
 
 
 class _TooManyEntries(Exception):
@@ -372,60 +365,6 @@ def _json_top_object(text: str, i: int) -> tuple[dict, int]:
         if _json_expect(text, i, ",}", "',' delimiter") == "}":
             return out, i + 1
         i = _WS(text, i + 1).end()
-
-
-class _EntryLimit:
-    """Composer mixin: refuse at the first element past MAX_ENTRIES of a list at the top or
-    directly under the top mapping, while the document is being composed."""
-
-    _entry_depth = 0
-
-    def compose_node(self, parent, index):
-        if self._entry_depth <= 2 and isinstance(parent, yaml.SequenceNode) and index >= MAX_ENTRIES:
-            raise _TooManyEntries()
-        self._entry_depth += 1
-        try:
-            return super().compose_node(parent, index)  # type: ignore[misc]
-        finally:
-            self._entry_depth -= 1
-
-
-class _AllowlistLoader(_EntryLimit, _BoundedLoader):
-    """Manifest bounds on aliases and depth, but room for a fleet-sized allowlist."""
-
-    max_nodes = 20_000_000
-
-
-def _count_entries(text: str) -> None:
-    """One pass of libyaml's events (C, no recursion, constant memory) that raises at the first
-    element past MAX_ENTRIES of a list at the top or directly under the top mapping: about a
-    second per 300k events, where composing the whole document first cost minutes and GBs."""
-    parser = _FastLoader(text)
-    try:
-        stack: list[list] = []  # [is_sequence, elements] per open collection
-        while parser.check_event():
-            event = parser.get_event()
-            if isinstance(event, yaml.NodeEvent):  # scalar, alias or collection start
-                if stack and stack[-1][0] and len(stack) <= 2:
-                    stack[-1][1] += 1
-                    if stack[-1][1] > MAX_ENTRIES:
-                        raise _TooManyEntries()
-                if isinstance(event, yaml.CollectionStartEvent):
-                    stack.append([isinstance(event, yaml.SequenceStartEvent), 0])
-            elif isinstance(event, yaml.CollectionEndEvent):
-                stack.pop()
-    finally:
-        parser.dispose()
-
-
-def _load_yaml_entries(text: str) -> Any:
-    """manifest._load_yaml's choice of parser, with the entry limit applied while reading:
-    by an event count before libyaml composes, or inside the bounded Python composer."""
-    if _FastLoader is not None and _tame(text):
-        _count_entries(text)
-        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - CSafeLoader subclass
-    return yaml.load(text, Loader=_AllowlistLoader)  # noqa: S506 - a SafeLoader subclass
-
 
 # --- writing ---
 

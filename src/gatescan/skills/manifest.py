@@ -14,13 +14,11 @@ from typing import Any
 import yaml
 
 from . import json5
-from ..userio import read_bounded
+from ..userio import YamlError, load_yaml, read_bounded
 
 MAX_READ = 1024 * 1024  # bytes of SKILL.md read for the manifest (the head of a huge file)
 MAX_FRONTMATTER = 64 * 1024
-MAX_ALIASES = 64  # YAML aliases per frontmatter: real skills use none; bombs use many
 MAX_NODES = 20_000
-MAX_DEPTH = 64
 
 # Where each product looks for its block: OpenClaw's runtime reads metadata.openclaw, then
 # metadata.clawdbot (2026.9.6: src/compat/legacy-names.ts); ClawHub reads clawdbot > clawdis >
@@ -72,90 +70,6 @@ class Manifest:
         return None
 
 
-# --- a YAML 1.2 "core"-like SafeLoader with bounds on aliases, nodes and depth ---
-
-
-class _YamlBoundsError(yaml.YAMLError):
-    def __init__(self, message: str, mark=None):
-        super().__init__(message)
-        self.problem_mark = mark
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class _BoundedLoader(yaml.SafeLoader):
-    max_aliases = MAX_ALIASES
-    max_nodes = MAX_NODES
-    max_depth = MAX_DEPTH
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self._aliases = 0
-        self._nodes = 0
-        self._depth = 0
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > self.max_aliases:
-                raise _YamlBoundsError(f"more than {self.max_aliases} YAML aliases", self.peek_event().start_mark)
-        self._nodes += 1
-        if self._nodes > self.max_nodes:
-            raise _YamlBoundsError(f"more than {self.max_nodes} YAML nodes", self.peek_event().start_mark)
-        self._depth += 1
-        try:
-            if self._depth > self.max_depth:
-                raise _YamlBoundsError(f"nested deeper than {self.max_depth}", self.peek_event().start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-# YAML 1.2 core: only true/false are booleans (PyYAML's 1.1 also takes yes/no/on/off), and no
-# timestamps (the `yaml` package OpenClaw uses leaves dates as strings).
-_BoundedLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-for _first in "tTfF":
-    _BoundedLoader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list(_first)
-    )
-
-
-_CLoader = getattr(yaml, "CSafeLoader", None)
-if _CLoader is not None:
-
-    class _FastLoader(_CLoader):  # type: ignore[misc, valid-type]
-        """libyaml's parser with the same YAML 1.2 scalars; only used on provably tame input."""
-
-    _FastLoader.yaml_implicit_resolvers = _BoundedLoader.yaml_implicit_resolvers
-
-# Nesting on one line without brackets: "- - - x", "? ? x", "a: - b"; libyaml's composer
-# recurses on the C stack (a 100,000-deep document crashes the interpreter), so only input
-# whose depth is provably small takes the fast path.
-_CHAINED_INDICATORS = re.compile(r"(?:[-?:][ \t]+){24,}")
-_DEEP_INDENT = re.compile(r"\n[ \t]{200,}")
-
-
-def _tame(block: str) -> bool:
-    return (
-        "&" not in block  # no anchors, so no aliases and no alias bombs
-        and block.count("[") + block.count("{") <= 200
-        and not _DEEP_INDENT.search(block)
-        and not _CHAINED_INDICATORS.search(block)
-    )
-
-
-def _load_yaml(block: str, bounded: type[_BoundedLoader] | None = None) -> Any:
-    """YAML with bounds: libyaml for provably tame text, else the bounded Python loader."""
-    if _CLoader is not None and _tame(block):
-        return yaml.load(block, Loader=_FastLoader)  # noqa: S506 - CSafeLoader subclass
-    return yaml.load(block, Loader=bounded or _BoundedLoader)  # noqa: S506 - a SafeLoader subclass
-
-
 # --- frontmatter block, as OpenClaw's packages/markdown-core/src/frontmatter.ts splits it ---
 
 _OPEN = re.compile(r"^---[^\S\n]*\n")
@@ -203,22 +117,6 @@ def _line_fallback(block: str) -> dict[str, str]:
                 out[key] = value
         i += 1
     return out
-
-
-def _bounded_size(value: Any, budget: list[int]) -> None:
-    """Walk a parsed value, charging one unit per node: an alias-expanded bomb runs out."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise ValueError("manifest expands to too many values")
-    if isinstance(value, int) and value.bit_length() > json5.MAX_INT_BITS:  # e.g. 0x and 5,000 digits
-        raise ValueError("number too long")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _bounded_size(k, budget)
-            _bounded_size(v, budget)
-    elif isinstance(value, list):
-        for v in value:
-            _bounded_size(v, budget)
 
 
 def _normalise(value: Any) -> Any:
@@ -270,19 +168,10 @@ def parse_manifest(text: str) -> Manifest:
     fallback = _line_fallback(block)
     parsed: Any = None
     try:
-        parsed = _load_yaml(block) if block.strip() else {}
-        _bounded_size(parsed, [MAX_NODES])
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = first + mark.line if mark is not None else first
-        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
-        m.issues.append(ManifestIssue(f"invalid YAML frontmatter: {problem}", line))
-        parsed = None
-    except (ValueError, RecursionError) as exc:
-        m.issues.append(ManifestIssue(f"invalid YAML frontmatter: {exc}", first))
-        parsed = None
-    except Exception as exc:  # noqa: BLE001 - PyYAML's constructors: "!!int" alone is an IndexError
-        m.issues.append(ManifestIssue(f"invalid YAML frontmatter: {type(exc).__name__}", first))
+        parsed = load_yaml(block, max_nodes=MAX_NODES) if block.strip() else {}
+    except YamlError as exc:
+        line = first + exc.line - 1 if exc.line is not None else first
+        m.issues.append(ManifestIssue(f"invalid YAML frontmatter: {exc.message}", line))
         parsed = None
     if parsed is None and not m.issues:
         parsed = {}
