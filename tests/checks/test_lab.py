@@ -80,6 +80,17 @@ def test_openclaw_eras_explained(lab_scan):
     assert origin_old.severity.value == "critical" and origin_cj.severity.value == "high"
 
 
+def test_cors_credentials_decide_the_severity(lab_scan):
+    """allow_origin='*': a page reads only what needs no cookie (a step below jupyter's critical);
+    allow_origin_pat='.*' with allow_credentials: a page reads the authenticated answer."""
+    def cors(key):
+        return next(f for f in lab_scan[key][2] if f.check == "http.cors.permissive")
+    star, pat = cors("jupyter-vulnerable"), cors("jupyter-origin-pat-credentials")
+    assert star.severity.value == "high" and "need no cookie" in star.evidence.summary
+    assert pat.severity.value == "critical" and "read the authenticated answer" in pat.evidence.summary
+    assert pat.evidence.exchanges[-1].response["headers"]["access-control-allow-credentials"] == "true"
+
+
 def test_hardened_openclaw_passes(lab_scan):
     _, service, findings = lab_scan["openclaw-gateway-2026.9.6"]
     results = {c.check: c.result.value for c in service.checks}
