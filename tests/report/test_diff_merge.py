@@ -123,3 +123,35 @@ def test_merge_huge_shard_count_is_bounded():
     assert merged.complete is False
     assert len(merged.shards) == 1 + 1000
     assert "999999998998 more of the 999999999999 shards are missing" in merged.errors[-1].message
+
+
+def _write(path, report):
+    path.write_text(report_to_json(report))
+    return path
+
+
+@pytest.mark.parametrize("added_severity, fail_on, code", [
+    ("high", "high", 1), ("high", "critical", 0), ("medium", "high", 0), ("medium", "medium", 1),
+    ("low", "low", 1), ("info", "low", 0), (None, "info", 0),
+])
+def test_report_diff_fail_on_counts_only_new_findings(tmp_path, added_severity, fail_on, code):
+    """`report diff --fail-on`: exit 1 only for a finding the new report adds at or above the
+    threshold; the findings both reports hold (critical ones among them) never fail it."""
+    from typer.testing import CliRunner
+
+    from gatescan.cli import EXIT_FINDINGS, EXIT_OK, app
+
+    old, new = full_report(), full_report()
+    assert any(f.severity.value == "critical" for f in old.findings)
+    if added_severity is not None:
+        added = copy.deepcopy(new.findings[0])
+        added.host, added.target = "127.0.0.2", "ws://127.0.0.2:18789/"
+        added.severity = type(added.severity)(added_severity)
+        new.findings.append(added)
+    args = ["report", "diff", str(_write(tmp_path / "old.json", old)), str(_write(tmp_path / "new.json", new)),
+            "--fail-on", fail_on, "--json", "-"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == (EXIT_FINDINGS if code else EXIT_OK), result.output
+    doc = json.loads(result.stdout)
+    assert doc["counts"]["new"] == (added_severity is not None)
+    assert doc["counts"]["resolved"] == 0
