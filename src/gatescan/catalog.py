@@ -74,6 +74,7 @@ class RequestParams(CheckParams):
 class AuthMissingParams(RequestParams):
     protocol: Literal["http", "mcp", "ws"] = "http"  # ws: an upgrade with no credential
     subprotocol: str | None = None  # ws; mcp over ws defaults to "mcp"
+    proof: str | None = None  # why the open answer proves no authentication (said in the finding)
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,13 @@ def test_cors_credentials_decide_the_severity(lab_scan):
     assert pat.evidence.exchanges[-1].response["headers"]["access-control-allow-credentials"] == "true"
 
 
+def test_openclaw_auth_finding_says_why_a_404_proves_no_auth(lab_scan):
+    _, _, findings = lab_scan["openclaw-gateway-2026.9.6-authnone"]
+    auth = next(f for f in findings if f.check == "auth.missing")
+    assert auth.evidence.exchanges[0].response["status"] == 404
+    assert "tool lookup" in auth.evidence.summary and "answers 401 before any lookup" in auth.evidence.summary
+
+
 def test_hardened_openclaw_passes(lab_scan):
     _, service, findings = lab_scan["openclaw-gateway-2026.9.6"]
     results = {c.check: c.result.value for c in service.checks}
