@@ -186,6 +186,7 @@ _ENTRIES = [
         "Check the Host header against the names the service is meant to be reached by "
         "(loopback names only when bound to loopback), or turn authentication on.",
         references=("CWE-350",), order=30, params=HostUncheckedParams,
+        lower_when="tls",  # a browser on the rebinding name stops at the certificate
     ),
     _network(
         "http.cors.permissive", "{product} lets any web page read its API (permissive CORS)",

@@ -53,10 +53,10 @@ def make_app(*, acao: str = "none", preflight: bool | str = True, host_check: bo
 
 
 @contextlib.asynccontextmanager
-async def serve(app):
+async def serve(app, ssl_context=None):
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()
     try:
         yield site._server.sockets[0].getsockname()[1]
@@ -126,6 +126,20 @@ async def test_rebinding(kw, host, scan):
         f = next(f for f in findings if f.check == "http.host.unchecked")
         sent = f.evidence.exchanges[-1].request["headers"]
         assert sent["Host"].endswith(f".rebind.invalid:{port}") and sent["Origin"] == "http://" + sent["Host"]
-        assert f.severity.value == "critical"
+        assert f.severity.value == "critical" and "certificate" not in f.evidence.summary
     if kw.get("auth"):
         assert results["auth.missing"].result is CheckStatus.PASSED and not findings
+
+
+async def test_rebinding_over_https_says_the_browser_stops_at_the_certificate(scan):
+    """The same unchecked Host over HTTPS: a browser on the rebinding name refuses the certificate
+    first, so the finding says so and is a step below jupyter's critical."""
+    from lab.decoys import self_signed_context
+
+    async with serve(make_app(), ssl_context=self_signed_context()) as port:
+        _, findings, results = await scan("127.0.0.1", port, fp(), product="jupyter-server", tls=True)
+    assert results["http.host.unchecked"].result is CheckStatus.FINDING, results["http.host.unchecked"].reason
+    f = next(f for f in findings if f.check == "http.host.unchecked")
+    assert f.target.startswith("https://")
+    assert f.severity.value == "high"
+    assert "stop at the certificate" in f.evidence.summary
