@@ -59,21 +59,35 @@ async def test_bigger_plan_two_workers_covers_every_pair_once(listen):
 
 @requires_netns
 async def test_open_ports_stream_before_the_sweep_ends(listen):
-    first = listen("127.214.0.0", 21000)  # the plan's first pair: found at once
-    plan = build_plan(["127.214.0.0/24"], list(range(21000, 21032)))
-    events = sweep(plan, SweepConfig(workers=2, rate=2000))  # ~4 s if run to the end
-    seen_open = False
+    """The open port is reported while another probe still cannot finish: a listener whose accept
+    queue is full drops every new SYN, so that pair stays in flight until its (long) timeout."""
+    import socket
+
+    first = listen("127.214.0.0", 21000)
+    stuffed = socket.create_server(("127.214.0.1", 21000), backlog=0)
+    held = []
     try:
-        async for event in events:
-            if isinstance(event, OpenPort):
-                assert event.endpoint == first
-                seen_open = True
-            elif isinstance(event, Progress) and seen_open:
-                assert event.done < event.total  # the sweep is still running
-                break
+        for _ in range(3):  # fill the accept queue (backlog 0 takes one); later SYNs are dropped
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+            c.connect_ex(("127.214.0.1", 21000))
+            held.append(c)
+        plan = build_plan(["127.214.0.0-1"], [21000])
+        events = sweep(plan, SweepConfig(workers=2, timeout=120.0, retries=0))
+        seen_open = False
+        try:
+            async for event in events:
+                if isinstance(event, OpenPort):
+                    assert event.endpoint == first
+                    seen_open = True
+                elif isinstance(event, Progress) and seen_open:
+                    assert event.done < event.total  # the stuffed pair is still in flight
+                    break
+        finally:
+            await events.aclose()
+        assert seen_open
     finally:
-        await events.aclose()
-    assert seen_open
+        for c in held + [stuffed]:
+            c.close()
 
 
 @requires_netns
