@@ -61,17 +61,11 @@ async def test_bigger_plan_two_workers_covers_every_pair_once(listen):
 async def test_open_ports_stream_before_the_sweep_ends(listen):
     """The open port is reported while another probe still cannot finish: a listener whose accept
     queue is full drops every new SYN, so that pair stays in flight until its (long) timeout."""
-    import socket
+    from tests.sweep.helpers import stuffed_listener
 
-    first = listen("127.214.0.0", 21000)
-    stuffed = socket.create_server(("127.214.0.1", 21000), backlog=0)
-    held = []
-    try:
-        for _ in range(3):  # fill the accept queue (backlog 0 takes one); later SYNs are dropped
-            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
-            c.connect_ex(("127.214.0.1", 21000))
-            held.append(c)
-        plan = build_plan(["127.214.0.0-1"], [21000])
+    first = listen("127.214.0.0")
+    with stuffed_listener("127.214.0.1") as port:
+        plan = build_plan(["127.214.0.0-1"], sorted({first.port, port}))
         events = sweep(plan, SweepConfig(workers=2, timeout=120.0, retries=0))
         seen_open = False
         try:
@@ -85,9 +79,6 @@ async def test_open_ports_stream_before_the_sweep_ends(listen):
         finally:
             await events.aclose()
         assert seen_open
-    finally:
-        for c in held + [stuffed]:
-            c.close()
 
 
 @requires_netns
