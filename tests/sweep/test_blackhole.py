@@ -147,13 +147,14 @@ def inject_resets(expected, delay=0.1):
     sniff.bind(("lo", 0))
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     def run():
-        sent = 0
+        sent, answered = 0, set()
         while sent < expected:
             frame, addr = sniff.recvfrom(65535)
             if addr[2] != socket.PACKET_OUTGOING:
                 continue
             made = _rst_for(frame)
-            if made:
+            if made and made[0][20:24] not in answered:  # one RST per connection (ports)
+                answered.add(made[0][20:24])
                 time.sleep(delay)  # long after the engine's second connect() has returned
                 raw.sendto(made[0], (made[1], 0))
                 sent += 1
@@ -177,8 +178,9 @@ def test_a_refusal_through_epoll_is_refused_not_open(tmp_path, workers):
     result = next(json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT "))
     found = re.findall(r'counter packets (\d+) bytes \d+ (?:drop )?comment "(\w+)"', proc.stdout)
     counters = {name: int(packets) for packets, name in found}
-    # every SYN reached the input hook once and was answered only by an injected RST: each
-    # refusal came from outside the connect() call, through epoll
-    assert counters == {"dropped": 4, "reset": 4}
+    # every SYN was dropped on input and answered only by an injected RST: each refusal came
+    # from outside the connect() call, through epoll (a kernel retransmit on a loaded machine
+    # adds a dropped SYN, never a refusal)
+    assert counters["reset"] == 4 and counters["dropped"] >= 4, counters
     assert result["open"] == [] and result["errors"] == [], result
     assert result["done"] == result["total"] == 4
