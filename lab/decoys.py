@@ -85,6 +85,27 @@ def _plain_web() -> web.Application:
     return app
 
 
+def _json_api() -> web.Application:
+    """A JSON API that is not Jupyter (uvicorn, no Tornado): `/api` names a version, as many do.
+    A Jupyter matcher that takes any JSON `/api` answer with a version would name it."""
+    app = web.Application()
+
+    async def prepare(request, response):
+        response.headers["Server"] = "uvicorn"
+
+    async def api(request: web.Request) -> web.Response:
+        return web.json_response({"version": "2.4.1", "name": "inventory-service", "status": "ok"})
+
+    async def other(request: web.Request) -> web.Response:
+        return web.json_response({"detail": "Not Found"}, status=404)
+
+    app.on_response_prepare.append(prepare)
+    app.router.add_get("/api", api)
+    app.router.add_get("/api/", api)
+    app.router.add_route("*", "/{tail:.*}", other)
+    return app
+
+
 def _ws_echo() -> web.Application:
     """Accepts a WebSocket from any Origin on any path and echoes every frame back."""
     app = web.Application()
@@ -243,6 +264,7 @@ def _decoy(key: str, port: int, start, notes: str, hostile: bool = False) -> Lab
 SERVICES = [
     # decoys sit on agent ports on purpose: a claimed port must not be enough to name a product
     _decoy("decoy-web", 18789, app_service(_plain_web), "plain web server (nginx welcome page)"),
+    _decoy("decoy-json-api", 8888, app_service(_json_api), "JSON API on uvicorn: /api names a version"),
     _decoy("decoy-ws-echo", 8000, app_service(_ws_echo), "WebSocket echo server, any Origin"),
     _decoy("decoy-tarpit", 11434, raw_service(_tarpit), "TCP tarpit: accepts, never answers"),
     _decoy("decoy-drip", 9222, raw_service(_drip), "drips one byte per second"),

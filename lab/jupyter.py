@@ -79,7 +79,11 @@ _COOKIE_SIGNATURE = fake("", 29)  # 64 characters, like Tornado's HMAC-SHA256 he
 _XSRF_TOKEN = fake("", 13)  # 32 characters, like the masked XSRF token
 
 
-def _app(version: str, *, token: bool, allow_origin_any: bool, allow_remote: bool) -> web.Application:
+def _app(version: str, *, token: bool, allow_origin_any: bool, allow_remote: bool,
+         any_origin_with_credentials: bool = False) -> web.Application:
+    """`any_origin_with_credentials`: allow_origin_pat='.*' with allow_credentials=True
+    (JupyterHandler.set_default_headers reflects a matching Origin and adds
+    Access-Control-Allow-Credentials: true; check_origin passes what the pattern matches)."""
     def headers(api: bool) -> dict[str, str]:
         out = {"Server": _TORNADO, "X-Content-Type-Options": "nosniff", "Content-Security-Policy": _CSP_API if api else _CSP_HTML}
         if allow_origin_any:
@@ -92,7 +96,7 @@ def _app(version: str, *, token: bool, allow_origin_any: bool, allow_remote: boo
 
     def origin_ok(request: web.Request) -> bool:
         """check_origin: '*' passes; no Origin or Host passes; Origin netloc == Host passes."""
-        if allow_origin_any:
+        if allow_origin_any or any_origin_with_credentials:
             return True
         origin, host = request.headers.get("Origin"), request.headers.get("Host")
         if not origin or not host:
@@ -152,6 +156,14 @@ def _app(version: str, *, token: bool, allow_origin_any: bool, allow_remote: boo
         _login_cookies(request, response, token=token)
 
     app.on_response_prepare.append(cookies)
+
+    async def reflect_with_credentials(request: web.Request, response: web.StreamResponse) -> None:
+        if request.headers.get("Origin"):
+            response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+
+    if any_origin_with_credentials:
+        app.on_response_prepare.append(reflect_with_credentials)
     app.router.add_get("/api", api_root)
     app.router.add_get("/api/", api_root)
     app.router.add_get("/api/kernels", privileged([]))
@@ -178,6 +190,19 @@ SERVICES = [
         expected=("auth.missing", "ws.origin.unchecked", "http.cors.permissive", "http.host.unchecked"),
         start=app_service(lambda: _app("2.17.0", token=False, allow_origin_any=True, allow_remote=True)),
         notes="Jupyter Server 2.17.0, no token, allow_origin='*', allow_remote_access",
+    ),
+    # The same server opened to every page the other way: allow_origin_pat='.*' with
+    # allow_credentials=True, so a page's request carries the user's cookies and is read.
+    LabService(
+        key="jupyter-origin-pat-credentials",
+        product="jupyter-server",
+        version="2.17.0",
+        twin="vulnerable",
+        port=8888,
+        expected=("auth.missing", "ws.origin.unchecked", "http.cors.permissive", "http.host.unchecked"),
+        start=app_service(lambda: _app("2.17.0", token=False, allow_origin_any=False, allow_remote=True,
+                                       any_origin_with_credentials=True)),
+        notes="Jupyter Server 2.17.0, no token, allow_origin_pat='.*', allow_credentials=True",
     ),
     # The default: a token, Origin must equal Host, Host must be local. /api still names the
     # version (unauthenticated by design); everything privileged answers 403.

@@ -70,11 +70,13 @@ def _jsonrpc_error(status: int, code: int, message: str, *, session: str | None 
     return web.Response(status=status, text=json.dumps(body, separators=(",", ":")), content_type=_JSON, headers=headers)
 
 
-def _rebinding_check(enabled: bool):
+def _rebinding_check(enabled: bool, *, origins: bool = True):
     """TransportSecuritySettings on a localhost bind (py-sdk >= 1.23.0): Host, then Origin.
 
     The SDK allows hosts 127.0.0.1:*, localhost:*, [::1]:* (a port is required: 421 without);
     the lab listens on other 127.x addresses, so every 127.x counts as 127.0.0.1 here.
+    `origins=False`: the Host list alone (an Origin allowlist left open), so only the Host of a
+    rebinding request can refuse it.
     """
 
     def host_ok(host: str) -> bool:
@@ -92,7 +94,7 @@ def _rebinding_check(enabled: bool):
             return None
         if not host_ok(request.headers.get("Host", "")):
             return web.Response(status=421, text="Invalid Host header")
-        if not origin_ok(request.headers.get("Origin")):
+        if origins and not origin_ok(request.headers.get("Origin")):
             return web.Response(status=403, text="Invalid Origin header")
         return None
 
@@ -112,9 +114,9 @@ def _uvicorn(app: web.Application) -> web.Application:
     return app
 
 
-def _streamable_app(rpc: _Rpc, *, protected: bool, oauth: bool) -> web.Application:
+def _streamable_app(rpc: _Rpc, *, protected: bool, oauth: bool, origins: bool = True) -> web.Application:
     sessions: set[str] = set()
-    rebinding = _rebinding_check(protected)
+    rebinding = _rebinding_check(protected, origins=origins)
 
     async def post(request: web.Request) -> web.StreamResponse:
         if oauth and request.headers.get("Authorization") != "Bearer lab-token":
@@ -308,6 +310,19 @@ SERVICES = [
         expected=("auth.missing", "ws.origin.unchecked"),
         start=app_service(lambda: _ws_app(_Rpc("ws-notes", "2.1.0"))),
         notes="MCP over WebSocket, subprotocol mcp (py-sdk < 1.28.1): no auth, any Origin",
+    ),
+    # No auth, but the Host allowlist of DNS-rebinding protection on (any Origin passes): a
+    # rebinding page is refused by its Host alone, 421.
+    LabService(
+        key="mcp-server-host-checked",
+        product="mcp-server",
+        version="1.4.0",
+        twin="vulnerable",
+        port=8000,
+        expected=("auth.missing",),
+        start=app_service(lambda: _streamable_app(_Rpc("team-notes", "1.4.0"), protected=True, oauth=False,
+                                                  origins=False)),
+        notes="MCP streamable HTTP, no auth, Host checked but any Origin allowed",
     ),
     # OAuth-protected (RFC 9728 resource metadata in WWW-Authenticate) and, on its localhost
     # bind, DNS-rebinding protection as py-sdk >= 1.23.0 enables by default. The version sits

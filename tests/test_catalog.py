@@ -102,3 +102,13 @@ def test_readme_and_docs_list_every_catalogued_id():
     for check_id, entry in catalog.CATALOGUE.items():
         if entry.params is not None:  # what each built network check sends
             assert f"| `{check_id}` |" in checks_md, check_id
+
+
+def test_a_fact_of_the_outcome_lowers_a_cors_finding_a_step():
+    """http.cors.permissive without Allow-Credentials: a page reads only what needs no cookie."""
+    assert catalog.severity("http.cors.permissive", "control").value == "critical"
+    assert catalog.severity("http.cors.permissive", "control", facts={"uncredentialed": False}).value == "critical"
+    assert catalog.severity("http.cors.permissive", "control", facts={"uncredentialed": True}).value == "high"
+    assert catalog.severity("http.cors.permissive", "control", facts={"uncredentialed": True},
+                            auth_enforced=True).value == "medium"
+    assert catalog.severity("auth.missing", "control", facts={"uncredentialed": True}).value == "critical"

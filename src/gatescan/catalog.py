@@ -82,6 +82,7 @@ class RequestParams(CheckParams):
 class AuthMissingParams(RequestParams):
     protocol: Literal["http", "mcp", "ws"] = "http"  # ws: an upgrade with no credential
     subprotocol: str | None = None  # ws; mcp over ws defaults to "mcp"
+    proof: str | None = None  # why the open answer proves no authentication (said in the finding)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class CheckEntry:
     references: tuple[str, ...] = ()
     severity: Severity | None = None  # fixed; None: the product's impact class decides
     lower_when_auth_enforced: bool = False  # the page still needs a credential it does not have
+    lower_when: str | None = None  # a fact of the outcome (Outcome.data key) that, when true, lowers it a step
     order: int = 100  # run order among a product's checks (auth.missing feeds the others)
     cases: Mapping[str, Wording] = field(default_factory=dict)
     params: type[CheckParams] | None = None  # network checks this build runs: what a fingerprint gives
@@ -192,12 +194,14 @@ _ENTRIES = [
         "Check the Host header against the names the service is meant to be reached by "
         "(loopback names only when bound to loopback), or turn authentication on.",
         references=("CWE-350",), order=30, params=HostUncheckedParams,
+        lower_when="tls",  # a browser on the rebinding name stops at the certificate
     ),
     _network(
         "http.cors.permissive", "{product} lets any web page read its API (permissive CORS)",
         "A privileged HTTP API answers a foreign Origin with CORS headers that let a page read it.",
         "Send Access-Control-Allow-Origin only for an explicit list of trusted origins.",
         references=("CWE-942",), order=40, params=CorsParams, lower_when_auth_enforced=True,
+        lower_when="uncredentialed",  # no Allow-Credentials: a page reads only what needs no cookie
     ),
     # named by DESIGN.md, built by the advisories, exposure and MCP-tools issues
     _network(
@@ -337,15 +341,16 @@ def impact_class(impact: str | None, tools: Iterable[str] | None = None) -> str:
 
 
 def severity(check_id: str, impact: str | None = None, *, tools: Iterable[str] | None = None,
-             auth_enforced: bool = False) -> Severity:
-    """A finding's severity under its check's policy (DESIGN.md; docs/checks.md, Severity)."""
+             auth_enforced: bool = False, facts: Mapping[str, Any] | None = None) -> Severity:
+    """A finding's severity under its check's policy (DESIGN.md; docs/checks.md, Severity);
+    `facts` are the outcome's (Outcome.data) that `lower_when` names."""
     entry = get(check_id)
     if entry.severity is not None:
         return entry.severity
     sev = IMPACT_CLASSES[impact_class(impact, tools)][0]
-    if auth_enforced and entry.lower_when_auth_enforced:
-        sev = list(Severity)[max(sev.rank - 1, 0)]
-    return sev
+    steps = int(auth_enforced and entry.lower_when_auth_enforced)
+    steps += int(bool(entry.lower_when and (facts or {}).get(entry.lower_when)))
+    return list(Severity)[max(sev.rank - steps, 0)]
 
 
 def impact_table(products: Mapping[str, str]) -> list[dict]:

@@ -128,15 +128,41 @@ async def hostile_server(mode: str, host: str = "127.0.0.1"):
             await asyncio.wait_for(server.wait_closed(), 2)
 
 
+class Hits(list):
+    """What the second listener received, one item per connection, appended when it is accepted
+    (its first bytes filled in once read); `settled()` is the deterministic end of a test."""
+
+    port: int = 0
+
+    async def settled(self) -> "Hits":
+        """Connect to the second listener ourselves and wait until that connection is recorded:
+        the listener accepts in order, so any connection a client made before is recorded too.
+        The barrier's own entry is removed; a bounded wait fails as a hang."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        writer.write(BARRIER)
+        await writer.drain()
+        async with asyncio.timeout(30):
+            while BARRIER not in self:
+                await asyncio.sleep(0)
+        writer.close()
+        self.remove(BARRIER)
+        return self
+
+
+BARRIER = b"GATESCAN-TEST-BARRIER"
+
+
 @contextlib.asynccontextmanager
 async def pointing_server(reply, *, hold: float = 0.0):
     """A server that answers the first request with `reply(other_port)` (a redirect, an SSE
     `endpoint` event) naming a second listener; yields (port, what that listener received).
-    A client that stays on its endpoint leaves the list empty."""
-    hits: list[bytes] = []
+    A client that stays on its endpoint leaves the list empty (after `await hits.settled()`)."""
+    hits = Hits()
 
     async def elsewhere(reader, writer):
-        hits.append(await reader.read(64))
+        at = len(hits)
+        hits.append(b"")  # recorded on accept, before any bytes arrive
+        hits[at] = await reader.read(64)
         writer.close()
 
     async def pointing(reader, writer):
@@ -148,7 +174,7 @@ async def pointing_server(reply, *, hold: float = 0.0):
         writer.close()
 
     other = await asyncio.start_server(elsewhere, "127.0.0.1", 0)
-    other_port = other.sockets[0].getsockname()[1]
+    other_port = hits.port = other.sockets[0].getsockname()[1]
     server = await asyncio.start_server(pointing, "127.0.0.1", 0)
     try:
         yield server.sockets[0].getsockname()[1], hits

@@ -65,6 +65,35 @@ def test_every_finding_carries_evidence(lab_scan):
         assert {f.check for f in findings} <= applicable
 
 
+def test_every_check_on_the_lab_is_decided(lab_scan):
+    """Each twin answers every check clearly: a check reading a refusal (or an answer) as unclear
+    shows here even where it changes no finding."""
+    undecided = [(key, c.check, c.reason) for key, (_, service, _) in lab_scan.items()
+                 for c in service.checks if c.result.value == "inconclusive"]
+    assert not undecided, undecided
+
+
+def test_mcp_401_reads_as_auth_enforced(lab_scan):
+    """The OAuth-protected MCP server answers initialize 401: authentication is enforced, so the
+    replaying rebinding check has nothing to replay."""
+    _, service, findings = lab_scan["mcp-server-hardened"]
+    results = {c.check: c for c in service.checks}
+    assert results["auth.missing"].result.value == "passed" and "401" in results["auth.missing"].reason
+    assert results["http.host.unchecked"].result.value == "not_applicable"
+    assert "refused without credentials" in results["http.host.unchecked"].reason
+    assert findings == []
+
+
+def test_mcp_rebinding_request_sends_the_rebinding_host(lab_scan):
+    """A twin that checks Host only (any Origin passes) refuses the rebinding initialize 421; a
+    request that kept the real Host would be answered and reported."""
+    _, service, findings = lab_scan["mcp-server-host-checked"]
+    results = {c.check: c for c in service.checks}
+    assert results["http.host.unchecked"].result.value == "passed", results["http.host.unchecked"].reason
+    assert "HTTP 421" in results["http.host.unchecked"].reason
+    assert {f.check for f in findings} == {"auth.missing"}
+
+
 def test_openclaw_eras_explained(lab_scan):
     _, _, old = lab_scan["openclaw-gateway-clawdbot-2026.1.24"]
     _, _, clawjacked = lab_scan["openclaw-gateway-2026.2.24"]
@@ -78,6 +107,24 @@ def test_openclaw_eras_explained(lab_scan):
     assert "no browser can present it" in origin_cj.evidence.summary
     # 2026.2.24 runs token auth: the Origin finding is one step below the product's impact
     assert origin_old.severity.value == "critical" and origin_cj.severity.value == "high"
+
+
+def test_cors_credentials_decide_the_severity(lab_scan):
+    """allow_origin='*': a page reads only what needs no cookie (a step below jupyter's critical);
+    allow_origin_pat='.*' with allow_credentials: a page reads the authenticated answer."""
+    def cors(key):
+        return next(f for f in lab_scan[key][2] if f.check == "http.cors.permissive")
+    star, pat = cors("jupyter-vulnerable"), cors("jupyter-origin-pat-credentials")
+    assert star.severity.value == "high" and "need no cookie" in star.evidence.summary
+    assert pat.severity.value == "critical" and "read the authenticated answer" in pat.evidence.summary
+    assert pat.evidence.exchanges[-1].response["headers"]["access-control-allow-credentials"] == "true"
+
+
+def test_openclaw_auth_finding_says_why_a_404_proves_no_auth(lab_scan):
+    _, _, findings = lab_scan["openclaw-gateway-2026.9.6-authnone"]
+    auth = next(f for f in findings if f.check == "auth.missing")
+    assert auth.evidence.exchanges[0].response["status"] == 404
+    assert "tool lookup" in auth.evidence.summary and "answers 401 before any lookup" in auth.evidence.summary
 
 
 def test_hardened_openclaw_passes(lab_scan):

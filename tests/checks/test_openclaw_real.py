@@ -29,6 +29,8 @@ async def test_auth_none(real_openclaw_none, scan):
     assert exchange.request["method"] == "POST" and "/tools/invoke" in exchange.request["url"]
     assert exchange.response["status"] == 404 and "Tool not available" in exchange.response["body"]
     assert "gateway.auth" in finding.remediation
+    # the finding says why a 404 proves it: the gateway answered the tool lookup, not 401
+    assert "tool lookup" in finding.evidence.summary and "401" in finding.evidence.summary
 
 
 @pytest.mark.parametrize("mode", ["token", "password"])

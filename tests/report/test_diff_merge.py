@@ -172,3 +172,35 @@ def test_json_errors_read_as_sentences(text, problem):
     with pytest.raises(ReportLoadError) as err:
         parse_report(text, "r.json")
     assert str(err.value) == f"r.json: not JSON: {problem}"
+
+
+def _write(path, report):
+    path.write_text(report_to_json(report))
+    return path
+
+
+@pytest.mark.parametrize("added_severity, fail_on, code", [
+    ("high", "high", 1), ("high", "critical", 0), ("medium", "high", 0), ("medium", "medium", 1),
+    ("low", "low", 1), ("info", "low", 0), (None, "info", 0),
+])
+def test_report_diff_fail_on_counts_only_new_findings(tmp_path, added_severity, fail_on, code):
+    """`report diff --fail-on`: exit 1 only for a finding the new report adds at or above the
+    threshold; the findings both reports hold (critical ones among them) never fail it."""
+    from typer.testing import CliRunner
+
+    from gatescan.cli import EXIT_FINDINGS, EXIT_OK, app
+
+    old, new = full_report(), full_report()
+    assert any(f.severity.value == "critical" for f in old.findings)
+    if added_severity is not None:
+        added = copy.deepcopy(new.findings[0])
+        added.host, added.target = "127.0.0.2", "ws://127.0.0.2:18789/"
+        added.severity = type(added.severity)(added_severity)
+        new.findings.append(added)
+    args = ["report", "diff", str(_write(tmp_path / "old.json", old)), str(_write(tmp_path / "new.json", new)),
+            "--fail-on", fail_on, "--json", "-"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == (EXIT_FINDINGS if code else EXIT_OK), result.output
+    doc = json.loads(result.stdout)
+    assert doc["counts"]["new"] == (added_severity is not None)
+    assert doc["counts"]["resolved"] == 0

@@ -126,3 +126,31 @@ def test_skill_rule_texts_say_what_the_audit_checks():
 
     assert "install" in describe("skill.modified")
     assert "never runs" in describe("skill.shadowed")
+
+
+# GitHub code scanning reads security-severity into buckets: >= 9.0 critical, 7.0-8.9 high,
+# 4.0-6.9 medium, 0.1-3.9 low; `level` decides error / warning / note.
+BUCKETS = {"critical": (9.0, 10.0), "high": (7.0, 8.9), "medium": (4.0, 6.9), "low": (0.1, 3.9), "info": (0.0, 0.0)}
+LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+
+
+@pytest.mark.parametrize("severity", list(BUCKETS))
+def test_every_severity_lands_in_its_bucket_and_level(severity, sarif_validator):
+    """A finding alone under its rule: the result and the rule both carry its severity's level and
+    a security-severity inside its GitHub bucket, for every severity (high and low included)."""
+    from dataclasses import replace
+
+    from gatescan.model import Report
+    from tests.report.synth import _origin_finding
+
+    report = Report(findings=[replace(_origin_finding("127.0.0.1", 18789), severity=severity)])
+    report.finish()
+    doc = _doc(report)
+    assert not list(sarif_validator.iter_errors(doc))
+    run = doc["runs"][0]
+    (rule,), (result,) = run["tool"]["driver"]["rules"], run["results"]
+    low, high = BUCKETS[severity]
+    for props in (rule["properties"], result["properties"]):
+        assert low <= float(props["security-severity"]) <= high, (severity, props)
+    assert result["level"] == rule["defaultConfiguration"]["level"] == LEVELS[severity]
+    assert result["properties"]["severity"] == severity

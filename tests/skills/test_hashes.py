@@ -82,6 +82,28 @@ def test_bundled_skills_hash_like_the_tools(node, openclaw_package):
         assert got.skill_file == want["skill_file"], d
 
 
+# Names one folder holds whose UTF-16 order (JavaScript's, OpenClaw's sort) differs from code-point
+# order: U+1F642 is the surrogate pair D83D DE42, below U+FF5E as UTF-16 units, above it as a code
+# point. Files, and folders of the same names one level down.
+UTF16_TREE = {"SKILL.md": "x", "a\U0001F642.txt": "astral", "a\uFF5E.txt": "fullwidth tilde",
+              "d\U0001F642/x.txt": "1", "d\uFF5E/x.txt": "2", "d\uE000/x.txt": "3"}
+# digestClawHubSkillTree of UTF16_TREE, computed under Node by make_reference.mjs --dirs (openclaw 2026.9.6)
+UTF16_TREE_SHA256 = "sha256:09d871dae8e67db8a2a396692bee7ffee40129d694962ee4d75bd8eaab24e709"
+
+
+def test_file_tree_orders_names_by_utf16_units(tmp_path):
+    assert sorted(["a\uFF5E", "a\U0001F642"]) != sorted(["a\uFF5E", "a\U0001F642"], key=hashes._utf16_key)
+    root = write_tree(tmp_path / "utf16", UTF16_TREE)
+    assert hashes.compute(root).file_tree_sha256 == UTF16_TREE_SHA256
+
+
+def test_file_tree_utf16_order_matches_openclaw_live(tmp_path, node, openclaw_package):
+    root = write_tree(tmp_path / "utf16", UTF16_TREE)
+    want = _node_reference(node, [root], openclaw_package)[str(root)]
+    assert want["file_tree_sha256"] == UTF16_TREE_SHA256
+    assert hashes.compute(root).file_tree_sha256 == want["file_tree_sha256"]
+
+
 def test_random_names_sort_like_node(node):
     """Differential: random names over an awkward alphabet, ordered by Node's localeCompare."""
     import random

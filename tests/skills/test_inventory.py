@@ -99,6 +99,20 @@ def test_symlinks_escape_loops_and_inside_links(tmp_path):
         assert f.port is None and f.target == f.path
 
 
+def test_containment_is_by_path_component_not_by_prefix(tmp_path):
+    """`skills-evil` starts with `skills` but is not inside it; `weather-evil` is not inside
+    `weather`: both links escape."""
+    root = write_tree(tmp_path / "skills", {"weather/notes.txt": "n", "weather-evil/SKILL.md": skill_md("weather")})
+    write_tree(tmp_path / "skills-evil", {"evil/SKILL.md": skill_md("evil")})
+    os.symlink(tmp_path / "skills-evil" / "evil", root / "sneaky")  # a folder next to the root
+    os.symlink(root / "weather-evil" / "SKILL.md", root / "weather" / "SKILL.md")  # next to its folder
+    audit = audit_skills([root], home=tmp_path, cwd=tmp_path)
+    escapes = sorted(Path(f.path).relative_to(root).as_posix() for f in audit.findings
+                     if f.check == "skill.symlink.escape")
+    assert escapes == ["sneaky", "weather/SKILL.md"]
+    assert [Path(s.path).name for s in audit.skills] == ["weather-evil"]
+
+
 def test_missing_and_broken_roots(tmp_path):
     missing = tmp_path / "nope"
     items = list(discover(SkillRoot(missing, explicit=True)))

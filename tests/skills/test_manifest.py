@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -126,7 +125,7 @@ def test_top_level_clawdis_block_compared_too():
     assert m.conflict and "clawdis" in m.conflict and "always" in m.conflict
 
 
-def test_yaml_bomb_is_refused_quickly():
+def test_yaml_bomb_is_refused_after_bounded_work(monkeypatch):
     lines = ["---", "name: bomb", "description: d", 'a0: ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 10):
         prev = f"*a{i - 1}"
@@ -134,10 +133,25 @@ def test_yaml_bomb_is_refused_quickly():
     lines[3] = 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'
     lines.append("metadata: {openclaw: *a9}")
     lines.append("---")
-    started = time.perf_counter()
+    from gatescan.skills import manifest
+
+    work = {"compose": 0, "construct": 0}  # a runaway parse composes or builds ~9**10 nodes
+
+    def counting(name, method):
+        def wrapped(self, *args, **kwargs):
+            work[name] += 1
+            if work[name] > 100_000:  # pytest.fail is a BaseException: no `except Exception` eats it
+                pytest.fail(f"runaway parse: {work}")
+            return method(self, *args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(manifest._BoundedLoader, "compose_node",
+                        counting("compose", manifest._BoundedLoader.compose_node))
+    monkeypatch.setattr(manifest._BoundedLoader, "construct_object",
+                        counting("construct", manifest._BoundedLoader.construct_object))
     m = parse_manifest("\n".join(lines) + "\n")
-    assert time.perf_counter() - started < 5  # a runaway parse would take minutes (not a timing claim)
     assert m.issues and "aliases" in m.issues[0].message
+    assert 0 < work["compose"] < 1000 and work["construct"] < 1000, work
 
 
 def test_small_alias_fan_out_bounded_by_node_budget():

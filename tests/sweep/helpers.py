@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from dataclasses import dataclass, field
 
 from gatescan.model import Endpoint
@@ -48,3 +50,32 @@ class BrokenPlan:
             if i >= self.fail_after:
                 raise RuntimeError("plan broke")
             yield "127.0.0.1", 1 + i % 1000
+
+
+# Put in front of a sweep script: a listener whose accept queue is full drops every new SYN, so a
+# probe of it stays in flight until its timeout (work that cannot finish, in place of a slow rate).
+STUFFED_LISTENER = """
+import socket
+def stuffed_listener(host="127.0.0.1"):
+    listener = socket.create_server((host, 0), backlog=0)
+    port = listener.getsockname()[1]
+    held = [listener]
+    for _ in range(3):  # backlog 0 queues one; these fill it, the sweep's SYN is then dropped
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+        c.connect_ex((host, port))
+        held.append(c)
+    return port, held
+"""
+_ns: dict = {}
+exec(STUFFED_LISTENER, _ns)
+
+
+@contextlib.contextmanager
+def stuffed_listener(host: str = "127.0.0.1"):
+    """The port of a listener that never completes a handshake (see STUFFED_LISTENER)."""
+    port, held = _ns["stuffed_listener"](host)
+    try:
+        yield port
+    finally:
+        for sock in held:
+            sock.close()

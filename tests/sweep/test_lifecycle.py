@@ -17,12 +17,20 @@ import pytest
 from gatescan.scope import build_plan
 from gatescan.sweep import Progress, SweepConfig, sweep
 from tests.netns import requires_netns
+from tests.sweep.helpers import STUFFED_LISTENER, stuffed_listener
 
 pytestmark = requires_netns
 
-# Long enough never to finish during a test: 65,535 ports at 1,000 probes/s.
+# Never finishes during a test: every port of 127.0.0.1, one of them a listener that drops every
+# SYN (tests/sweep/helpers.py), whose probe stays in flight for the 120 s timeout.
 LONG_PLAN = (["127.0.0.1"], list(range(1, 65536)))
-LONG_CONFIG = SweepConfig(workers=2, rate=1000)
+LONG_CONFIG = SweepConfig(workers=2, timeout=120.0, retries=0)
+
+
+@pytest.fixture(autouse=True)
+def in_flight_pair():
+    with stuffed_listener() as port:
+        yield port
 
 
 def _workers_of(pid: int) -> list[psutil.Process]:
@@ -110,7 +118,7 @@ async def test_a_second_cancellation_during_cleanup_still_reaps_the_workers():
 
 
 async def test_thread_engine_stops_on_aclose():
-    events = sweep(build_plan(*LONG_PLAN), SweepConfig(workers=0, rate=1000))
+    events = sweep(build_plan(*LONG_PLAN), SweepConfig(workers=0, timeout=120.0, retries=0))
     async for event in events:
         if isinstance(event, Progress):
             break
@@ -120,14 +128,16 @@ async def test_thread_engine_stops_on_aclose():
     assert not [t for t in threading.enumerate() if t.name == "gatescan-sweep"]
 
 
-SCRIPT = """
+SCRIPT = STUFFED_LISTENER + """
 import asyncio, os, sys
 from gatescan.scope import build_plan
 from gatescan.sweep import Progress, SweepConfig, sweep
 
+port, held = stuffed_listener()
+
 async def main():
     async for event in sweep(build_plan(["127.0.0.1"], list(range(1, 65536))),
-                             SweepConfig(workers=2, rate=1000)):
+                             SweepConfig(workers=2, timeout=120.0, retries=0)):
         if isinstance(event, Progress):
             print("running", flush=True)
 

@@ -59,21 +59,26 @@ async def test_bigger_plan_two_workers_covers_every_pair_once(listen):
 
 @requires_netns
 async def test_open_ports_stream_before_the_sweep_ends(listen):
-    first = listen("127.214.0.0", 21000)  # the plan's first pair: found at once
-    plan = build_plan(["127.214.0.0/24"], list(range(21000, 21032)))
-    events = sweep(plan, SweepConfig(workers=2, rate=2000))  # ~4 s if run to the end
-    seen_open = False
-    try:
-        async for event in events:
-            if isinstance(event, OpenPort):
-                assert event.endpoint == first
-                seen_open = True
-            elif isinstance(event, Progress) and seen_open:
-                assert event.done < event.total  # the sweep is still running
-                break
-    finally:
-        await events.aclose()
-    assert seen_open
+    """The open port is reported while another probe still cannot finish: a listener whose accept
+    queue is full drops every new SYN, so that pair stays in flight until its (long) timeout."""
+    from tests.sweep.helpers import stuffed_listener
+
+    first = listen("127.214.0.0")
+    with stuffed_listener("127.214.0.1") as port:
+        plan = build_plan(["127.214.0.0-1"], sorted({first.port, port}))
+        events = sweep(plan, SweepConfig(workers=2, timeout=120.0, retries=0))
+        seen_open = False
+        try:
+            async for event in events:
+                if isinstance(event, OpenPort):
+                    assert event.endpoint == first
+                    seen_open = True
+                elif isinstance(event, Progress) and seen_open:
+                    assert event.done < event.total  # the stuffed pair is still in flight
+                    break
+        finally:
+            await events.aclose()
+        assert seen_open
 
 
 @requires_netns

@@ -33,7 +33,8 @@ async def auth_missing(run, params: AuthMissingParams) -> Outcome:
         return Outcome.finding(
             f"{req.describe()} answered HTTP {answer.status} without credentials",
             f"{req.describe()} was sent with no credentials and answered as only an authenticated "
-            f"client should be (HTTP {answer.status}); anyone who reaches this port can use the API.",
+            f"client should be (HTTP {answer.status}); anyone who reaches this port can use the API."
+            + (f" {params.proof.strip()}" if params.proof else ""),
             [answer.exchange], target=run.base_url + req.path, data={"auth": state},
         )
     if state is Access.CLOSED:

@@ -2,6 +2,11 @@
 to a foreign page: `Access-Control-Allow-Origin` is `*` or reflects the page's Origin (after a
 successful preflight when the browser would send one). Origins tried: an attacker site, then
 `null` (a sandboxed iframe on any page).
+
+Whether the page's request may carry the user's cookies decides how bad it is: the Origin
+reflected with `Access-Control-Allow-Credentials: true` (on the preflight too) lets a page read
+the authenticated answer; `*`, or a reflection without it, lets it read only what needs no cookie
+(the finding is lowered a step, catalog `lower_when`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,13 @@ def needs_preflight(method: str, headers: dict[str, str]) -> bool:
 
 def _allows(answer, origin: str) -> bool:
     return answer.headers.get("access-control-allow-origin", "").strip() in ("*", origin)
+
+
+def _credentialed(answer, origin: str) -> bool:
+    """A browser lets a page read a credentialed response only for its exact Origin (never `*`)
+    with `Access-Control-Allow-Credentials: true`."""
+    return (answer.headers.get("access-control-allow-origin", "").strip() == origin
+            and answer.headers.get("access-control-allow-credentials", "").strip().lower() == "true")
 
 
 def _grants(pre, origin: str, method: str, custom: list[str]) -> bool:
@@ -66,6 +78,7 @@ async def http_cors_permissive(run, params: CorsParams) -> Outcome:
 
 
 async def _one_origin(run, req, headers: dict[str, str], origin: str, exchanges: list) -> Outcome:
+    pre = None
     if needs_preflight(req.method, headers):
         custom = sorted(h.lower() for h in headers if h.lower() not in SAFE_HEADERS or h.lower() == "content-type")
         pre = await run.http("OPTIONS", req.path, headers={
@@ -83,11 +96,21 @@ async def _one_origin(run, req, headers: dict[str, str], origin: str, exchanges:
     acao = answer.headers.get("access-control-allow-origin")
     if req.classify(answer) is Access.OPEN and _allows(answer, origin):
         how = "`*`" if acao.strip() == "*" else "the page's own Origin reflected back"
+        credentialed = _credentialed(answer, origin) and (pre is None or _credentialed(pre, origin))
+        if credentialed:
+            reads = ("and Access-Control-Allow-Credentials: true: any web page the user visits can send "
+                     "the user's cookies and credentials with its request and read the authenticated answer.")
+        else:
+            reads = ("and no Access-Control-Allow-Credentials: true, so a browser sends no cookies with the "
+                     "page's request: any web page the user visits can read the answers that need no "
+                     "cookie or credential, like this one.")
         return Outcome.finding(
-            f"{req.describe()} from Origin {origin} answered with Access-Control-Allow-Origin {acao}",
+            f"{req.describe()} from Origin {origin} answered with Access-Control-Allow-Origin {acao}"
+            + (" and Access-Control-Allow-Credentials true" if credentialed else ""),
             f"{req.describe()} from the foreign Origin {origin} was answered as without one, with "
-            f"Access-Control-Allow-Origin {how}: any web page the user visits can read this API's answers.",
+            f"Access-Control-Allow-Origin {how} {reads}",
             exchanges + [answer.exchange], target=run.base_url + req.path,
+            data={"uncredentialed": not credentialed},
         )
     if acao:
         return Outcome.passed(f"{origin} got HTTP {answer.status} with Access-Control-Allow-Origin "

@@ -1,6 +1,8 @@
 """http.host.unchecked: the privileged request, answered without credentials at the real host,
 is answered the same when sent the way a browser on a DNS-rebinding name sends it: `Host` and
 `Origin` both `<random>.rebind.invalid:<port>`. `GET /` served to any Host proves nothing.
+Over HTTPS a browser checks the certificate against the rebinding name, which the service's
+certificate cannot carry, so the page stops at a certificate warning: stated, a step lower.
 """
 
 from __future__ import annotations
@@ -11,6 +13,15 @@ from ..protocols import mcp
 from .baseline import privileged, unless_open
 from .context import random_token
 from .registry import Outcome, register
+
+
+def _over_tls(run, name: str) -> tuple[str, dict]:
+    """The finding's words and facts for an HTTPS service (catalog lower_when: `tls`)."""
+    if run.scheme != "https":
+        return "", {}
+    return (f" Over HTTPS, though, a browser would stop at the certificate: it checks it against {name}, "
+            "a name this service's certificate cannot carry, so the page gets only as far as a "
+            "certificate warning the user must click through (hence one step lower)."), {"tls": True}
 
 
 @register("http.host.unchecked")
@@ -28,13 +39,14 @@ async def http_host_unchecked(run, params: HostUncheckedParams) -> Outcome:
                             note="as a browser on a DNS-rebinding name sends it")
     verdict = req.classify(answer)
     if verdict is Access.OPEN:
+        tls_note, tls_facts = _over_tls(run, name)
         exchanges = ([base_exchange] if base_exchange else []) + [answer.exchange]
         return Outcome.finding(
             f"{req.describe()} with Host and Origin {name} answered HTTP {answer.status} like the real host",
             f"{req.describe()} succeeds without credentials at the real host, and succeeds the same "
             f"with Host and Origin set to the unrelated name {name}, exactly as a browser sends it after a "
-            "DNS-rebinding page points its own name at this address. A web page can therefore drive it.",
-            exchanges, target=run.base_url + req.path,
+            "DNS-rebinding page points its own name at this address. A web page can therefore drive it."
+            + tls_note, exchanges, target=run.base_url + req.path, data=tls_facts,
         )
     if answer.status is not None and not answer.error:
         return Outcome.passed(f"the rebinding-shaped request was refused (HTTP {answer.status})")
@@ -64,12 +76,13 @@ async def _mcp(run, params: HostUncheckedParams) -> Outcome:
     headers = {"Host": name, "Origin": f"{run.scheme}://{name}"}
     result = await probe(run.client, run.base_url, path, headers=headers, tools=False)
     if result.state is Access.OPEN:
+        tls_note, tls_facts = _over_tls(run, name)
         return Outcome.finding(
             f"MCP initialize with Host and Origin {name} was answered like at the real host",
             f"MCP initialize over {transport} succeeds without credentials at the real host and "
             f"succeeds the same with Host and Origin set to the unrelated name {name}, as a browser "
-            "sends it after DNS rebinding: a web page can list and call this server's tools.",
-            exchanges + result.exchanges, target=run.base_url + path,
+            "sends it after DNS rebinding: a web page can list and call this server's tools." + tls_note,
+            exchanges + result.exchanges, target=run.base_url + path, data=tls_facts,
         )
     first = result.exchanges[0].get("response") if result.exchanges else None
     status = first.get("status") if isinstance(first, dict) else None

@@ -154,7 +154,7 @@ def _finding(run: ServiceRun, check, params: catalog.CheckParams, outcome: Outco
     for done in run.results.values():
         tools = tools or done.data.get("tools")
     sev = catalog.severity(check.id, run.fingerprint_impact,
-                           tools=tools, auth_enforced=run.auth_state() is Access.CLOSED)
+                           tools=tools, auth_enforced=run.auth_state() is Access.CLOSED, facts=outcome.data)
     references = list(params.references) + [r for r in check.entry.references if r not in params.references]
     return Finding(
         check=check.id,
