@@ -59,9 +59,9 @@ def write(directory: Path, checks: dict) -> Path:
     ({"auth.missing": {"request": {"path": "/", "headers": {"X": 1}}}}, "checks.auth.missing.request.headers.X",
      "expected a string"),
     ({"auth.missing": ["protocol"]}, "checks.auth.missing", "is not of type 'object'"),  # the schema's word
-    # YAML's own types: a boolean is not a string, a date is not JSON data
+    # YAML's own types: a boolean is not a string (a date never reaches the decoder: the YAML 1.2
+    # loader leaves 2024-01-01 a string; test_non_json_data_is_refused covers the decoder itself)
     ({"auth.missing": {"subprotocol": True}}, "checks.auth.missing.subprotocol", "expected a string, not a boolean True"),
-    ({"auth.missing": {"path": datetime.date(2024, 1, 1)}}, "checks.auth.missing", "not JSON data"),
     # a by_variant entry's rules are the matcher language too
     ({"auth.missing": {"by_variant": {"SSE": {"open": {"status": "200"}}}}},
      "checks.auth.missing.by_variant.SSE.open.status", "is not of type 'integer'"),
@@ -127,3 +127,11 @@ def test_a_scan_exits_2_when_a_shipped_fingerprint_names_an_unknown_check(tmp_pa
         fpmod._shipped.cache_clear()
     assert result.exit_code == 2, result.output
     assert "checks.no.such.check" in result.output and "'no.such.check' is no check id" in result.output
+
+
+def test_non_json_data_is_refused():
+    """What a Python caller (not a YAML file) may hand the decoder: a date, a set."""
+    from gatescan import catalog, typed
+
+    with pytest.raises(typed.TypedError, match="not JSON data"):
+        typed.from_data(catalog.AuthMissingParams, {"path": datetime.date(2024, 1, 1)}, "checks.auth.missing")
