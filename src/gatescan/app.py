@@ -236,8 +236,22 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
         report.errors.append(ErrorRecord(where="scan", message=f"{type(exc).__name__}: {exc}"))
         report.finish(complete=False)
         return report
-    report.finish()
+    reason = job.plan.empty_reason() or _unreachable(job.plan, report)
+    if reason:  # a run that probed nothing is never a pass (DESIGN.md, Exit codes: 3)
+        record = ErrorRecord(where="scan", message=f"nothing was scanned: {reason}")
+        report.errors.insert(0, record)  # first: the console lists only the first errors
+        observer.error(record)
+    report.finish(complete=not reason)
     return report
+
+
+def _unreachable(plan: ScanPlan, report: Report) -> str | None:
+    """Every host failed its connects (ENETUNREACH, ...) and none answered. The sweep reports one
+    error per host, so this counts hosts: a host with an error and an answer is not judged."""
+    hosts = plan.host_count + len({(v, a) for v, a, _port in plan.pairs})
+    if report.stats.get("open") or not report.stats.get("probes_done") or report.stats.get("probe_errors", 0) < hosts:
+        return None
+    return f"every connect failed ({report.errors[-1].message})"
 
 
 @asynccontextmanager
@@ -309,6 +323,10 @@ def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | 
     job = request if isinstance(request, SkillsJob) else prepare_skills(request)
     audit = run_audit([Path(root) for root in job.request.roots] or None, allowlist=job.allowlist)
     report = audit.to_report(job.report)
+    if not any(root.path.is_dir() for root in audit.roots):  # nothing audited is never a pass
+        report.errors.insert(0, ErrorRecord(where="skills", message="nothing was scanned: no skills root exists"
+                                                                    " (or none is a directory)"))
+        report.complete = False
     if observer is not None:
         for record in report.skills or []:
             observer.skill(record)

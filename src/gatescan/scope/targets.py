@@ -112,7 +112,10 @@ def _parse_literal(token: str) -> _Piece | None:
         left, right = token.split("-", 1)
         start = _ip(left)
         if start is None:
-            return None  # "my-host" is a name
+            if _is_hostname(left):
+                return None  # "my-host" is a name
+            # "127.0.0.300-301": shaped like a range but its start is no address, so no name either
+            raise ScopeError(f"{bad}: {_show(left)} is not an address; a range is ADDR-ADDR or ADDR-LAST (e.g. 10.0.0.1-50)")
         end = _ip(right)
         if end is None:
             version = 4 if "." in left and ":" not in left else 6
