@@ -6,6 +6,7 @@ and turns the outcome into one of the four exit codes.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -373,11 +374,22 @@ def merge(
         raise typer.Exit(EXIT_FAILED)
 
 
+def _stop_as_on_ctrl_c(signum: int, _frame) -> None:
+    """SIGTERM (CI timeouts, `docker stop`) and SIGHUP end the run as Ctrl-C does: the partial
+    report is written with complete: false and the exit is 3, not a silent 143."""
+    on_sigint = signal.getsignal(signal.SIGINT)
+    if not callable(on_sigint):  # SIGINT ignored (a job started with `&`): no Ctrl-C path to take
+        raise KeyboardInterrupt
+    on_sigint(signal.SIGINT, _frame)  # asyncio.run's handler cancels the scan cleanly; else Python's raises
+
+
 def main() -> None:
     """Console-script entry point: Typer's usage errors already exit 2."""
     for stream in (sys.stdout, sys.stderr):  # names that are not UTF-8 must not crash a report
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_as_on_ctrl_c)
     try:
         app()
     except KeyboardInterrupt:
