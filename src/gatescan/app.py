@@ -145,7 +145,7 @@ class ScanRequest(_Request):
     """One network scan, as `gatescan scan` takes it. No targets: scope.DEFAULT_TARGETS."""
 
     targets: tuple[str, ...] = ()
-    ports: str = "agents"  # the -p spec as typed: lists, ranges, named sets
+    ports: str | None = None  # the -p spec as typed; None: scope.DEFAULT_PORTS or TARGET_PORTS
     excludes: tuple[str, ...] = ()
     exclude_files: tuple[str, ...] = ()
     allow_public: bool = False
@@ -186,14 +186,16 @@ def prepare_scan(request: ScanRequest) -> ScanJob:
     from .identify.fingerprints import FingerprintError
     from .scope.ports import named_port_sets
 
+    spec = request.ports if request.ports is not None else (
+        scope.TARGET_PORTS if request.targets else scope.DEFAULT_PORTS)
     try:
-        port_list = scope.parse_ports(request.ports, named_port_sets())
+        port_list = scope.parse_ports(spec, named_port_sets())
         plan = scope.build_plan(
             list(request.targets) or list(scope.DEFAULT_TARGETS), port_list,
             excludes=request.excludes, exclude_files=request.exclude_files,
             allow_public=request.allow_public,
             shard=scope.Shard.parse(request.shard) if request.shard else None,
-            port_spec=request.ports,
+            port_spec=spec,
         )
     except (scope.ScopeError, FingerprintError) as exc:
         raise RequestError(str(exc)) from None

@@ -101,8 +101,8 @@ def _fail_usage(message: str) -> "typer.Exit":
 
 @app.command()
 def scan(
-    targets: Annotated[Optional[list[str]], typer.Argument(help="Addresses, CIDRs, ranges (10.0.0.1-50), names, @file, nmap:FILE.xml, masscan:FILE.json. Default: 127.0.0.1 and ::1.")] = None,
-    ports: Annotated[str, typer.Option("--ports", "-p", help="Ports: lists, ranges and named sets (agents).")] = "agents",
+    targets: Annotated[Optional[list[str]], typer.Argument(help="Addresses, CIDRs, ranges (10.0.0.1-50), names, @file, nmap:FILE.xml, masscan:FILE.json. Default: 127.0.0.1 and ::1, every port.")] = None,
+    ports: Annotated[Optional[str], typer.Option("--ports", "-p", help="Ports: lists, ranges and named sets (agents). Default: agents for the targets given; with none, every port (1-65535) of 127.0.0.1 and ::1.")] = None,
     exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Never probe these (always wins).")] = None,
     exclude_file: Annotated[Optional[list[Path]], typer.Option("--exclude-file", help="File of targets never to probe.")] = None,
     allow_public: Annotated[bool, typer.Option("--allow-public", help="Allow public addresses that are listed explicitly.")] = False,
@@ -117,7 +117,9 @@ def scan(
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
 ) -> None:
-    """Sweep TARGETS for agent services, identify them and check how exposed they are."""
+    """Sweep TARGETS for agent services, identify them and check how exposed they are.
+
+    With no TARGETS, every port of 127.0.0.1 and ::1: agents on random ports are found too."""
     from . import app as api
     from .report.sink import UsageError
     from .sweep import SweepConfig

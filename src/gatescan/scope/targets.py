@@ -36,6 +36,9 @@ from ..model import ErrorRecord
 from ..userio import UserFileError, read_user_bytes
 
 DEFAULT_TARGETS: tuple[str, ...] = ("127.0.0.1", "::1")
+# Ports when none are given: every port of this machine (agents on random ports: an IDE's
+# server, a moved gateway; about 131k loopback probes), the agent ports of anything named.
+DEFAULT_PORTS, TARGET_PORTS = "1-65535", "agents"
 MAX_TARGET_FILE_BYTES = 64 * 1024 * 1024
 _MAX_TOKEN = 1024
 
