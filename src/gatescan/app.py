@@ -243,7 +243,7 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
         record = ErrorRecord(where="scan", message=f"nothing was scanned: {reason}")
         report.errors.insert(0, record)  # first: the console lists only the first errors
         observer.error(record)
-    report.finish(complete=not reason)
+    report.finish(complete=False if reason else None)  # None: what an observer already marked stays
     return report
 
 
