@@ -376,13 +376,11 @@ def merge(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _stop_as_on_ctrl_c(signum: int, _frame) -> None:
+def _stop_as_on_ctrl_c(signum: int, frame) -> None:
     """SIGTERM (CI timeouts, `docker stop`) and SIGHUP end the run as Ctrl-C does: the partial
-    report is written with complete: false and the exit is 3, not a silent 143."""
-    on_sigint = signal.getsignal(signal.SIGINT)
-    if not callable(on_sigint):  # SIGINT ignored (a job started with `&`): no Ctrl-C path to take
-        raise KeyboardInterrupt
-    on_sigint(signal.SIGINT, _frame)  # asyncio.run's handler cancels the scan cleanly; else Python's raises
+    report is written with complete: false and the exit is 3, not a silent 143. The SIGINT
+    handler is asyncio.run's while a scan runs (it cancels the scan cleanly), else Python's."""
+    signal.getsignal(signal.SIGINT)(signal.SIGINT, frame)
 
 
 def main() -> None:
@@ -390,6 +388,11 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # names that are not UTF-8 must not crash a report
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # A job started with `&` ignores SIGINT: keep it blocked, but install Python's handler so
+        # asyncio.run sets up its Ctrl-C path, which SIGTERM and SIGHUP take.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_as_on_ctrl_c)
     try:
