@@ -83,7 +83,7 @@ class ScanRequest(_Request):
     """One network scan, as `gatescan scan` takes it. No targets: scope.DEFAULT_TARGETS."""
 
     targets: tuple[str, ...] = ()
-    ports: str = "agents"  # the -p spec as typed: lists, ranges, named sets
+    ports: str | None = None  # the -p spec as typed; None: scope.DEFAULT_PORTS or TARGET_PORTS
     excludes: tuple[str, ...] = ()
     exclude_files: tuple[str, ...] = ()
     allow_public: bool = False
@@ -146,14 +146,16 @@ def prepare_scan(request: ScanRequest) -> ScanJob:
     from .identify.fingerprints import FingerprintError
     from .scope.ports import named_port_sets
 
+    spec = request.ports if request.ports is not None else (
+        scope.TARGET_PORTS if request.targets else scope.DEFAULT_PORTS)
     try:
-        port_list = scope.parse_ports(request.ports, named_port_sets())
+        port_list = scope.parse_ports(spec, named_port_sets())
         plan = scope.build_plan(
             list(request.targets) or list(scope.DEFAULT_TARGETS), port_list,
             excludes=request.excludes, exclude_files=request.exclude_files,
             allow_public=request.allow_public,
             shard=scope.Shard.parse(request.shard) if request.shard else None,
-            port_spec=request.ports,
+            port_spec=spec,
         )
     except (scope.ScopeError, FingerprintError) as exc:
         raise RequestError(str(exc)) from None
@@ -196,8 +198,22 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
         report.errors.append(ErrorRecord(where="scan", message=f"{type(exc).__name__}: {exc}"))
         report.finish(complete=False)
         return report
-    report.finish()
+    reason = job.plan.empty_reason() or _unreachable(job.plan, report)
+    if reason:  # a run that probed nothing is never a pass (DESIGN.md, Exit codes: 3)
+        record = ErrorRecord(where="scan", message=f"nothing was scanned: {reason}")
+        report.errors.insert(0, record)  # first: the console lists only the first errors
+        observer.error(record)
+    report.finish(complete=False if reason else None)  # None: what an observer already marked stays
     return report
+
+
+def _unreachable(plan: ScanPlan, report: Report) -> str | None:
+    """Every host failed its connects (ENETUNREACH, ...) and none answered. The sweep reports one
+    error per host, so this counts hosts: a host with an error and an answer is not judged."""
+    hosts = plan.host_count + len({(v, a) for v, a, _port in plan.pairs})
+    if report.stats.get("open") or not report.stats.get("probes_done") or report.stats.get("probe_errors", 0) < hosts:
+        return None
+    return f"every connect failed ({report.errors[-1].message})"
 
 
 # --- the pipeline: sweep -> identify -> checks, one TaskGroup ------------------------------------
@@ -418,6 +434,10 @@ def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | 
     job = request if isinstance(request, SkillsJob) else prepare_skills(request)
     audit = run_audit([Path(root) for root in job.request.roots] or None, allowlist=job.allowlist)
     report = audit.to_report(job.report)
+    if not any(root.path.is_dir() for root in audit.roots):  # nothing audited is never a pass
+        report.errors.insert(0, ErrorRecord(where="skills", message="nothing was scanned: no skills root exists"
+                                                                    " (or none is a directory)"))
+        report.complete = False
     if observer is not None:
         for record in report.skills or []:
             observer.skill(record)

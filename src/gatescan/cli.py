@@ -6,6 +6,7 @@ and turns the outcome into one of the four exit codes.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -119,8 +120,8 @@ def _write_or_fail(dest: str, write) -> None:
 
 @app.command()
 def scan(
-    targets: Annotated[Optional[list[str]], typer.Argument(help="Addresses, CIDRs, ranges (10.0.0.1-50), names, @file, nmap:FILE.xml, masscan:FILE.json. Default: 127.0.0.1 and ::1.")] = None,
-    ports: Annotated[str, typer.Option("--ports", "-p", help="Ports: lists, ranges and named sets (agents).")] = "agents",
+    targets: Annotated[Optional[list[str]], typer.Argument(help="Addresses, CIDRs, ranges (10.0.0.1-50), names, @file, nmap:FILE.xml, masscan:FILE.json. Default: 127.0.0.1 and ::1, every port.")] = None,
+    ports: Annotated[Optional[str], typer.Option("--ports", "-p", help="Ports: lists, ranges and named sets (agents). Default: agents for the targets given; with none, every port (1-65535) of 127.0.0.1 and ::1.")] = None,
     exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Never probe these (always wins).")] = None,
     exclude_file: Annotated[Optional[list[Path]], typer.Option("--exclude-file", help="File of targets never to probe.")] = None,
     allow_public: Annotated[bool, typer.Option("--allow-public", help="Allow public addresses that are listed explicitly.")] = False,
@@ -135,7 +136,9 @@ def scan(
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
 ) -> None:
-    """Sweep TARGETS for agent services, identify them and check how exposed they are."""
+    """Sweep TARGETS for agent services, identify them and check how exposed they are.
+
+    With no TARGETS, every port of 127.0.0.1 and ::1: agents on random ports are found too."""
     from . import app as api
     from .report.sink import UsageError
     from .sweep import SweepConfig
@@ -402,11 +405,25 @@ def merge(
         raise typer.Exit(EXIT_FAILED)
 
 
+def _stop_as_on_ctrl_c(signum: int, frame) -> None:
+    """SIGTERM (CI timeouts, `docker stop`) and SIGHUP end the run as Ctrl-C does: the partial
+    report is written with complete: false and the exit is 3, not a silent 143. The SIGINT
+    handler is asyncio.run's while a scan runs (it cancels the scan cleanly), else Python's."""
+    signal.getsignal(signal.SIGINT)(signal.SIGINT, frame)
+
+
 def main() -> None:
     """Console-script entry point: Typer's usage errors already exit 2."""
     for stream in (sys.stdout, sys.stderr):  # names that are not UTF-8 must not crash a report
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # A job started with `&` ignores SIGINT: keep it blocked, but install Python's handler so
+        # asyncio.run sets up its Ctrl-C path, which SIGTERM and SIGHUP take.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_as_on_ctrl_c)
     try:
         app()
     except KeyboardInterrupt:

@@ -135,13 +135,26 @@ def test_ctrl_c_writes_partial_report_and_exits_3(tmp_path, validate_report):
 
 
 @requires_netns
-def test_no_arguments_scans_loopback_on_agent_ports(tmp_path):
-    """`gatescan scan` alone: 127.0.0.1 and ::1 on the agent ports (here: just the scope it reports)."""
-    out = run_gatescan("scan", "--no-identify", "--json", "-", "--quiet")
-    assert out.returncode in (0, 1), out.stderr
+def test_no_arguments_sweeps_every_port_of_loopback_and_named_targets_keep_the_agent_ports():
+    """`gatescan scan` alone finds what listens anywhere on 127.0.0.1 and ::1 (agents on random
+    ports); a target given keeps the `agents` port set."""
+    from gatescan.scope.ports import named_port_sets
+
+    agents = set(named_port_sets()["agents"])
+    with tcp_listeners([("127.0.0.1", 0), ("::1", 0), ("127.0.0.1", 0)]) as bound:
+        random_ports = [(h, p) for h, p in bound if p not in agents]
+        assert random_ports, "the kernel gave only agent ports"
+        out = run_gatescan("scan", "--no-identify", "--json", "-", "--quiet")
+        named = run_gatescan("scan", "127.0.0.1", "--no-identify", "--json", "-", "--quiet")
+    assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["scope"]["targets"] == ["127.0.0.1", "::1"]
-    assert doc["scope"]["ports"] == "agents"
+    assert doc["scope"]["ports"] == "1-65535" and doc["stats"]["probes_total"] == 2 * 65535
+    assert set(random_ports) <= {(s["host"], s["port"]) for s in doc["services"]}
+    assert named.returncode == 0, named.stderr
+    doc = json.loads(named.stdout)
+    assert doc["scope"]["ports"] == "agents" and doc["stats"]["probes_total"] == len(agents)
+    assert not {(s["host"], s["port"]) for s in doc["services"]} & set(random_ports)
 
 
 @requires_netns
@@ -161,10 +174,11 @@ def test_unresolvable_name_is_an_error_entry_and_the_scan_goes_on(validate_repor
 @requires_netns
 def test_an_unreachable_ipv6_address_is_named_unambiguously_in_errors(validate_report):
     # No route to fd00::/8 in the namespace: the connect fails with ENETUNREACH at once.
+    # Every connect unreachable: nothing was scanned, exit 3 (tests/cli/test_nothing_scanned.py).
     out = run_gatescan("scan", "fd00::", "-p", "8888", "--json", "-", "--quiet")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 3, out.stderr
     doc = validate_report(json.loads(out.stdout))
-    assert [e["where"] for e in doc["errors"]] == ["[fd00::]:8888"]
+    assert [e["where"] for e in doc["errors"]] == ["scan", "[fd00::]:8888"]
 
 
 @requires_netns

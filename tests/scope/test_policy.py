@@ -31,9 +31,6 @@ REFUSED = [
     ("2001:db8::1", "2001:db8::1"),
     ("fec0::1", "fec0::1"),
     ("::ffff:8.8.4.4", "8.8.4.4"),
-    ("0.0.0.0", "0.0.0.0"),
-    ("224.0.0.1", "224.0.0.1"),
-    ("255.255.255.255", "255.255.255.255"),
     ("public.example", "93.184.216.34"),
     ("mixed.example", "8.8.8.8"),
 ]
@@ -149,3 +146,13 @@ def test_scope_never_touches_the_network(monkeypatch, tmp_path):
     plan = build_plan(["127.0.0.1", "::1", f"@{f}", "192.168.0.0/30"], [22, 80],
                       excludes=["192.168.0.1"])
     assert len(list(plan.iter_pairs())) == plan.total == 14
+
+
+@pytest.mark.parametrize("token", ["224.0.0.1", "255.255.255.255", "0.0.0.0", "::", "ff02::1", "0.0.0.0/8"])
+def test_never_scannable_is_refused_without_suggesting_allow_public(token, resolver):
+    """`scan 0.0.0.0` must not suggest --allow-public: that would be refused too (these rows were
+    in REFUSED, whose message is "not a private address ... pass --allow-public")."""
+    with pytest.raises(ScopeError) as err:
+        build_plan(["10.0.0.1", token], [80], resolver=resolver)
+    assert token.split("/")[0] in str(err.value)
+    assert "not a unicast host address" in str(err.value) and "--allow-public" not in str(err.value)

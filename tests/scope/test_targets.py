@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatescan.scope import ScopeError, build_plan
+from gatescan.scope import ScopeError, Shard, build_plan
 
 from .conftest import StubResolver
 
@@ -50,6 +50,9 @@ BAD = [
     "10.0.0.300",
     "10.0.0",
     "10.0.0.1-300",
+    "127.0.0.300-301",  # a malformed range, not a host name: never sent to the resolver
+    "10.0.0.256-10.0.1.1",
+    "fd00::zz-ff",
     "10.0.0.5-1",
     "10.0.0.1-fd00::1",
     "10.0.0.1-",
@@ -159,3 +162,19 @@ def test_describe(tmp_path, resolver):
 def test_no_targets_is_an_empty_plan():
     plan = build_plan([], [80])
     assert plan.total == 0 and list(plan.iter_pairs()) == []
+
+
+def test_an_empty_plan_says_why_nothing_would_be_scanned(resolver):
+    """The scan API turns this into "nothing was scanned" (exit 3); a shard is judged by its plan."""
+    assert "resolved" in build_plan(["nosuch.lan"], [80], resolver=resolver).empty_reason()
+    assert "excludes" in build_plan(["10.0.0.0/30"], [80], excludes=["10.0.0.0/29"],
+                                    resolver=resolver).empty_reason()
+    assert build_plan(["10.0.0.1"], [80], resolver=resolver).empty_reason() is None
+    lone = build_plan(["10.0.0.1"], [80], shard=Shard(2, 2), resolver=resolver)
+    assert lone.total == 0 and lone.empty_reason() is None  # the other shard scans the pair
+
+
+def test_a_hyphenated_name_is_still_a_name():
+    resolver = StubResolver({"my-gw.lan": ["10.0.0.2"], "gw-2": ["10.0.0.3"]})
+    plan = build_plan(["my-gw.lan", "gw-2"], [80], resolver=resolver)
+    assert hosts(plan) == ["10.0.0.2", "10.0.0.3"] and resolver.calls == ["my-gw.lan", "gw-2"]

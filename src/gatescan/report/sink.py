@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,12 @@ class OutputOptions:
         on_stdout = [f"--{name}" for name, dest in chosen if dest == "-"]
         if len(on_stdout) > 1:
             raise UsageError(f"{' and '.join(on_stdout)} cannot all write to stdout (-)")
+        named: dict[str, str] = {}  # the real path -> the option naming it
+        for name, dest in chosen:
+            if dest != "-":
+                same = named.setdefault(os.path.realpath(dest), f"--{name}")
+                if same != f"--{name}":
+                    raise UsageError(f"{same} and --{name} both name {dest}: one would overwrite the other")
         for name, dest in chosen:
             # a streamed format's file is opened (and so checked) when the sink starts
             if dest != "-" and not formats[name].streams_events:
@@ -73,8 +80,18 @@ def check_writable(option: str, path: Path) -> None:
         raise UsageError(f"{option}: {path} is a directory")
     if not folder.is_dir():
         raise UsageError(f"{option}: {path}: no such directory {str(folder)!r}")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{option}: {path}: the directory is not writable")
+    if path.exists() and not path.is_file():  # a FIFO, /dev/stdout: written straight through
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"{option}: {path}: not writable")
+        return
+    # The writer makes a temporary file beside the report and renames it over: try exactly
+    # that, since permission bits lie to root and /proc or a read-only mount refuse anyway.
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=folder)
+    except OSError as exc:
+        raise UsageError(f"{option}: {path}: cannot write there: {exc.strerror or exc}") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def _read_baseline(path: Path) -> tuple:

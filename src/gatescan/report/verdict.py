@@ -64,7 +64,7 @@ def verdict_text(report: Report) -> tuple[str, Severity | None]:
         text = f"{_plural(n, 'finding')}, worst {worst.value}; nothing anyone can drive was proven"
     else:
         checked = len(report.services)
-        text = f"No findings: {_plural(checked, 'service')} checked"
+        text = f"No findings: {_plural(checked, 'service')} " + ("checked" if not report.services or any(s.checks for s in report.services) else "found, none checked")
         if report.skills is not None:
             text += f", {_plural(len(report.skills), 'skill')} audited"
     if report.suppressed:

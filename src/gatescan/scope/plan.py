@@ -190,6 +190,17 @@ class ScanPlan:
             v, a, port = pairs[j]
             yield _fmt(v, a), port
 
+    def empty_reason(self) -> str | None:
+        """Why this plan holds no pair at all (its shards' too), or None: the scan API's
+        "nothing was scanned". A shard that draws no pair of a non-empty plan is not empty."""
+        if self._size:
+            return None
+        if self.errors:
+            return "no target could be resolved" + (" or the excludes remove the rest" if self.excluded else "")
+        if self.excluded:
+            return "the excludes remove every target"
+        return "the targets name no address"
+
     def describe(self) -> Scope:
         return Scope(
             targets=list(self.targets),

@@ -146,13 +146,14 @@ def check_policy(v: int, a: int, b: int, *, label: str, single: bool, allow_publ
         return
     addr = _fmt(v, public)
     head = f"refused {addr}" if label == addr else f"refused {addr} (from {label})"
-    if single and allow_public:
-        if _first_inside(_NEVER[v], a, b) is None:
-            return
+    # never scanned, whatever the flags: so no hint of --allow-public (`scan 0.0.0.0`)
+    if _first_inside(_NEVER[v], public, public) is not None:
         raise ScopeError(
             f"{head}: not a unicast host address "
-            "(multicast, broadcast, reserved or unspecified)"
+            "(multicast, broadcast, reserved or unspecified); these are never scanned"
         )
+    if single and allow_public:
+        return
     if allow_public:
         raise ScopeError(
             f"{head}: a public address inside a range; "

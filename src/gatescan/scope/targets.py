@@ -36,6 +36,9 @@ from ..model import ErrorRecord
 from ..userio import UserFileError, read_user_bytes
 
 DEFAULT_TARGETS: tuple[str, ...] = ("127.0.0.1", "::1")
+# Ports when none are given: every port of this machine (agents on random ports: an IDE's
+# server, a moved gateway; about 131k loopback probes), the agent ports of anything named.
+DEFAULT_PORTS, TARGET_PORTS = "1-65535", "agents"
 MAX_TARGET_FILE_BYTES = 64 * 1024 * 1024
 _MAX_TOKEN = 1024
 
@@ -112,7 +115,10 @@ def _parse_literal(token: str) -> _Piece | None:
         left, right = token.split("-", 1)
         start = _ip(left)
         if start is None:
-            return None  # "my-host" is a name
+            if _is_hostname(left):
+                return None  # "my-host" is a name
+            # "127.0.0.300-301": shaped like a range but its start is no address, so no name either
+            raise ScopeError(f"{bad}: {_show(left)} is not an address; a range is ADDR-ADDR or ADDR-LAST (e.g. 10.0.0.1-50)")
         end = _ip(right)
         if end is None:
             version = 4 if "." in left and ":" not in left else 6

@@ -207,11 +207,13 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
                     register(fd, _EPOLLOUT)
                     room -= 1
                 elif code == 0 or code == _EISCONN:
+                    own = _connected_to_itself(sock)
                     sock.setsockopt(_SOL_SOCKET, _SO_LINGER, _LINGER0)
                     sock.close()
                     done += 1
-                    opened += 1
-                    emit(("O", host, port))
+                    if not own:
+                        opened += 1
+                        emit(("O", host, port))
                 else:
                     sock.close()
                     if code == _ETIMEDOUT and attempt < retries:
@@ -249,11 +251,13 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
                 sock = rec[0]
                 code = sock.getsockopt(_SOL_SOCKET, _SO_ERROR) if ev & _EPOLLERR else 0
                 if code == 0 or code == _ECONNRESET:  # reset after the handshake: still open
+                    own = _connected_to_itself(sock)
                     sock.setsockopt(_SOL_SOCKET, _SO_LINGER, _LINGER0)
                     sock.close()
                     done += 1
-                    opened += 1
-                    emit(("O", rec[1], rec[2]))
+                    if not own:
+                        opened += 1
+                        emit(("O", rec[1], rec[2]))
                     continue
                 sock.close()
                 if code == _ECONNREFUSED:
@@ -286,6 +290,16 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
                    f"{MAX_ERROR_HOSTS} with errors; not listed one by one"))
     emit(("D", done, opened, timed_out, suppressed))
     return True
+
+
+def _connected_to_itself(sock) -> bool:
+    """A loopback connect whose ephemeral port is the port it dials "succeeds" against itself
+    (TCP simultaneous open): nothing listens there, so it is not an open port. Only sweeps of
+    every loopback port meet it, once in a while; checked on open ports only."""
+    try:
+        return sock.getsockname() == sock.getpeername()
+    except OSError:  # reset already: not connected to itself
+        return False
 
 
 def errno_message(code: int) -> str:
