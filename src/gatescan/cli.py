@@ -90,7 +90,10 @@ def _print_problem(label: str, message: str) -> None:
     """To stderr, the message as plain text: paths and names may hold Rich markup like `[/]`."""
     from rich.text import Text
 
-    _console(stderr=True).print(Text.assemble((f"{label}: ", "bold red"), message), highlight=False, soft_wrap=True)
+    from .userio import escape_control
+
+    _console(stderr=True).print(Text.assemble((f"{label}: ", "bold red"), escape_control(message)),
+                                highlight=False, soft_wrap=True)
 
 
 def _fail_usage(message: str) -> "typer.Exit":

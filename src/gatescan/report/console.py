@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import time
 from collections import defaultdict
 from typing import Iterable
@@ -23,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from ..userio import escape_control
 from ..model import CheckStatus, Finding, Report, Service, Severity, sort_findings
 from .interface import STYLES, RenderOptions, ReportFormat
 from .verdict import verdict_text
@@ -42,14 +42,11 @@ RESULT_MARK = {
 }
 SKILL_STATUS_STYLE = {"malicious": "bold red", "modified": "red", "unlisted": "yellow", "allowlisted": "green"}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def clean(value: object, limit: int | None = 200) -> str:
     """One display line: control characters escaped, length bounded (None: never cut)."""
     if value is None:
         return ""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value)).replace("\n", " ")
+    text = escape_control(str(value))
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
