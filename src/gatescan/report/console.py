@@ -17,7 +17,8 @@ from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.measure import Measurement
 from rich.padding import Padding
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -83,6 +84,9 @@ class ConsoleReporter:
         self._t0 = 0.0
         self._last_line = 0.0
         self._samples: list[tuple[float, int]] = []
+        self._stages: dict[str, tuple[int, int, str | None, float | None]] = {}  # name -> done, total, slowest, since
+        self._stage_task = None
+        self._last_stage_line = 0.0
 
     # -- live progress -------------------------------------------------------------------
     def start(self, total: int, label: str) -> None:
@@ -92,19 +96,18 @@ class ConsoleReporter:
         if self.quiet:
             return
         if self.console.is_terminal and not self.console.is_dumb_terminal:
+            sweep_only = (BarColumn(), MofNCompleteColumn(), TextColumn("probes"),
+                          TextColumn("[bold]{task.fields[open]}[/] open"), TextColumn("{task.fields[rate]}/s"),
+                          TimeRemainingColumn())
             self._progress = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("probes"),
-                TextColumn("[bold]{task.fields[open]}[/] open"),
-                TextColumn("{task.fields[rate]}/s"),
-                TimeRemainingColumn(),
+                SpinnerColumn(), _StageAwareText(self), *(_SweepOnly(self, c) for c in sweep_only),
                 console=self.console,
                 transient=True,
             )
             self._task = self._progress.add_task(clean(label, 60), total=self._total or None, open=0, rate="0")
+            # identify and checks: one line under the bar, rendered afresh at each refresh so the
+            # age of the slowest endpoint keeps counting while nothing else moves
+            self._stage_task = self._progress.add_task("", total=None, visible=False, open=0, rate="0")
             self._progress.start()
         else:
             self.console.print(f"{clean(label)}: {self._total} probes" if self._total else clean(label), highlight=False)
@@ -134,9 +137,40 @@ class ConsoleReporter:
 
     def _plain_status(self, now: float) -> str:
         total = f"/{self._total}" if self._total else ""
-        pct = f" ({100 * self._done / self._total:.0f}%)" if self._total else ""
+        pct = f" ({_percent(self._done, self._total)})" if self._total else ""
         return (f"{clean(self._label)}: {self._done}{total} probes{pct}, {self._open} open, "
-                f"{self.rate():,.0f}/s, {now - self._t0:.0f}s")
+                f"{self.rate():,.0f}/s, {now - self._t0:.0f}s, ETA {self.eta()}")
+
+    def eta(self) -> str:
+        """Time left at the current rate; never a bare 0% without one."""
+        if not self._total or self._done >= self._total:
+            return "done"
+        rate = self.rate()
+        return format_seconds((self._total - self._done) / rate) if rate > 0 else "unknown (no probe finished yet)"
+
+    def stage(self, stage: str, done: int, total: int, slowest: str | None, since: float | None) -> None:
+        """Identify or checks moved (the pipeline's stage_progress)."""
+        self._stages[stage] = (int(done), int(total), slowest, since)
+        if self.quiet:
+            return
+        now = time.monotonic()
+        if self._progress is not None:
+            self._progress.update(self._stage_task, visible=True)
+        elif now - self._last_stage_line >= self.plain_interval:
+            self._last_stage_line = now
+            self.console.print(Text(self.stage_status(now)))
+
+    def stage_status(self, now: float) -> str:
+        """"identify 3/5 services, checks 1/3 services; slowest 10.0.0.7:8080 (4 s)"."""
+        parts, slowest = [], None
+        for name, (done, total, where, since) in self._stages.items():
+            parts.append(f"{name} {done}/{total} services")
+            if where is not None and since is not None and (slowest is None or since < slowest[1]):
+                slowest = (where, since)
+        text = ", ".join(parts)
+        if slowest:
+            text += f"; slowest {clean(slowest[0], 60)} ({now - slowest[1]:.0f} s)"
+        return text
 
     def notice(self, text: str) -> None:
         if not self.quiet:
@@ -146,14 +180,20 @@ class ConsoleReporter:
         """Printed even when quiet."""
         self.console.print(Text("error: ", style="bold red") + Text(clean(text, 1000)))
 
-    def stop(self) -> None:
+    def stop(self, stats: dict | None = None) -> None:
+        """End the live display; the closing line names each phase's time from `stats["phases"]`
+        ("sweep 0.1 s, identify 5.9 s, checks 2.0 s")."""
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
         if not self.quiet and self._total:
             elapsed = time.monotonic() - self._t0
+            phases = (stats or {}).get("phases") or {}
+            timing = ", ".join(f"{name.removesuffix('_s')} {seconds:.1f} s" for name, seconds in phases.items()
+                               if isinstance(seconds, (int, float)))
             self.console.print(
-                f"{clean(self._label)}: {self._done}/{self._total} probes, {self._open} open in {elapsed:.1f}s",
+                f"{clean(self._label)}: {self._done}/{self._total} probes, {self._open} open in {elapsed:.1f} s"
+                + (f" ({timing})" if timing else ""),
                 highlight=False,
             )
 
@@ -163,6 +203,46 @@ class ConsoleReporter:
             return
         for block in render_blocks(report, style=self.style, max_rows=self.max_rows, width=self.console.width):
             self.console.print(block, soft_wrap=isinstance(block, Text))
+
+
+def _percent(done: int, total: int) -> str:
+    """A percentage that moves: 0.0012% rather than a 0% that looks stuck on a huge sweep."""
+    pct = 100 * done / total
+    return f"{pct:.0f}%" if pct >= 1 or done == 0 else f"{pct:.2g}%"
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds >= 86_400:
+        return f"{seconds / 86_400:,.1f} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
+class _StageAwareText(TextColumn):
+    """The sweep task's description; the stage task's is identify/checks, computed at render."""
+
+    def __init__(self, reporter: ConsoleReporter) -> None:
+        super().__init__("{task.description}")
+        self._reporter = reporter
+
+    def render(self, task) -> Text:
+        if task.id == self._reporter._stage_task:
+            return Text(self._reporter.stage_status(time.monotonic()))
+        return super().render(task)
+
+
+class _SweepOnly(ProgressColumn):
+    """A column of the sweep's bar, blank on the identify/checks line."""
+
+    def __init__(self, reporter: ConsoleReporter, inner: ProgressColumn) -> None:
+        super().__init__()
+        self._reporter, self._inner = reporter, inner
+
+    def render(self, task):
+        return Text("") if task.id == self._reporter._stage_task else self._inner.render(task)
 
 
 def render_blocks(report: Report, *, style: str = "table", max_rows: int = 500, width: int = 120) -> list:
