@@ -43,13 +43,16 @@ def _ids_versions_endpoints(report) -> set[str]:
 
 
 @pytest.mark.parametrize("width", [80, 200])
-@pytest.mark.parametrize("style", ["table", "plain"])
+@pytest.mark.parametrize("style", ["table", "tree", "plain"])
 def test_ids_versions_and_endpoints_never_break(width, style):
     report = full_report()
     text = render_console_text(report, style=style, width=width)
     needles = _ids_versions_endpoints(report)
     if style == "table" and width >= 120:  # the wide services table has host and port columns
         needles = {n for n in needles if n not in {hostport(s.host, s.port) for s in report.services}}
+    if style == "tree":  # by host, then :port; it lists check ids and service versions, not skills or URLs
+        needles = {c.check for s in report.services for c in s.checks} | {f.check for f in report.findings} \
+            | {s.version for s in report.services if s.version}
     assert _whole_on_a_line(text, needles) == set()
 
 
