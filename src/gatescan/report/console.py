@@ -428,8 +428,8 @@ def _tables(report: Report, max_rows: int, width: int = WIDE) -> list:
                 break
             shown[host] = services
             rows += len(services)
-        table = next((t for t in (_services_table(report, shown, wide) for wide in (True, False))
-                      if fits(t, width) and (width >= WIDE or t.columns[0].header == "Endpoint")), None)
+        layouts = (True, False) if width >= WIDE else (False,)  # wide: host and port columns, findings
+        table = next((t for t in (_services_table(report, shown, wide) for wide in layouts) if fits(t, width)), None)
         if table is not None:
             blocks.append(table)
         else:
