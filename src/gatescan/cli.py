@@ -91,7 +91,10 @@ def _print_problem(label: str, message: str) -> None:
     """To stderr, the message as plain text: paths and names may hold Rich markup like `[/]`."""
     from rich.text import Text
 
-    _console(stderr=True).print(Text.assemble((f"{label}: ", "bold red"), message), highlight=False, soft_wrap=True)
+    from .userio import escape_control
+
+    _console(stderr=True).print(Text.assemble((f"{label}: ", "bold red"), escape_control(message)),
+                                highlight=False, soft_wrap=True)
 
 
 def _fail_usage(message: str) -> "typer.Exit":
@@ -239,7 +242,7 @@ def lab_up(
     console = _console()
 
     def ready(lab) -> None:
-        console.print(labrun.lab_table(lab))
+        console.print(labrun.lab_table(lab, console.width))
         console.print("lab is up; Ctrl-C stops it", style="bold")
 
     selected = [p.strip() for p in only.split(",") if p.strip()] if only else None
@@ -258,22 +261,18 @@ def lab_up(
 @fingerprints_app.command("list")
 def fingerprints_list() -> None:
     """List the shipped fingerprints: product id, name, category, default ports."""
-    from rich.table import Table
-
     from .identify.fingerprints import FingerprintError, load_fingerprints
+    from .report.console import unbroken_table
 
     try:
         fps = load_fingerprints()
     except FingerprintError as exc:
         raise _fail_usage(str(exc))
-    table = Table(box=None)
-    table.add_column("id", no_wrap=True)
-    table.add_column("name")
-    table.add_column("category")
-    table.add_column("ports")
-    table.add_column("checks", justify="right")
-    for fp in sorted(fps, key=lambda f: f.id):
-        table.add_row(fp.id, fp.name, fp.category, ",".join(map(str, fp.ports)), str(len(fp.checks)))
+    # ports wrap between ports, never inside one; ids and categories never wrap
+    table = unbroken_table(None, [("id", True), ("name", False), ("category", True), ("ports", False),
+                                  ("checks", True, "right")],
+                           [[fp.id, fp.name, fp.category, ", ".join(map(str, fp.ports)) or "-", str(len(fp.checks))]
+                            for fp in sorted(fps, key=lambda f: f.id)], box=None)
     _console().print(table)
 
 

@@ -163,20 +163,30 @@ async def run_lab(
             loop.remove_signal_handler(sig)
 
 
-def lab_table(lab: RunningLab):
-    """A rich Table: endpoint -> product (version, twin) -> expected findings."""
-    from rich.table import Table
+def lab_table(lab: RunningLab, width: int = 120):
+    """endpoint -> product (version, twin) -> expected findings, laid out for `width`: the
+    endpoint, product id, version and finding ids never break, so a narrow console gets the
+    details stacked in fewer columns, and one line per service where even those do not fit."""
+    from rich.console import Group
+    from rich.text import Text
 
-    table = Table(title=f"gatescan lab: {len(lab.entries)} services", show_lines=False)
-    table.add_column("endpoint")
-    table.add_column("service")
-    table.add_column("product")
-    table.add_column("twin")
-    table.add_column("expected findings")
-    for e in lab.entries:
-        product = f"{e['product']} {e['version'] or '-'}" if e["product"] else "-"
-        table.add_row(f"{e['host']}:{e['port']}", e["key"], product, e["twin"], ", ".join(e["expected"]) or "-")
-    return table
+    from .report.console import fits, unbroken_table
+
+    title = f"gatescan lab: {len(lab.entries)} services"
+    rows = [(f"{e['host']}:{e['port']}", e["key"], f"{e['product']} {e['version'] or '-'}" if e["product"] else "-",
+             e["twin"], e["expected"]) for e in lab.entries]
+    wide = unbroken_table(title, [("endpoint", True), ("service", True), ("product", False), ("twin", True),
+                                  ("expected findings", False)],
+                          [[ep, key, product, twin, ", ".join(expected) or "-"] for ep, key, product, twin, expected in rows])
+    if fits(wide, width):
+        return wide
+    narrow = unbroken_table(title, [("endpoint / service", True), ("product, twin / expected findings", False)],
+                            [[f"{ep}\n{key}", Text(f"{product} {twin}\n") + Text("\n".join(expected) or "-", style="dim")]
+                             for ep, key, product, twin, expected in rows])
+    if fits(narrow, width):
+        return narrow
+    return Group(Text(title), *(Text(f"{ep} {key} {product} {twin} expected: {', '.join(expected) or '-'}")
+                                for ep, key, product, twin, expected in rows))
 
 
 async def serve_one(key: str, host: str, port: int | None = None) -> None:

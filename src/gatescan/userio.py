@@ -23,6 +23,18 @@ import yaml
 
 _CHUNK = 1024 * 1024
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_control(text: str, keep: str = "") -> str:
+    """How a path, name or string a target sent is shown (console, HTML, error messages): every
+    control character as a visible escape (`\\n`, `\\t`, `\\x1b`), so a newline in a file name
+    reads as one and an escape sequence cannot drive a terminal. `keep`: characters left as
+    they are (the newlines of a multi-line evidence block)."""
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep
+                        else _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
+
 
 class UserFileError(ValueError):
     """Why the file cannot be read, without the path (callers name it in their own error)."""

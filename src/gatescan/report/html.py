@@ -6,11 +6,13 @@ No network fetches: inline CSS and script only, pinned by a Content-Security-Pol
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections import Counter, defaultdict
 from html import escape
 from typing import Any, Iterable
 
+from ..userio import escape_control
 from ..model import CheckStatus, Finding, Report, Severity, sort_findings
 from .interface import RenderOptions, ReportFormat
 from .verdict import verdict_text
@@ -31,6 +33,7 @@ header .meta{color:#c9d1dc;font-size:12px;margin-top:4px}main{padding:18px 28px;
 section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 18px;margin:0 0 16px}
 h2{font-size:16px;margin:0 0 10px}.verdict{font-size:16px;font-weight:600;padding:12px 16px;border-radius:8px;
 margin-bottom:16px;background:#fff;border-left:6px solid #2e7d32}.verdict.bad{border-left-color:#c62828}
+.verdict.warn{border-left-color:#ef6c00}.verdict.note{border-left-color:#607d8b}
 .verdict.incomplete,.badge.incomplete{background:#fff3e0}.cards{display:flex;gap:12px;flex-wrap:wrap}
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 16px;min-width:120px}
 .card b{display:block;font-size:22px}.card span{color:var(--muted);font-size:12px}
@@ -69,8 +72,24 @@ if(m){var t=document.getElementById(m[1]);if(t)sortTable(t,parseInt(m[2],10),!!m
 """
 
 
-def _e(value: Any) -> str:
-    return "" if value is None else escape(str(value), quote=True)
+def address_key(host: str | None, port: int | None = None) -> str:
+    """A sort key that orders addresses as addresses (10.0.0.9 before 10.0.0.10, IPv4 before
+    IPv6 before names). Starts with a letter, so the page's sorter compares it as text."""
+    try:
+        ip = ipaddress.ip_address(str(host).strip("[]"))
+        key = f"a{ip.version}:{int(ip):039d}"
+    except ValueError:
+        key = f"b:{str(host or '').lower()}"
+    return key if port is None else f"{key}:{port:05d}"
+
+
+_LINES = "\n"  # what a <pre> block keeps as itself
+
+
+def _e(value: Any, keep: str = "") -> str:
+    """HTML-escaped, control characters shown as escapes (userio.escape_control); `keep=_LINES`
+    for a <pre> block whose lines are meant."""
+    return "" if value is None else escape(escape_control(str(value), keep), quote=True)
 
 
 def _sev(sev: Severity) -> str:
@@ -152,9 +171,9 @@ def _evidence(f: Finding) -> str:
     for n, ex in enumerate(f.evidence.exchanges, 1):
         req = json.dumps(ex.request, indent=2, ensure_ascii=False)
         resp = json.dumps(ex.response, indent=2, ensure_ascii=False) if ex.response is not None else "(no response)"
-        body.append(f"<p class=muted>Exchange {n}</p><pre>request: {_e(req)}\n\nresponse: {_e(resp)}</pre>")
+        body.append(f"<p class=muted>Exchange {n}</p><pre>request: {_e(req, keep=_LINES)}\n\nresponse: {_e(resp, keep=_LINES)}</pre>")
     if f.evidence.browser is not None:
-        body.append(f"<p class=muted>Browser</p><pre>{_e(json.dumps(f.evidence.browser, indent=2))}</pre>")
+        body.append(f"<p class=muted>Browser</p><pre>{_e(json.dumps(f.evidence.browser, indent=2), keep=_LINES)}</pre>")
     if f.remediation:
         body.append(f"<p><b>Remediation:</b> {_e(f.remediation)}</p>")
     if f.references:
@@ -184,7 +203,9 @@ def render_html(report: Report) -> str:
     findings = sort_findings(report.findings)
     counts = Counter(f.severity for f in findings)
     verdict, worst = verdict_text(report)
-    vclass = "verdict" + (" bad" if worst is not None and worst.at_least(Severity.HIGH) else "")
+    # green only when nothing was found: high and up is red, medium amber, low and info neutral
+    vclass = "verdict" + ("" if worst is None else " bad" if worst.at_least(Severity.HIGH)
+                          else " warn" if worst.at_least(Severity.MEDIUM) else " note")
     vclass += "" if report.complete else " incomplete"
     title = f"gatescan report {report.scan_id}"
     out: list[str] = [
@@ -229,7 +250,7 @@ def render_html(report: Report) -> str:
             checks = "".join(f'<span class="chk {RESULT_CLASS[c.result]}" title="{_e(c.result.value)}: {_e(c.reason)}">'
                              f"{_e(c.check)}</span>" for c in s.checks)
             rows.append(
-                f"<tr><td>{_e(s.host)}</td><td data-sort={s.port}>{s.port}</td><td>{_e(s.product_name or s.product)}"
+                f"<tr><td data-sort=\"{_e(address_key(s.host, s.port))}\">{_e(s.host)}</td><td data-sort={s.port}>{s.port}</td><td>{_e(s.product_name or s.product)}"
                 f"</td><td>{_e(s.version or '')}</td><td data-sort={s.confidence}>{s.confidence:.2f}</td>"
                 f"<td>{checks}</td><td data-sort={worst_s.rank if worst_s else -1}>"
                 f"{_sev(worst_s) + f' {len(found)}' if worst_s else '<span class=muted>none</span>'}</td>"
@@ -280,7 +301,7 @@ def _local(local: dict[str, Any]) -> str:
             proc = item.get("process") or {}
             cmd = proc.get("cmdline")
             cmd = " ".join(cmd) if isinstance(cmd, list) else (cmd or proc.get("exe") or "")
-            rows.append(f"<tr><td>{_e(item.get('bind'))}</td><td>{_e(item.get('port'))}</td><td>{_e(proc.get('pid', ''))}</td>"
+            rows.append(f"<tr><td data-sort=\"{_e(address_key(item.get('bind')))}\">{_e(item.get('bind'))}</td><td>{_e(item.get('port'))}</td><td>{_e(proc.get('pid', ''))}</td>"
                         f"<td><code>{_e(cmd)}</code></td></tr>")
         parts.append("<h3>Listeners</h3>" + _table("listeners", ("Bind", "Port", "PID", "Process"), rows))
     configs = local.get("configs") or []

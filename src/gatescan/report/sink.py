@@ -205,6 +205,9 @@ class ReportSink:
             self._last_progress = now
             self._stream("progress", done, total, open_found, rate)
 
+    def stage_progress(self, stage: str, done: int, total: int, slowest: str | None, since: float | None) -> None:
+        self.reporter.stage(stage, done, total, slowest, since)
+
     def service(self, service: Service) -> None:
         self._stream("service", service)
 
@@ -245,7 +248,7 @@ class ReportSink:
     # the end of the run
     def finish(self) -> int:
         """Apply the baseline, write every requested output, return the exit code."""
-        self.reporter.stop()
+        self.reporter.stop(self.report.stats)
         if self.options.baseline is not None:
             self._apply_baseline()
         self._write_documents()

@@ -44,10 +44,16 @@ def verdict_parts(report: Report) -> dict:
     return {"lan": len(lan), "local": len(local), "web": len(web), "skills_bad": skills_bad}
 
 
+def scanned_network(report: Report) -> bool:
+    """Whether the report holds a network scan (a skills-only audit has no services to count)."""
+    return bool(report.services) or "probes_total" in report.stats
+
+
 def verdict_text(report: Report) -> tuple[str, Severity | None]:
     """(sentence, worst severity or None)."""
     p = verdict_parts(report)
     worst = report.worst_severity()
+    network = scanned_network(report)
     parts = []
     if p["lan"]:
         parts.append(f"{_plural(p['lan'], 'service')} anyone on this network can drive")
@@ -58,15 +64,17 @@ def verdict_text(report: Report) -> tuple[str, Severity | None]:
     if p["skills_bad"]:
         parts.append(f"{_plural(p['skills_bad'], 'skill')} malicious or modified")
     n = len(report.findings)
+    audited = f"{_plural(len(report.skills), 'skill')} audited" if report.skills is not None else ""
     if parts:
         text = "; ".join(parts) + (f" ({_plural(n, 'finding')}, worst {worst.value})" if worst else "")
-    elif n:
+    elif n and network:
         text = f"{_plural(n, 'finding')}, worst {worst.value}; nothing anyone can drive was proven"
+    elif n:  # a skills audit: what it proves is about skills, not services
+        text = f"{_plural(n, 'finding')}, worst {worst.value}; {audited}, none malicious or modified"
     else:
-        checked = len(report.services)
-        text = f"No findings: {_plural(checked, 'service')} " + ("checked" if not report.services or any(s.checks for s in report.services) else "found, none checked")
-        if report.skills is not None:
-            text += f", {_plural(len(report.skills), 'skill')} audited"
+        checked = "checked" if not report.services or any(s.checks for s in report.services) else "found, none checked"
+        found = [f"{_plural(len(report.services), 'service')} {checked}"] if network else []
+        text = "No findings: " + ", ".join(found + ([audited] if audited else [])) if found or audited else "No findings"
     if report.suppressed:
         text += f"; {len(report.suppressed)} suppressed"
     if not report.complete:
