@@ -37,8 +37,13 @@ def test_a_skills_only_report_speaks_of_skills():
     assert "service" not in text and "nothing anyone can drive" not in text
     assert text == "1 finding, worst medium; 1 skill audited, none malicious or modified"
     # a network scan still counts its services
-    scan = Report(services=[Service(host="127.0.0.1", port=1, product="ollama")])
+    from gatescan.model import CheckResult, CheckStatus
+
+    scan = Report(services=[Service(host="127.0.0.1", port=1, product="ollama",
+                                    checks=[CheckResult("auth.missing", CheckStatus.PASSED, "refused")])])
     assert verdict_text(scan)[0] == "No findings: 1 service checked"
+    unchecked = Report(services=[Service(host="127.0.0.1", port=1, product="ollama")])  # --no-identify
+    assert verdict_text(unchecked)[0] == "No findings: 1 service found, none checked"
     empty_scan = Report(stats={"probes_total": 10})
     assert verdict_text(empty_scan)[0] == "No findings: 0 services checked"
 
