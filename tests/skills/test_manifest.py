@@ -133,7 +133,7 @@ def test_yaml_bomb_is_refused_after_bounded_work(monkeypatch):
     lines[3] = 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'
     lines.append("metadata: {openclaw: *a9}")
     lines.append("---")
-    from gatescan.skills import manifest
+    from gatescan.userio import BoundedYamlLoader
 
     work = {"compose": 0, "construct": 0}  # a runaway parse composes or builds ~9**10 nodes
 
@@ -145,10 +145,8 @@ def test_yaml_bomb_is_refused_after_bounded_work(monkeypatch):
             return method(self, *args, **kwargs)
         return wrapped
 
-    monkeypatch.setattr(manifest._BoundedLoader, "compose_node",
-                        counting("compose", manifest._BoundedLoader.compose_node))
-    monkeypatch.setattr(manifest._BoundedLoader, "construct_object",
-                        counting("construct", manifest._BoundedLoader.construct_object))
+    monkeypatch.setattr(BoundedYamlLoader, "compose_node", counting("compose", BoundedYamlLoader.compose_node))
+    monkeypatch.setattr(BoundedYamlLoader, "construct_object", counting("construct", BoundedYamlLoader.construct_object))
     m = parse_manifest("\n".join(lines) + "\n")
     assert m.issues and "aliases" in m.issues[0].message
     assert 0 < work["compose"] < 1000 and work["construct"] < 1000, work
