@@ -95,3 +95,15 @@ def test_control_characters_are_escaped_the_same_everywhere(tmp_path):
     result = CliRunner().invoke(app, ["report", "render", str(tmp_path / "no\nsuch\x1b.json")])
     assert result.exit_code == 2
     assert "no\\nsuch\\x1b.json" in result.output and "\x1b" not in result.output
+
+
+def test_a_run_that_scanned_nothing_says_so_not_interrupted():
+    from gatescan.model import ErrorRecord
+
+    nothing = Report(stats={"probes_total": 0}, complete=False,
+                     errors=[ErrorRecord(where="scan", message="nothing was scanned: the excludes remove every target")])
+    text, _ = verdict_text(nothing)
+    assert text.endswith("INCOMPLETE: nothing was scanned: the excludes remove every target")
+    assert "interrupted" not in text
+    interrupted = Report(stats={"probes_total": 10}, complete=False)
+    assert verdict_text(interrupted)[0].endswith("INCOMPLETE: the run was interrupted or lost work")

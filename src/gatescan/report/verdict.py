@@ -77,6 +77,7 @@ def verdict_text(report: Report) -> tuple[str, Severity | None]:
         text = "No findings: " + ", ".join(found + ([audited] if audited else [])) if found or audited else "No findings"
     if report.suppressed:
         text += f"; {len(report.suppressed)} suppressed"
-    if not report.complete:
-        text += " — INCOMPLETE: the run was interrupted or lost work"
+    if not report.complete:  # the run says why when it could scan nothing (app.scan, audit_skills)
+        nothing = next((e.message for e in report.errors if e.message.startswith("nothing was scanned")), None)
+        text += f" — INCOMPLETE: {nothing}" if nothing else " — INCOMPLETE: the run was interrupted or lost work"
     return text, worst
