@@ -207,11 +207,8 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
                     register(fd, _EPOLLOUT)
                     room -= 1
                 elif code == 0 or code == _EISCONN:
-                    own = _connected_to_itself(sock)
-                    sock.setsockopt(_SOL_SOCKET, _SO_LINGER, _LINGER0)
-                    sock.close()
                     done += 1
-                    if not own:
+                    if _close_open(sock):
                         opened += 1
                         emit(("O", host, port))
                 else:
@@ -251,11 +248,8 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
                 sock = rec[0]
                 code = sock.getsockopt(_SOL_SOCKET, _SO_ERROR) if ev & _EPOLLERR else 0
                 if code == 0 or code == _ECONNRESET:  # reset after the handshake: still open
-                    own = _connected_to_itself(sock)
-                    sock.setsockopt(_SOL_SOCKET, _SO_LINGER, _LINGER0)
-                    sock.close()
                     done += 1
-                    if not own:
+                    if _close_open(sock):
                         opened += 1
                         emit(("O", rec[1], rec[2]))
                     continue
@@ -290,6 +284,14 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
                    f"{MAX_ERROR_HOSTS} with errors; not listed one by one"))
     emit(("D", done, opened, timed_out, suppressed))
     return True
+
+
+def _close_open(sock) -> bool:
+    """Close a connected socket at once (RST, no FIN wait); False when it was connected to itself."""
+    own = _connected_to_itself(sock)
+    sock.setsockopt(_SOL_SOCKET, _SO_LINGER, _LINGER0)
+    sock.close()
+    return not own
 
 
 def _connected_to_itself(sock) -> bool:
