@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
 import site
 import subprocess
 import sys
 import textwrap
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -81,26 +84,47 @@ def test_installed_fingerprints_validate(wheel_venv):
     assert "openclaw-gateway" in listed.stdout and "ollama" in listed.stdout
 
 
-@requires_netns
-def test_installed_lab_up_serves_ollama(wheel_venv, tmp_path):
-    import signal
-    import time
-    import urllib.request
-
+@contextmanager
+def _wheel_lab_ollama(venv: Path, tmp_path: Path):
+    """`gatescan lab up --only ollama` from the wheel; yields its manifest's entries, stops it with SIGINT."""
     manifest = tmp_path / "lab.json"
-    proc = subprocess.Popen([str(wheel_venv / "bin" / "gatescan"), "lab", "up", "--only", "ollama",
+    proc = subprocess.Popen([str(venv / "bin" / "gatescan"), "lab", "up", "--only", "ollama",
                              "--manifest", str(manifest)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
         while not manifest.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         assert manifest.exists(), proc.stderr.read() if proc.poll() is not None else "no manifest"
-        entries = json.loads(manifest.read_text())["endpoints"]
-        assert {e["product"] for e in entries} == {"ollama"}
-        first = entries[0]
-        with urllib.request.urlopen(f"http://{first['host']}:{first['port']}/", timeout=10) as resp:
-            assert b"Ollama is running" in resp.read()
+        yield json.loads(manifest.read_text())["endpoints"]
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+@requires_netns
+def test_installed_lab_up_serves_ollama(wheel_venv, tmp_path):
+    import urllib.request
+
+    with _wheel_lab_ollama(wheel_venv, tmp_path) as entries:
+        assert {e["product"] for e in entries} == {"ollama"}
+        first = entries[0]
+        with urllib.request.urlopen(f"http://{first['host']}:{first['port']}/", timeout=10) as resp:
+            assert b"Ollama is running" in resp.read()
+
+
+@requires_netns
+def test_installed_scan_identifies_the_lab_ollama_and_reports_its_finding(wheel_venv, tmp_path, validate_report):
+    """A full scan (identification and checks) run by the wheel's own gatescan against the wheel's
+    lab twin: the JSON report is schema-valid, names the service Ollama and holds auth.missing."""
+    with _wheel_lab_ollama(wheel_venv, tmp_path) as entries:
+        host, port = entries[0]["host"], entries[0]["port"]
+        out = _run(wheel_venv, "scan", host, "-p", str(port), "--json", "-", "--quiet")
+    assert out.returncode == 0, out.stderr  # ollama's unauthenticated API is medium, below --fail-on high
+    doc = validate_report(json.loads(out.stdout))
+    assert doc["complete"] is True
+    (service,) = doc["services"]
+    assert (service["host"], service["port"], service["product"]) == (host, port, "ollama")
+    found = {(f["check"], f["host"], f["port"], f["product"]) for f in doc["findings"]}
+    assert ("auth.missing", host, port, "ollama") in found, doc["findings"]
+    assert {c["check"]: c["result"] for c in service["checks"]}["auth.missing"] == "finding"

@@ -154,3 +154,47 @@ def test_every_severity_lands_in_its_bucket_and_level(severity, sarif_validator)
         assert low <= float(props["security-severity"]) <= high, (severity, props)
     assert result["level"] == rule["defaultConfiguration"]["level"] == LEVELS[severity]
     assert result["properties"]["severity"] == severity
+
+
+# One check per severity, so each rule's security-severity is that one severity's.
+SEVERITY_CHECKS = {"critical": "auth.missing", "high": "ws.origin.unchecked", "medium": "version.vulnerable",
+                   "low": "exposure.network", "info": "skill.unlisted"}
+
+
+def test_sarif_rendered_from_a_saved_report(tmp_path, sarif_validator):
+    """`gatescan report render REPORT.json --format sarif`: the saved report's round trip through
+    JSON still yields a schema-valid SARIF whose every result and rule carry their severity's
+    level and security-severity (a severity lost or remapped on load would show here)."""
+    from dataclasses import replace
+
+    from typer.testing import CliRunner
+
+    from gatescan.cli import app
+    from gatescan.model import Report
+    from gatescan.report import write_report
+    from tests.report.synth import _origin_finding
+
+    base = _origin_finding("127.0.0.1", 18789)
+    report = Report(scan_id="saved-severities",
+                    findings=[replace(base, check=check, severity=sev) for sev, check in SEVERITY_CHECKS.items()])
+    report.finish()
+    saved, out = tmp_path / "report.json", tmp_path / "report.sarif"
+    write_report(report, "json", str(saved))
+    result = CliRunner().invoke(app, ["report", "render", str(saved), "--format", "sarif", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    errors = list(sarif_validator.iter_errors(doc))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+    run = doc["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert set(rules) == set(SEVERITY_CHECKS.values())
+    results = {r["ruleId"]: r for r in run["results"]}
+    assert len(run["results"]) == len(results) == len(SEVERITY_CHECKS)
+    for sev, check in SEVERITY_CHECKS.items():
+        rule, res = rules[check], results[check]
+        low, high = BUCKETS[sev]
+        assert res["properties"]["severity"] == sev, check
+        assert res["level"] == rule["defaultConfiguration"]["level"] == LEVELS[sev], (sev, res["level"])
+        assert low <= float(rule["properties"]["security-severity"]) <= high, (sev, rule["properties"])
+        assert rule["properties"]["security-severity"] == res["properties"]["security-severity"]
+        assert run["tool"]["driver"]["rules"][res["ruleIndex"]]["id"] == check
