@@ -3,11 +3,12 @@ Origin variants, variant overrides, reply parsing (fuzzed), OpenClaw reply class
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from gatescan import catalog
 from gatescan.checks import origin
@@ -184,8 +185,53 @@ def test_mcp_find_reply(body, found):
 
 @given(st.binary(max_size=2000))
 def test_mcp_reply_parsing_never_raises(data):
-    mcp.find_reply(data, 1)
-    endpoint_event(data)
+    """Whatever arrives, a reply found answers our id, and an endpoint found is one data line."""
+    reply = mcp.find_reply(data, 1)
+    assert reply is None or (reply.get("id") == 1 and ("result" in reply or "error" in reply))
+    found = endpoint_event(data)
+    assert found is None or (len(found) <= 500 and "\n" not in found and found == found.strip())
+
+
+_ids = st.integers(-3, 5)
+_payload = st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.text(max_size=8)), max_size=2)
+_noise = st.one_of(
+    st.builds(lambda i, p: {"jsonrpc": "2.0", "id": i, "result": p}, _ids.filter(lambda i: i != 1), _payload),
+    st.builds(lambda p: {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": p}, _payload),  # a request, not a reply
+    st.builds(lambda p: {"jsonrpc": "2.0", "method": "notifications/message", "params": p}, _payload),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_noise, max_size=3), st.lists(_noise, max_size=3), st.sampled_from(["result", "error"]), _payload,
+       st.sampled_from(["json", "batch", "sse", "sse-crlf", "sse-split"]))
+def test_mcp_reply_is_found_among_other_messages(before, after, kind, payload, framing):
+    """Our reply is found wherever it sits, whatever else the server sends around it."""
+    ours = {"jsonrpc": "2.0", "id": 1, kind: payload}
+    messages = before + [ours] + after
+    if framing == "json":
+        body = json.dumps(ours)
+    elif framing == "batch":
+        body = json.dumps(messages)
+    else:
+        nl = "\r\n" if framing == "sse-crlf" else "\n"
+        def event(m):
+            text = json.dumps(m, indent=1 if framing == "sse-split" else None)
+            return "event: message" + nl + "".join(f"data: {line}{nl}" for line in text.split("\n")) + nl
+        body = ": keepalive" + nl + nl + "".join(event(m) for m in messages)
+    assert mcp.find_reply(body.encode(), 1) == ours
+    assert mcp.find_reply(body.encode(), 7) is None  # and nothing answers an id nobody used
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["message", "ping", "endpointx"]), max_size=3),
+       st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=600).filter(lambda d: d.strip()),
+       st.booleans(), st.booleans())
+def test_endpoint_event_is_the_first_complete_one(others, data, crlf, complete):
+    """The data of the first endpoint event, once its blank line has arrived; not before."""
+    nl = "\r\n" if crlf else "\n"
+    stream = "".join(f"event: {name}{nl}data: /not-{i}{nl}{nl}" for i, name in enumerate(others))
+    stream += f"event: endpoint{nl}data: {data}{nl}" + (f"{nl}event: endpoint{nl}data: /second{nl}{nl}" if complete else "")
+    assert endpoint_event(stream.encode()) == (data.strip()[:500] if complete else None)
 
 
 @pytest.mark.parametrize("product", [
