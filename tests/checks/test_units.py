@@ -234,6 +234,70 @@ def test_endpoint_event_is_the_first_complete_one(others, data, crlf, complete):
     assert endpoint_event(stream.encode()) == (data.strip()[:500] if complete else None)
 
 
+_methods = st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"])
+_header_names = st.sampled_from(["accept", "content-type", "content-language", "x-api-key", "authorization", "x-b"])
+_type_values = st.sampled_from(["text/plain", "application/json", "multipart/form-data; b=1", "Text/Plain"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(_methods, st.dictionaries(_header_names, _type_values, max_size=3), _header_names, _type_values)
+def test_preflight_need_only_grows_with_the_request(method, headers, extra, value):
+    """A request with one header more never needs a preflight less; a non-simple method always needs one."""
+    if extra not in headers:  # one header more, not one replaced
+        assert needs_preflight(method, {**headers, extra: value}) >= needs_preflight(method, headers)
+    if method not in ("GET", "HEAD", "POST"):
+        assert needs_preflight(method, headers)
+    # header names and the Content-Type's letter case never change the decision
+    assert needs_preflight(method, {k.upper(): v.upper() for k, v in headers.items()}) == needs_preflight(method, headers)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_methods, st.lists(_header_names.filter(lambda h: h != "content-type"), max_size=3, unique=True),
+       st.lists(st.sampled_from(["GET", "PUT", "DELETE", "PATCH", "*"]), max_size=3),
+       st.lists(st.sampled_from(["x-api-key", "authorization", "x-b", "accept", "*"]), max_size=3),
+       st.sampled_from(["PUT", "DELETE", "PATCH", "*"]), st.sampled_from(["x-api-key", "authorization", "x-b", "*"]),
+       st.sampled_from(["https://evil.example", "*", "null", ""]), st.sampled_from([200, 204, 299, 301, 403]))
+def test_a_preflight_granting_more_never_grants_less(method, custom, methods, allowed, more_method, more_header,
+                                                     acao, status):
+    """Granting another method or header never turns a granted preflight into a refused one; a
+    non-2xx preflight or one that allows another Origin grants nothing."""
+    from gatescan.checks.cors import _grants
+
+    origin = "https://evil.example"
+
+    def pre(ms, hs):
+        headers = {"access-control-allow-methods": ", ".join(ms), "access-control-allow-headers": ", ".join(hs)}
+        if acao:
+            headers["access-control-allow-origin"] = acao
+        return HttpResult(method="OPTIONS", url="http://127.0.0.1/", status=status, headers=headers)
+
+    base = _grants(pre(methods, allowed), origin, method, custom)
+    assert _grants(pre(methods + [more_method], allowed), origin, method, custom) >= base
+    assert _grants(pre(methods, allowed + [more_header]), origin, method, custom) >= base
+    assert _grants(pre(methods, allowed), origin, method, custom[:-1]) >= base  # asking less
+    if not 200 <= status < 300 or acao not in ("*", origin):
+        assert not base
+    if base and method not in ("GET", "HEAD", "POST"):
+        assert "*" in methods or method in methods
+    if base:
+        assert "*" in allowed or set(custom) <= set(allowed)
+    elif 200 <= status < 300 and acao in ("*", origin):  # refused: something asked for is not granted
+        assert not (method in ("GET", "HEAD", "POST") or "*" in methods or method in methods) \
+            or not ("*" in allowed or set(custom) <= set(allowed))
+    # the lists' letter case never changes the verdict (the check matches methods and header names case-blind)
+    assert _grants(pre([m.lower() for m in methods], [h.upper() for h in allowed]), origin, method, custom) == base
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["http", "https"]), st.sampled_from(["127.0.0.1", "localhost", "[::1]", "gw.lan", "10.0.0.5"]))
+def test_origin_variants_are_never_the_targets_own(scheme, host):
+    """A hostile Origin is never the target's own (whatever the scheme), and each differs from the rest."""
+    own = {f"{s}://{h}" for s in ("http", "https") for h in (host, host.strip("[]"), "localhost")}
+    found = [o for _label, o in origin.variants(scheme, host)]
+    assert not own & set(found), found
+    assert len(set(found)) == len(found)
+
+
 @pytest.mark.parametrize("product", [
     "openclaw-gateway", "openclaw-browser-control", "openclaw-extension-relay", "chrome-devtools",
     "claude-code-ide", "jupyter-server", "mcp-inspector", "mcp-server", "ollama",
