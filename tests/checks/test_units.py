@@ -3,11 +3,12 @@ Origin variants, variant overrides, reply parsing (fuzzed), OpenClaw reply class
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from gatescan import catalog
 from gatescan.checks import origin
@@ -184,8 +185,117 @@ def test_mcp_find_reply(body, found):
 
 @given(st.binary(max_size=2000))
 def test_mcp_reply_parsing_never_raises(data):
-    mcp.find_reply(data, 1)
-    endpoint_event(data)
+    """Whatever arrives, a reply found answers our id, and an endpoint found is one data line."""
+    reply = mcp.find_reply(data, 1)
+    assert reply is None or (reply.get("id") == 1 and ("result" in reply or "error" in reply))
+    found = endpoint_event(data)
+    assert found is None or (len(found) <= 500 and "\n" not in found and found == found.strip())
+
+
+_ids = st.integers(-3, 5)
+_payload = st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.text(max_size=8)), max_size=2)
+_noise = st.one_of(
+    st.builds(lambda i, p: {"jsonrpc": "2.0", "id": i, "result": p}, _ids.filter(lambda i: i != 1), _payload),
+    st.builds(lambda p: {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": p}, _payload),  # a request, not a reply
+    st.builds(lambda p: {"jsonrpc": "2.0", "method": "notifications/message", "params": p}, _payload),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_noise, max_size=3), st.lists(_noise, max_size=3), st.sampled_from(["result", "error"]), _payload,
+       st.sampled_from(["json", "batch", "sse", "sse-crlf", "sse-split"]))
+def test_mcp_reply_is_found_among_other_messages(before, after, kind, payload, framing):
+    """Our reply is found wherever it sits, whatever else the server sends around it."""
+    ours = {"jsonrpc": "2.0", "id": 1, kind: payload}
+    messages = before + [ours] + after
+    if framing == "json":
+        body = json.dumps(ours)
+    elif framing == "batch":
+        body = json.dumps(messages)
+    else:
+        nl = "\r\n" if framing == "sse-crlf" else "\n"
+        def event(m):
+            text = json.dumps(m, indent=1 if framing == "sse-split" else None)
+            return "event: message" + nl + "".join(f"data: {line}{nl}" for line in text.split("\n")) + nl
+        body = ": keepalive" + nl + nl + "".join(event(m) for m in messages)
+    assert mcp.find_reply(body.encode(), 1) == ours
+    assert mcp.find_reply(body.encode(), 7) is None  # and nothing answers an id nobody used
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["message", "ping", "endpointx"]), max_size=3),
+       st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=600).filter(lambda d: d.strip()),
+       st.booleans(), st.booleans())
+def test_endpoint_event_is_the_first_complete_one(others, data, crlf, complete):
+    """The data of the first endpoint event, once its blank line has arrived; not before."""
+    nl = "\r\n" if crlf else "\n"
+    stream = "".join(f"event: {name}{nl}data: /not-{i}{nl}{nl}" for i, name in enumerate(others))
+    stream += f"event: endpoint{nl}data: {data}{nl}" + (f"{nl}event: endpoint{nl}data: /second{nl}{nl}" if complete else "")
+    assert endpoint_event(stream.encode()) == (data.strip()[:500] if complete else None)
+
+
+_methods = st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"])
+_header_names = st.sampled_from(["accept", "content-type", "content-language", "x-api-key", "authorization", "x-b"])
+_type_values = st.sampled_from(["text/plain", "application/json", "multipart/form-data; b=1", "Text/Plain"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(_methods, st.dictionaries(_header_names, _type_values, max_size=3), _header_names, _type_values)
+def test_preflight_need_only_grows_with_the_request(method, headers, extra, value):
+    """A request with one header more never needs a preflight less; a non-simple method always needs one."""
+    if extra not in headers:  # one header more, not one replaced
+        assert needs_preflight(method, {**headers, extra: value}) >= needs_preflight(method, headers)
+    if method not in ("GET", "HEAD", "POST"):
+        assert needs_preflight(method, headers)
+    # header names and the Content-Type's letter case never change the decision
+    assert needs_preflight(method, {k.upper(): v.upper() for k, v in headers.items()}) == needs_preflight(method, headers)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_methods, st.lists(_header_names.filter(lambda h: h != "content-type"), max_size=3, unique=True),
+       st.lists(st.sampled_from(["GET", "PUT", "DELETE", "PATCH", "*"]), max_size=3),
+       st.lists(st.sampled_from(["x-api-key", "authorization", "x-b", "accept", "*"]), max_size=3),
+       st.sampled_from(["PUT", "DELETE", "PATCH", "*"]), st.sampled_from(["x-api-key", "authorization", "x-b", "*"]),
+       st.sampled_from(["https://evil.example", "*", "null", ""]), st.sampled_from([200, 204, 299, 301, 403]))
+def test_a_preflight_granting_more_never_grants_less(method, custom, methods, allowed, more_method, more_header,
+                                                     acao, status):
+    """Granting another method or header never turns a granted preflight into a refused one; a
+    non-2xx preflight or one that allows another Origin grants nothing."""
+    from gatescan.checks.cors import _grants
+
+    origin = "https://evil.example"
+
+    def pre(ms, hs):
+        headers = {"access-control-allow-methods": ", ".join(ms), "access-control-allow-headers": ", ".join(hs)}
+        if acao:
+            headers["access-control-allow-origin"] = acao
+        return HttpResult(method="OPTIONS", url="http://127.0.0.1/", status=status, headers=headers)
+
+    base = _grants(pre(methods, allowed), origin, method, custom)
+    assert _grants(pre(methods + [more_method], allowed), origin, method, custom) >= base
+    assert _grants(pre(methods, allowed + [more_header]), origin, method, custom) >= base
+    assert _grants(pre(methods, allowed), origin, method, custom[:-1]) >= base  # asking less
+    if not 200 <= status < 300 or acao not in ("*", origin):
+        assert not base
+    if base and method not in ("GET", "HEAD", "POST"):
+        assert "*" in methods or method in methods
+    if base:
+        assert "*" in allowed or set(custom) <= set(allowed)
+    elif 200 <= status < 300 and acao in ("*", origin):  # refused: something asked for is not granted
+        assert not (method in ("GET", "HEAD", "POST") or "*" in methods or method in methods) \
+            or not ("*" in allowed or set(custom) <= set(allowed))
+    # the lists' letter case never changes the verdict (the check matches methods and header names case-blind)
+    assert _grants(pre([m.lower() for m in methods], [h.upper() for h in allowed]), origin, method, custom) == base
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["http", "https"]), st.sampled_from(["127.0.0.1", "localhost", "[::1]", "gw.lan", "10.0.0.5"]))
+def test_origin_variants_are_never_the_targets_own(scheme, host):
+    """A hostile Origin is never the target's own (whatever the scheme), and each differs from the rest."""
+    own = {f"{s}://{h}" for s in ("http", "https") for h in (host, host.strip("[]"), "localhost")}
+    found = [o for _label, o in origin.variants(scheme, host)]
+    assert not own & set(found), found
+    assert len(set(found)) == len(found)
 
 
 @pytest.mark.parametrize("product", [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import jsonschema
 import pytest
@@ -78,16 +79,55 @@ def test_mutated_reports_load_or_fail_cleanly(report_schema, mutations):
         report = parse_report(json.dumps(doc), "mutated.json")
     except ReportLoadError as exc:
         assert exc.path == "mutated.json" and exc.problem
+        _assert_names_where(exc.problem, doc, [path for path, _action, _value in mutations])
         return
+    # accepted: the JSON writer gives the document back, and reading that gives the same report
+    text = report_to_json(report)
+    assert json.loads(text) == report.to_dict()
+    assert _holds(json.loads(text), doc)  # every field read is written back (defaults may be added)
+    again = parse_report(text, "again.json")
+    assert again == report and report_to_json(again) == text
     _render_all(report)
+
+
+def _holds(written, read):
+    """Whether `written` says everything `read` said, value for value (True is not 1)."""
+    if isinstance(read, dict):
+        return isinstance(written, dict) and all(k in written and _holds(written[k], v) for k, v in read.items())
+    if isinstance(read, list):
+        return isinstance(written, list) and len(written) == len(read) and all(map(_holds, written, read))
+    return type(written) is type(read) and written == read
+
+
+_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]")
+
+
+def _assert_names_where(problem, doc, mutated):
+    """A refusal names the field it refuses: the header field by name, or a JSON path ($...)
+    that leads to, or lies under, a place a mutation touched."""
+    if problem.startswith("not a gatescan report") or problem.startswith("unsupported schema_version"):
+        assert ("'schema'" in problem or "schema " in problem or "schema_version" in problem), problem
+        assert any(p[0] in ("schema", "schema_version") for p in mutated) or not isinstance(doc, dict), problem
+        return
+    match = re.match(r"malformed gatescan report: \$((?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])*)", problem)
+    assert match, problem  # every refusal after the header check carries its JSON path
+    where = tuple(k if k is not None and k != "" else int(i) for k, i in _STEP.findall(match.group(1)))
+    assert any(p[: len(where)] == where or where[: len(p)] == p for p in mutated), (where, mutated, problem)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=200))
 def test_arbitrary_text_is_refused_cleanly(text):
-    try:
+    """Refused, naming the file; text that is not JSON is refused at the decoder's line and column."""
+    with pytest.raises(ReportLoadError) as caught:
         parse_report(text, "x.json")
-    except ReportLoadError:
+    assert caught.value.path == "x.json" and str(caught.value).startswith("x.json: ")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        if text.strip():
+            assert f"line {exc.lineno}, column {exc.colno}" in caught.value.problem, caught.value.problem
+    except ValueError:
         pass
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 
@@ -232,17 +233,83 @@ def test_json5_errors(text):
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=400))
 def test_parse_manifest_never_raises(body):
-    parse_manifest("---\n" + body + "\n---\n")
-    parse_manifest(body)
+    """Whatever the text, parsing returns, and each issue points at a line of the file."""
+    for text in ("---\n" + body + "\n---\n", body):
+        m = parse_manifest(text)
+        lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+        assert all(i.line is None or 1 <= i.line <= lines for i in m.issues), (m.issues, lines)
+        assert m.conflict_line is None or 1 <= m.conflict_line <= lines
+        # a YAML error lies inside the frontmatter (an unclosed '[' is reported at the closing '---')
+        assert all(2 <= i.line <= m.body_line - 1 for i in m.issues if i.message.startswith("invalid YAML")), m.issues
+        if not text.lstrip("\ufeff").startswith("---"):
+            assert m.fields == {} and [i.line for i in m.issues] == [1]
+
+
+# Values YAML reads back as written when they are emitted as JSON (JSON is YAML's flow style):
+# escaped ASCII text without surrogates (YAML decodes \\uXXXX one unit at a time), no floats
+# (YAML 1.1 reads 1e3 as a string).
+_text = st.text(st.characters(max_codepoint=0xFFFF, blacklist_categories=("Cs",)), max_size=40)
+_json_value = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), _text),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_text, inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=_text.filter(lambda n: n.strip() == n and n != ""),
+    description=_text,
+    version=st.one_of(st.from_regex(r"\A[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\Z"), _text),
+    metadata=st.dictionaries(st.sampled_from(["openclaw", "clawdbot", "clawdis", "moltbot", "other"]),
+                             st.dictionaries(_text, _json_value, max_size=3), max_size=3),
+    extra=st.dictionaries(st.from_regex(r"\A[a-z][a-z_]{0,8}\Z").filter(
+        lambda k: k not in ("name", "description", "version", "metadata", "clawdis")), _json_value, max_size=3),
+    body=_text,
+)
+def test_parsed_manifest_fields_round_trip(name, description, version, metadata, extra, body):
+    """What a frontmatter says is what the parsed manifest says: every field, the metadata, and
+    one block per alias present; nothing is refused."""
+    written = {"name": name, "description": description, "version": version, "metadata": metadata, **extra}
+    text = "---\n" + "".join(f"{k}: {json.dumps(v)}\n" for k, v in written.items()) + "---\n" + body
+    m = parse_manifest(text)
+    assert m.fields == written
+    assert (m.name, m.description, m.version, m.metadata) == (name[:256], description, version, metadata)
+    assert m.blocks == {f"metadata.{a}": b for a, b in metadata.items() if a != "other"}
+    assert m.body_line == len(written) + 3
+    assert [i.message for i in m.issues] == ([] if description else ["frontmatter has no `description`"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 5), st.integers(0, 5), st.sampled_from(["bad: c: d", "bad: @x", 'bad: "\\q"', "a: 1\n- x"]))
+def test_invalid_yaml_names_its_line(before, after, bad):
+    """A frontmatter YAML error names the file line it is on (the opening '---' is line 1)."""
+    good = [f"f{i}: v{i}" for i in range(before)]
+    rest = [f"g{i}: w{i}" for i in range(after)]
+    m = parse_manifest("---\n" + "\n".join(good + [bad] + rest) + "\n---\nbody\n")
+    lines = [i.line for i in m.issues if i.message.startswith("invalid YAML")]
+    assert lines == [2 + before + bad.count("\n")]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("{}[]:,'\"/*\\ \nabc01.-+x")), max_size=200))
 def test_json5_never_raises_anything_else(text):
+    """JSON5Error or a value; and on text that is plain JSON, the value JSON gives."""
     try:
-        json5.loads(text)
+        value = json5.loads(text)
     except json5.JSON5Error:
-        pass
+        value = json5.JSON5Error
+    try:
+        strict = json.loads(text)
+    except ValueError:
+        return
+    assert json.dumps(value, sort_keys=True) == json.dumps(strict, sort_keys=True)  # False is not 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(_json_value, st.sampled_from([None, 2]))
+def test_json5_reads_back_what_json_writes(value, indent):
+    assert json.dumps(json5.loads(json.dumps(value, indent=indent))) == json.dumps(value)  # False is not 0
 
 
 def test_fast_and_bounded_loaders_agree(openclaw_package):

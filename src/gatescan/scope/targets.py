@@ -102,9 +102,9 @@ class _Piece:
 def _parse_literal(token: str) -> _Piece | None:
     """Address, CIDR or range; None when the token is none of these (maybe a name)."""
     bad = f"bad target {_show(token)}"
+    if "%" in token:  # here, not in _ip, so that a range's refusal names the whole token
+        raise ScopeError(f"{bad}: scoped IPv6 addresses (%zone) are not supported")
     if "/" in token:
-        if "%" in token:
-            raise ScopeError(f"{bad}: scoped IPv6 addresses (%zone) are not supported")
         try:
             net = ipaddress.ip_network(token, strict=False)
         except ValueError as exc:
