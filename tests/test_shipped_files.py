@@ -1,4 +1,5 @@
-"""What ships (fingerprints, rules, lab, docs, README) cites only what ships or what is public:
+"""What ships (the package and its schemas, fingerprints, rules, lab, docs, README, the build and
+test scripts) cites only what ships or what is public:
 no pointer to the project's internal documents, no command that does not exist."""
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from gatescan.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), *sorted((REPO / "fingerprints").iterdir()),
-           *sorted((REPO / "rules").rglob("*")), *sorted((REPO / "lab").iterdir())]
+           *sorted((REPO / "rules").rglob("*")), *sorted((REPO / "lab").iterdir()),
+           *sorted((REPO / "src" / "gatescan").rglob("*.py")), *sorted((REPO / "src" / "gatescan").rglob("*.json")),
+           REPO / "pyproject.toml", *sorted((REPO / "scripts").iterdir())]
 UNSHIPPED = re.compile(r"\.\./shared|shared/reference|DESIGN\.md|STYLE\.md|products\.md|openclaw-gateway\.md|§")
 # `gatescan WORD [WORD]` in a code span, or at the start of a line in a fenced code block
 SPAN = re.compile(r"`(?:\$ )?gatescan ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?")
@@ -22,7 +25,7 @@ LINE = re.compile(r"^(?:\$ )?gatescan ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?", re.MU
 
 def _texts():
     for path in SHIPPED:
-        if path.is_file() and path.suffix in (".md", ".yaml", ".yml", ".py", ".txt", ""):
+        if path.is_file() and path.suffix in (".md", ".yaml", ".yml", ".py", ".txt", ".json", ".toml", ""):
             yield path, path.read_text(encoding="utf-8")
 
 

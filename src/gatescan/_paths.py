@@ -1,6 +1,6 @@
 """Where the shipped data lives: inside the wheel, or at the top of a checkout.
 
-fingerprints/, rules/ and lab/ sit at the top level of the repository (DESIGN.md, Layout);
+fingerprints/, rules/ and lab/ sit at the top level of the repository (docs/architecture.md, Layout);
 the wheel force-includes them as gatescan/<name>. Everything that reads them asks here.
 """
 

@@ -1,4 +1,4 @@
-"""The scan API: what the CLI, local mode and the distributed workers all call (DESIGN.md), and
+"""The scan API: what the CLI, local mode and the distributed workers all call (docs/architecture.md), and
 the network pipeline it runs (sweep -> identify -> checks, streaming into one Report).
 
 A request is a frozen dataclass that round-trips through JSON (workers take it off a broker, so
@@ -203,7 +203,7 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
         report.finish(complete=False)
         return report
     reason = job.plan.empty_reason() or _unreachable(job.plan, report)
-    if reason:  # a run that probed nothing is never a pass (DESIGN.md, Exit codes: 3)
+    if reason:  # a run that probed nothing is never a pass (docs/architecture.md, Exit codes: 3)
         record = ErrorRecord(where="scan", message=f"nothing was scanned: {reason}")
         report.errors.insert(0, record)  # first: the console lists only the first errors
         observer.error(record)

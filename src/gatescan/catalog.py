@@ -1,4 +1,4 @@
-"""The check catalogue: one entry per stable check id (DESIGN.md, Check ids) with its title,
+"""The check catalogue: one entry per stable check id (docs/architecture.md, Check ids) with its title,
 description, remediation, references and severity policy, so findings, SARIF rules and docs agree.
 
 It sits at the bottom next to model.py (it imports nothing of the engine): the check registry,
@@ -115,7 +115,7 @@ IMPACT_CLASSES: dict[str, tuple[Severity, str]] = {
 }
 DEFAULT_IMPACT = "data"  # a product without a fingerprint yet
 
-# MCP tool names that mean the server can act on the machine (products.md §1.5, mcp-enum): a
+# MCP tool names that mean the server can act on the machine (the tool names public MCP scanners such as mcp-enum flag): a
 # `data` product whose tools look like these is driven as a `control` one.
 RISKY_TOOL = re.compile(r"exec|shell|command|run|terminal|bash|eval|python|file|write|delete|"
                         r"browser|navigate|click|fetch|http|sql|query|send|email|message", re.I)
@@ -203,7 +203,7 @@ _ENTRIES = [
         references=("CWE-942",), order=40, params=CorsParams, lower_when_auth_enforced=True,
         lower_when="uncredentialed",  # no Allow-Credentials: a page reads only what needs no cookie
     ),
-    # named by DESIGN.md, built by the advisories, exposure and MCP-tools issues
+    # named by the check-id contract (docs/architecture.md), built by the advisories, exposure and MCP-tools issues
     _network(
         "auth.ratelimit.missing", "{product} never throttles wrong credentials",
         "Repeated wrong credentials are never throttled (only with --intrusive; over loopback at most info).",
@@ -238,7 +238,7 @@ _ENTRIES = [
         "An MCP server's tool definitions changed since the baseline (a rug pull).",
         "Review what changed before agents use the server again; pin the server's version.",
     ),
-    # ---- local configuration (read from files by `gatescan local`)
+    # ---- local configuration (read from files by the local-mode audit, not built yet)
     _config("config.auth.none", "The agent's configuration turns authentication off",
             "The agent's configuration turns authentication off.",
             "Turn authentication on (a long random token or a password).", Severity.HIGH),
@@ -342,7 +342,7 @@ def impact_class(impact: str | None, tools: Iterable[str] | None = None) -> str:
 
 def severity(check_id: str, impact: str | None = None, *, tools: Iterable[str] | None = None,
              auth_enforced: bool = False, facts: Mapping[str, Any] | None = None) -> Severity:
-    """A finding's severity under its check's policy (DESIGN.md; docs/checks.md, Severity);
+    """A finding's severity under its check's policy (docs/architecture.md; docs/checks.md, Severity);
     `facts` are the outcome's (Outcome.data) that `lower_when` names."""
     entry = get(check_id)
     if entry.severity is not None:

@@ -1,4 +1,4 @@
-"""The command line: builds objects, wires them, maps errors to exit codes (DESIGN.md).
+"""The command line: builds objects, wires them, maps errors to exit codes (docs/architecture.md).
 
 No logic lives here: each command parses its options, calls the engine or a renderer,
 and turns the outcome into one of the four exit codes.
@@ -39,7 +39,7 @@ app.add_typer(lab_app, name="lab")
 app.add_typer(fingerprints_app, name="fingerprints")
 app.add_typer(report_app, name="report")
 
-# Output options shared by every command that produces a report (DESIGN.md, Commands).
+# Output options shared by every command that produces a report (docs/architecture.md, Commands).
 JsonOpt = Annotated[Optional[str], typer.Option("--json", help="Write the JSON report to FILE (- for stdout).", metavar="FILE|-")]
 JsonlOpt = Annotated[Optional[str], typer.Option("--jsonl", help="Stream JSONL events to FILE (- for stdout).", metavar="FILE|-")]
 SarifOpt = Annotated[Optional[Path], typer.Option("--sarif", help="Write SARIF 2.1.0 to FILE.", metavar="FILE")]

@@ -1,4 +1,4 @@
-"""The one data model every stage fills and every renderer reads (DESIGN.md, JSON report).
+"""The one data model every stage fills and every renderer reads (docs/architecture.md, JSON report).
 
 Records are plain dataclasses with `to_dict`/`from_dict`; the JSON document is exactly
 `Report.to_dict()`. Fields a newer minor schema version adds are kept in `extra` and written
@@ -48,7 +48,7 @@ _SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 
 
 class CheckStatus(str, enum.Enum):
-    """What a check concluded on one service (DESIGN.md, services[].checks[])."""
+    """What a check concluded on one service (docs/architecture.md, services[].checks[])."""
 
     FINDING = "finding"  # the check proved the issue
     PASSED = "passed"  # the check ran and the product defended itself

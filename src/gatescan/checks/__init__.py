@@ -1,5 +1,5 @@
 """Checks: what proves a product can be driven by a hostile page or a neighbour, one stable id each
-(DESIGN.md, Check ids); importing this package registers every check, `run_checks` runs a product's."""
+(docs/architecture.md, Check ids); importing this package registers every check, `run_checks` runs a product's."""
 
 from . import auth, cors, origin, rebinding  # noqa: F401  (registration side effects)
 from .registry import REGISTRY, Outcome, register

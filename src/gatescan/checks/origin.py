@@ -3,7 +3,7 @@
 Variants: an attacker site, `null`, a suffix trick (`<scheme>://<target-host>.attacker.invalid`)
 and a prefix trick (`<scheme>://attacker<target-host>`), against a baseline with no Origin
 (or the product's own). `protocol: openclaw` goes through the gateway's connect handshake,
-because the gateway accepts every upgrade and checks Origin inside `connect` (§6.2, §13);
+because the gateway accepts every upgrade and checks Origin inside `connect` (openclaw@2026.9.6);
 `protocol: ws` (default) judges the upgrade itself.
 """
 
@@ -146,7 +146,7 @@ async def _openclaw(run, params: OriginParams) -> Outcome:
                        what="the gateway's connect request (client id `cli`, no credentials, no device)")
     sendable = [origin for label, origin, a in attempts if a.access is Access.OPEN and browser_sendable(origin)]
     if verdict.status is CheckStatus.FINDING and sendable:
-        # Era hint (§6.2): 2026.2.2-2026.2.24 checked Origin only for Control UI client ids.
+        # Era hint: 2026.2.2-2026.2.24 checked Origin only for Control UI client ids.
         ui = await attempt(sendable[0], "openclaw-control-ui")
         verdict.exchanges.append(ui.exchange)
         if ui.kind == openclaw.ORIGIN_REJECTED:

@@ -130,7 +130,7 @@ async def sse_probe(client: Client, url: str, post: bytes, *, headers: dict[str,
     `endpoint` event's URL (only on this endpoint), read the reply on the stream.
 
     MCP's legacy transport answers on the still-open GET stream, so serverInfo is only visible
-    that way (products.md §1.5); the result's body is the stream as read, for plain regexes.
+    that way (the MCP 2024-11-05 HTTP+SSE transport); the result's body is the stream as read, for plain regexes.
     """
     reply = re.compile(read_until.encode() if read_until else _SSE_REPLY)
     async with client.sse(url, headers=headers) as stream:

@@ -1,4 +1,4 @@
-"""Every bound the network client honours, in one frozen object (DESIGN.md, Safety).
+"""Every bound the network client honours, in one frozen object (docs/architecture.md, Safety).
 
 One per scan: identification, checks and protocol clients read the same values, so a hostile
 server costs the same timeout whoever talks to it. Counters live in the recorder, not here.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Some deployments filter scanner-looking User-Agents (products.md, MCP "in practice"): send a
+# Some deployments filter scanner-looking User-Agents (seen with MCP servers behind proxies): send a
 # plain one; the recorder shows it in every exchange.
 DEFAULT_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64)"
 

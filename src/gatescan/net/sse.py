@@ -2,7 +2,7 @@
 
 Streams never end by themselves, so reading is bounded three ways: `max_body` bytes, the stream's
 deadline, and the caller's predicate. MCP's legacy transport names its POST endpoint in the first
-`event: endpoint` (products.md §1.5); `endpoint_event` reads it and `same_endpoint` keeps the
+`event: endpoint` (the MCP 2024-11-05 HTTP+SSE transport); `endpoint_event` reads it and `same_endpoint` keeps the
 POST on the endpoint the scope allowed. Identification and the MCP client both read streams here.
 """
 

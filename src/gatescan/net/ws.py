@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 class connect_here(connect):
     """websockets' `connect` that never follows a redirect: a 3xx stays a refused upgrade
     (InvalidStatus). websockets follows cross-origin redirects by default, which would let a
-    scanned server send our next handshake to any address, outside the scope (DESIGN.md, Safety).
+    scanned server send our next handshake to any address, outside the scope (docs/architecture.md, Safety).
     It also keeps the connection it opened, so a refused handshake's request can be recorded."""
 
     opened: ClientConnection | None = None

@@ -1,7 +1,7 @@
 """Minimal MCP client: `initialize`, `notifications/initialized`, `tools/list`, nothing else.
 
 It proves whether an MCP server answers without credentials and names its tools, and never
-sends `tools/call` (products.md §1.5). Streamable HTTP and the WebSocket transport
+sends `tools/call` (the MCP specification's lifecycle: initialize, then tools/list). Streamable HTTP and the WebSocket transport
 (subprotocol `mcp`) are spoken; replies may arrive as JSON or as an SSE `message` event on
 a stream that never ends, so reading stops once our request id has answered.
 """

@@ -2,7 +2,7 @@
 
 It asks a gateway how far a connect gets (Origin gate, then credential/device gates) without
 ever sending a credential or a device identity, so no failed-login counter or pairing request
-is created (openclaw-gateway.md §4.2, §4.3, §6.2, §13). Identification may reuse
+is created (the gateway's connect handshake, checked against openclaw@2026.9.6). Identification may reuse
 `protocol_version()` and `connect_probe()`.
 """
 
@@ -26,19 +26,19 @@ HELLO_OK = "hello_ok"  # admitted outright (no auth, no device needed)
 PROTOCOL_MISMATCH = "protocol_mismatch"  # our range missed; expected_protocol says the server's
 UNEXPECTED = "unexpected"  # anything else: no gate could be told from it
 
-# details.code values that come after the Origin check (§4.1, §4.3; 2026.9.6 verified in §13).
+# details.code values that come after the Origin check (verified against openclaw@2026.9.6).
 NEXT_GATE_CODES = frozenset({
     "AUTH_TOKEN_MISSING", "AUTH_TOKEN_MISMATCH", "AUTH_PASSWORD_MISSING", "AUTH_PASSWORD_MISMATCH",
     "AUTH_TOKEN_NOT_CONFIGURED", "AUTH_PASSWORD_NOT_CONFIGURED", "AUTH_RATE_LIMITED",
     "AUTH_REQUIRED", "AUTH_UNAUTHORIZED", "AUTH_TAILSCALE_IDENTITY_MISSING",
     "AUTH_TAILSCALE_IDENTITY_MISMATCH", "DEVICE_IDENTITY_REQUIRED", "PAIRING_REQUIRED",
 })
-# Older eras carry no details.code: their messages (§4.3) mark the same gates.
+# Older eras carry no details.code: their error messages mark the same gates.
 NEXT_GATE_TEXT = ("unauthorized", "device identity required", "pairing required",
                   "control ui requires")
 ORIGIN_CODES = frozenset({"CONTROL_UI_ORIGIN_NOT_ALLOWED", "ORIGIN_NOT_ALLOWED"})
 
-DEFAULT_RANGE = (3, 4)  # protocol 3 until ~2026-05, 4 since (§1); one retry follows a mismatch
+DEFAULT_RANGE = (3, 4)  # protocol 3 until ~2026-05, 4 since; one retry follows a mismatch
 
 
 @dataclass
@@ -100,7 +100,7 @@ async def connect_probe(
 
 
 async def protocol_version(client: Client, host: str, port: int, *, tls: bool = False) -> int | None:
-    """The server's protocol version, from the pre-auth mismatch reply to a 1..1 range (§7.2)."""
+    """The server's protocol version, from the pre-auth mismatch reply to a 1..1 range."""
     outcome = await connect_probe(client, host, port, protocol_range=(1, 1), tls=tls, retry_mismatch=False)
     return outcome.expected_protocol
 
@@ -132,7 +132,7 @@ async def _converse(ws, client_id, protocol_range, limits) -> ConnectOutcome:
     def done(kind: str, reason: str, **kw: Any) -> ConnectOutcome:
         return ConnectOutcome(kind, reason, **kw)
 
-    # ≥2026.1.20 sends connect.challenge first; older eras wait for the client (§4.2, §6.4).
+    # ≥2026.1.20 sends connect.challenge first; older eras wait for the client.
     try:
         async with asyncio.timeout(reply_timeout):
             while True:

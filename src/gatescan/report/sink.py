@@ -1,7 +1,7 @@
 """Where a report goes: the output options every report-producing command shares.
 
 `ReportSink` is the pipeline's observer (live console progress, JSONL events as they happen)
-and, at the end, writes every requested format and returns the exit code (DESIGN.md).
+and, at the end, writes every requested format and returns the exit code (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The one suppression format (DESIGN.md): entries of a finding key with a reason and an
+"""The one suppression format (docs/architecture.md): entries of a finding key with a reason and an
 optional expiry, used by `--baseline` and by the skills audit; a saved report works too.
 
 File format (YAML or JSON):

@@ -1,5 +1,5 @@
 """Scope: what the user typed -> a lazy, policy-checked stream of (address, port) pairs.
-Every decision about whether an address may be scanned is made in this folder (DESIGN.md, Safety)."""
+Every decision about whether an address may be scanned is made in this folder (docs/architecture.md, Safety)."""
 
 from .plan import ScanPlan, Shard, build_plan
 from .policy import ResolveError, ScopeError, system_resolver
