@@ -17,7 +17,7 @@ import os
 import re
 import unicodedata
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
@@ -40,6 +40,7 @@ MAX_SKILL_FILES = 500  # files scanned per skill
 MAX_SKILL_BYTES = 24 * 1024 * 1024  # bytes scanned per skill
 MAX_DEPTH = 3  # decode layers (base64 of hex of ...)
 MAX_DECODED = 1024 * 1024  # decoded bytes rescanned per file, all layers together
+MAX_BLOB = 64 * 1024  # bytes of one blob decoded (a stager is small; a big decoy blob cannot spend the budget)
 MAX_BLOBS = 64  # encoded blobs decoded per file
 MAX_HITS = 20  # hits kept per signal and text
 MAX_NORMALISED_LINES = 5_000  # changed lines rescanned as normalised text per file
@@ -62,6 +63,8 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True)
 class SignalSpec:
+    __pydantic_config__ = typed.STRICT
+
     pattern: str  # RE2 syntax, case-insensitive unless `case_sensitive`
     description: str = ""
     exclude: str | None = None  # a hit whose matched text matches this is dropped
@@ -82,12 +85,16 @@ def sample_bytes(content: str) -> bytes:
 
 @dataclass(frozen=True)
 class Samples:
+    __pydantic_config__ = typed.STRICT
+
     positive: tuple[Sample, ...]
     negative: tuple[Sample, ...]
 
 
 @dataclass(frozen=True)
 class RuleSpec:
+    __pydantic_config__ = typed.STRICT
+
     id: str
     family: str
     severity: str
@@ -109,6 +116,8 @@ class RuleSpec:
 
 @dataclass(frozen=True)
 class RuleFile:
+    __pydantic_config__ = typed.STRICT
+
     schema: str
     rules: tuple[RuleSpec, ...]
     signals: dict[str, SignalSpec] = field(default_factory=dict)
@@ -272,7 +281,10 @@ class RuleSet:
                 stats.decoded_bytes += len(decoded)
                 stats.max_depth = max(stats.max_depth, depth + 1)
                 line = line_of(line_off) if line_base is None else line_base
-                hits.extend(self._collect(decoded, "script", stats, depth + 1, line, tags + (f"decoded:{how}",)))
+                # a blob inside a negated mention or a what-not-to-do block is as negated as its text
+                _, negated = ctx.at(line_off, line_off, line)
+                inner = self._collect(decoded, "script", stats, depth + 1, line, tags + (f"decoded:{how}",))
+                hits.extend(replace(h, negated=True) if negated else h for h in inner)
         return hits
 
     def _evaluate(self, hits: Sequence[_SignalHit], kind: FileKind | None, kinds: frozenset[str] | None,
@@ -366,7 +378,7 @@ class RuleSet:
         for rule in self.rules:
             fn = _SKILL_BUILTINS.get(rule.spec.builtin or "")
             if fn is not None:
-                out.hits.extend(fn(rule, skill_dir, name, manifest, tuple(known_slugs)))
+                out.hits.extend(fn(rule, skill_dir, name, manifest, tuple(known_slugs), self))
         out.hits = _one_per_file(out.hits)
         return out
 
@@ -405,7 +417,7 @@ def _satisfy(spec: RuleSpec, live: Mapping[str, list[_SignalHit]]) -> list[_Sign
                 near = [h for h in live[s] if abs(h.line - anchor.line) <= spec.window]
                 if not near:
                     break
-                picked.append(near[0])
+                picked.append(min(near, key=lambda h: abs(h.line - anchor.line)))
             else:
                 return picked + [anchor]
     return None
@@ -440,7 +452,8 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 # "do not skip this step, run ..." and "don't forget to run" are not negations
 _NEGATION = _compile(
     r"(?:\bnever|\bdo not|\bdon'?t|\bmust not|\bshould not|\bshouldn'?t|\bavoid|\brefuse to|\bnot to)"
-    r"\s+(?:ever\s+)?(?:\w+\s+){0,2}?(?:run|running|execute|executing|paste|pasting|pipe|piping|curl|wget|type|"
+    r"\s+(?:(?:ever|blindly|just|simply|directly|you|a|an|the|any|this|that|these|such|random|unknown|"
+    r"untrusted|strange|scripts?|commands?|code|to)\s+){0,3}(?:run|running|execute|executing|paste|pasting|pipe|piping|curl|wget|type|"
     r"copy|install|download|use|using|trust|follow|source|include|add|write|send|put|echo|open|read|share|enter)\b"
     r"|\b(?:attackers?|malware|malicious|stealers?|infostealers?|phishing|scam(?:mer)?s?|red flags?|warning signs?|"
     r"instead of|rather than|is dangerous|are dangerous|unsafe|anti-?pattern|bad example|what not to do)\b"
@@ -450,6 +463,18 @@ _LABEL = _compile(
     r"anti-?pattern|malicious example|example of (?:a |an )?(?:malicious|attack|bad|dangerous|phishing)|"
     r"red flags?|attackers?|malware|\x{274C}|\bavoid\b|\bwrong\b|\bdangerous\b"
 )
+
+
+# said of the thing just named, after it on its line: "... are red flags", "... is a warning sign"
+_AFTER = _compile(r"\b(?:red flags?|warning signs?)\b|^[^.;]{0,40}?\b(?:is|are)\s+(?:a\s+|an\s+)?(?:scam|phishing|malicious|dangerous)\b")
+
+
+def _negated(line: bytes, start: int, end: int) -> bool:
+    """A hit at line[start:end] is a negated mention: a negation before it that governs it (its
+    own first words included: "never copy ..." where the hit starts at "copy"), or a remark after it."""
+    if _NEGATION.search(line[max(0, start - 400): min(end, start + 40)]):
+        return True
+    return bool(_AFTER.search(line[end: end + 400]))
 
 
 class _Context:
@@ -501,8 +526,7 @@ class _Context:
             block = next((f for f in self.fences() if f[0] <= line <= f[1]), None)
         text = self._line_text(line)
         line_start = start - (self.data.rfind(b"\n", 0, start) + 1)
-        before = text[max(0, line_start - 400): line_start]
-        negated = bool(_NEGATION.search(before))
+        negated = _negated(text, line_start, line_start + (end - start))
         if block is not None:
             return "code", negated or block[2]
         return ("prose" if self.kind == "markdown" else "text"), negated
@@ -548,9 +572,10 @@ class _Mapped:
             if orig.kind in ("script", "manifest"):
                 return orig.kind, False
             block = next((f for f in orig.fences() if f[0] <= line <= f[1]), None) if orig.kind == "markdown" else None
-            # negation is read in the normalised line itself, before the hit
-            nline = self.data[self.data.rfind(b"\n", 0, start) + 1: start]
-            negated = bool(_NEGATION.search(nline[-400:]))
+            # negation is read in the normalised line itself
+            ls = self.data.rfind(b"\n", 0, start) + 1
+            le = self.data.find(b"\n", end)
+            negated = _negated(self.data[ls: le if le != -1 else len(self.data)], start - ls, end - ls)
             if block is not None:
                 return "code", negated or block[2]
             return ("prose" if orig.kind == "markdown" else "text"), negated
@@ -638,7 +663,7 @@ def _normalise(data: bytes, stats: ScanStats) -> tuple[bytes, list[int]]:
 _BLOB = _compile(
     r"[A-Za-z0-9+/_-]{40,}={0,2}"  # base64 (and its URL-safe alphabet)
     r"|(?:\\x[0-9A-Fa-f]{2}){8,}|(?:0x[0-9A-Fa-f]{2},\s*){8,}0x[0-9A-Fa-f]{2}|\b(?:[0-9A-Fa-f]{2}){24,}\b"  # hex
-    r"|[^\s\"'<>`]*(?:%[0-9A-Fa-f]{2}[^\s\"'<>`%]{0,3}){6,}[^\s\"'<>`]*"  # URL-encoded
+    r"|(?:[^\s\"'<>`%]{0,40}%[0-9A-Fa-f]{2}){4,}[^\s\"'<>`]*"  # URL-encoded
     r"|fromCharCode\(\s*(?:\d{1,3}\s*,\s*){5,}\d{1,3}\s*\)"  # JS char codes
     r"|(?:chr\(\d{1,3}\)\s*\+\s*){5,}chr\(\d{1,3}\)"  # Python char codes
     r"|\[\s*(?:\d{2,3}\s*,\s*){8,}\d{2,3}\s*\]"  # byte arrays
@@ -700,9 +725,7 @@ def _decoded(data: bytes, stats: ScanStats) -> Iterator[tuple[int, str, bytes]]:
     for m in _BLOB.finditer(data):
         if n >= MAX_BLOBS or stats.decoded_bytes >= MAX_DECODED:
             return
-        blob = m.group(0)
-        if len(blob) > 4 * MAX_DECODED:
-            blob = blob[: 4 * MAX_DECODED]  # a decode bomb: its first layer is cut to the budget
+        blob = m.group(0)[: 2 * MAX_BLOB]  # a decode bomb: each layer is cut to the blob bound
         got = _decode_one(blob)
         if got is None:
             continue
@@ -711,7 +734,7 @@ def _decoded(data: bytes, stats: ScanStats) -> Iterator[tuple[int, str, bytes]]:
             continue
         n += 1
         stats.blobs += 1
-        yield m.start(), how, decoded[: max(0, MAX_DECODED - stats.decoded_bytes)]
+        yield m.start(), how, decoded[: max(0, min(MAX_BLOB, MAX_DECODED - stats.decoded_bytes))]
 
 
 # --- files of a skill -------------------------------------------------------------------------
@@ -848,7 +871,13 @@ def _decodes(head: bytes) -> bool:
 
 # --- rules coded in Python (named by `builtin:` in the data) ----------------------------------
 
+_HIDDEN = _compile(r"[\x{E0000}-\x{E007F}\x{202A}-\x{202E}\x{2066}-\x{2069}\x{200B}\x{200C}\x{2060}-\x{2064}"
+                   r"\x{180E}\x{FEFF}]", case_sensitive=True)
+
+
 def _hidden_unicode(rule: _Rule, data: bytes, kind: FileKind, hits: Sequence[_SignalHit]) -> list[RuleHit]:
+    if not _HIDDEN.search(data):  # one linear pass in RE2 before any per-character work
+        return []
     text = data.decode("utf-8", "replace")
     found: dict[str, tuple[int, int]] = {}  # what -> (first offset, count)
     strong = {"tags", "bidi"}
@@ -901,10 +930,13 @@ def _script_of(c: str) -> str:
 _GREEK_LOOKALIKE = set("αεικνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ")
 
 
+_NON_LATIN_LETTER = _compile(r"[\x{0370}-\x{052F}]", case_sensitive=True)
+
+
 def _mixed_script(rule: _Rule, data: bytes, kind: FileKind, hits: Sequence[_SignalHit]) -> list[RuleHit]:
-    text = data.decode("utf-8", "replace")
-    if text.isascii():
+    if data.isascii() or not _NON_LATIN_LETTER.search(data):
         return []
+    text = data.decode("utf-8", "replace")
     words = []
     for m in _WORD.finditer(text):
         w = m.group(0)
@@ -967,26 +999,38 @@ def _manifest_line(manifest: Any) -> int:
 
 
 def _download_unpinned(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any,
-                       known: tuple[str, ...]) -> list[SkillHit]:
+                       known: tuple[str, ...], rules: "RuleSet") -> list[SkillHit]:
     block = _manifest_block(manifest)
     installs = block.get("install") if block else None
     if not isinstance(installs, list):
         return []
-    bad = []
+    unpinned, untrusted = [], []
+    host = rules.signals["untrusted-host"]
     for spec in installs:
-        if isinstance(spec, dict) and (spec.get("kind") or spec.get("type")) == "download" and spec.get("url"):
+        if not isinstance(spec, dict):
+            continue
+        url = spec.get("url")
+        if isinstance(url, str):
+            m = host.regex.search(url.encode("utf-8", "replace"))
+            if m and not (host.exclude and host.exclude.search(m.group(0))):
+                untrusted.append(url[:200])
+        if (spec.get("kind") or spec.get("type")) == "download" and url:
             sha = spec.get("sha256")
             if not (isinstance(sha, str) and re.fullmatch(r"[0-9a-fA-F]{64}", sha)):
-                bad.append(str(spec.get("url"))[:200])
-    if not bad:
+                unpinned.append(str(url)[:200])
+    if not unpinned and not untrusted:
         return []
-    rel = os.path.basename(getattr(manifest, "path", "") or "SKILL.md")
+    parts = ([f"from an untrusted host: {', '.join(untrusted[:5])}"] if untrusted else []) + \
+            ([f"without sha256: {', '.join(unpinned[:5])}"] if unpinned else [])
+    signals = (("manifest:install.untrusted-host",) if untrusted else ()) + \
+              (("manifest:install.download", "manifest:no-sha256") if unpinned else ())
     return [SkillHit(_skill_md(skill_dir), _builtin_hit(
-        rule, _manifest_line(manifest), bad[0], f"{rule.spec.description} Unpinned: {', '.join(bad[:5])}.",
-        ("manifest:install.download", "manifest:no-sha256")))] if rel else []
+        rule, _manifest_line(manifest), (untrusted or unpinned)[0], f"{rule.spec.description} Install "
+        f"{'; '.join(parts)}.", signals, Severity.HIGH if untrusted else None))]
 
 
-def _always(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, known: tuple[str, ...]) -> list[SkillHit]:
+def _always(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, known: tuple[str, ...],
+            rules: "RuleSet") -> list[SkillHit]:
     block = _manifest_block(manifest)
     value = block.get("always") if block else None
     if value is True or (isinstance(value, str) and value.strip().lower() == "true"):
@@ -1031,7 +1075,8 @@ def _random_tail(tail: str) -> bool:
     return (has_digit and has_alpha) or (has_alpha and len(tail) >= 5 and vowels <= 1)
 
 
-def _typosquat(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, known: tuple[str, ...]) -> list[SkillHit]:
+def _typosquat(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, known: tuple[str, ...],
+               rules: "RuleSet") -> list[SkillHit]:
     wanted = {k.lower() for k in (*rule.spec.params.get("well_known", ()), *known) if k}
     names = {n.lower() for n in (name, skill_dir.name) if n}
     for n in sorted(names):
@@ -1067,7 +1112,8 @@ _SKILL_BUILTINS: dict[str, Callable[..., list[SkillHit]]] = {
     "always-true": _always,
     "typosquat": _typosquat,
 }
-_OTHER_BUILTINS = {"file-type-mismatch"}  # evaluated inline in scan_skill (needs the raw bytes)
+_OTHER_BUILTINS = {"file-type-mismatch"}
+_BUILTIN_SIGNALS = {"download-unpinned": ("untrusted-host",)}  # signals a builtin reads  # evaluated inline in scan_skill (needs the raw bytes)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -1152,6 +1198,9 @@ def _build(paths: Sequence[Path]) -> RuleSet:
                 raise RuleError(f"{where}: give either `require` (signals) or `builtin`, not both or neither")
             if spec.builtin and spec.builtin not in {*_TEXT_BUILTINS, *_SKILL_BUILTINS, *_OTHER_BUILTINS}:
                 raise RuleError(f"{where}: unknown builtin {spec.builtin!r}")
+            for s in _BUILTIN_SIGNALS.get(spec.builtin or "", ()):
+                if s not in signals:
+                    raise RuleError(f"{where}: builtin {spec.builtin!r} needs the signal {s!r}")
             for alt in spec.require:
                 if not alt:
                     raise RuleError(f"{where}: an empty alternative in `require`")
@@ -1166,3 +1215,37 @@ def _build(paths: Sequence[Path]) -> RuleSet:
             prose = Severity(spec.prose) if spec.prose else None
             rules.append(_Rule(spec, Severity(spec.severity), prose, str(path)))
     return RuleSet(rules, signals)
+
+
+# --- the skills audit's hook --------------------------------------------------------------------
+
+class StaticRules:
+    """The audit's rules hook (skills/audit.py, RulesHook): one skill's `skill.rule.<id>` findings,
+    and an errors[] entry for each file it could not scan whole. `known_slugs` (the allowlist's)
+    join the well-known names a typosquat imitates."""
+
+    def __init__(self, rules: RuleSet | None = None, known_slugs: Iterable[str] = ()):
+        self.rules = rules if rules is not None else load_rules()
+        self.known = tuple(sorted({s for s in known_slugs if s}))
+
+    def __call__(self, ctx: Any) -> Iterator[Any]:
+        from .. import catalog
+        from ..model import ErrorRecord, Finding, FindingEvidence
+
+        name = ctx.record.name
+        scan = self.rules.scan_skill(ctx.dir, name=name, manifest=ctx.manifest, known_slugs=self.known)
+        for sh in scan.hits:
+            rule = self.rules.by_id[sh.hit.rule_id]
+            check = catalog.SKILL_RULE_PREFIX + rule.id
+            entry = catalog.get(check)
+            path = ctx.dir / sh.path
+            yield Finding(
+                check=check, severity=sh.hit.severity, title=f"{rule.spec.title}: {name}",
+                target=str(path), path=str(path), line=sh.hit.line, skill=name,
+                evidence=FindingEvidence(summary=f"{sh.path}:{sh.hit.line}: {sh.hit.excerpt}\n{sh.hit.reason}"),
+                remediation=rule.spec.remediation or entry.remediation,
+                references=list(rule.spec.references or entry.references),
+                extra={"signals": list(sh.hit.signals)},
+            )
+        for rel, reason in scan.skipped:
+            yield ErrorRecord(where=str(ctx.dir / rel), message=f"rules: {reason}")
