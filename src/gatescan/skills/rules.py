@@ -110,7 +110,8 @@ class RuleSpec:
     scope: Literal["text", "skill"] = "text"  # skill: signals gathered over all the skill's files
     window: int = 0  # lines: the signals of an alternative lie this close (0: anywhere in the text)
     files: tuple[FileKind, ...] = ()  # the kinds of file it applies to (empty: all)
-    prose: str | None = None  # severity when every hit is markdown prose (outside code blocks)
+    markdown: str | None = None  # severity when every hit is in markdown (prose, code blocks, blobs decoded there)
+    mention: str | None = None  # severity when every hit is quoted in markdown ("...", `...`): a mention
     params: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -197,7 +198,8 @@ class _Signal:
 class _Rule:
     spec: RuleSpec
     severity: Severity
-    prose: Severity | None
+    markdown: Severity | None
+    mention: Severity | None
     source: str  # the file it came from
 
     @property
@@ -260,18 +262,22 @@ class RuleSet:
 
     # ---- one text, every view
     def _collect(self, data: bytes, kind: FileKind, stats: ScanStats, depth: int = 0,
-                 line_base: int | None = None, tags: tuple[str, ...] = ()) -> list[_SignalHit]:
-        ctx = _Context(data, kind) if line_base is None else _Flat(line_base, tags)
+                 line_base: int | None = None, tags: tuple[str, ...] = (), context: str = "script") -> list[_SignalHit]:
+        ctx = _Context(data, kind) if line_base is None else _Flat(line_base, context)
         line_of = ctx.line_of
         hits = self._signal_hits(data, kind, stats, tags, line_of, ctx)
         # normalised: split, escaped, zero-width and look-alike text put back together
         if depth == 0:
-            norm, lines = _normalise(data, stats)
+            norm, lines, spans = _normalise(data, stats)
             if norm:
                 flat = _Mapped(lines, ctx).bind(norm)
-                raw = {(h.signal, h.line) for h in hits}
+                raw: dict[str, set[int]] = {}
+                for h in hits:
+                    raw.setdefault(h.signal, set()).add(h.line)
                 for h in self._signal_hits(norm, kind, stats, tags + ("normalised",), flat.line_of, flat):
-                    if (h.signal, h.line) not in raw:
+                    first = h.line
+                    last = spans.get(first, first)
+                    if not any(first <= n <= last for n in raw.get(h.signal, ())):
                         hits.append(h)
         # decoded: blobs and Unicode tags, rescanned as scripts one layer down
         if depth < MAX_DEPTH:
@@ -282,8 +288,9 @@ class RuleSet:
                 stats.max_depth = max(stats.max_depth, depth + 1)
                 line = line_of(line_off) if line_base is None else line_base
                 # a blob inside a negated mention or a what-not-to-do block is as negated as its text
-                _, negated = ctx.at(line_off, line_off, line)
-                inner = self._collect(decoded, "script", stats, depth + 1, line, tags + (f"decoded:{how}",))
+                context, negated = ctx.at(line_off, line_off, line)
+                inner = self._collect(decoded, "script", stats, depth + 1, line, tags + (f"decoded:{how}",),
+                                      "quoted" if context == "quoted" else context)
                 hits.extend(replace(h, negated=True) if negated else h for h in inner)
         return hits
 
@@ -343,6 +350,7 @@ class RuleSet:
             if truncated:
                 out.skipped.append((rel, f"{size} bytes: scanned the first {MAX_FILE_HEAD // 2**20} MiB and the last "
                                          f"{MAX_FILE_TAIL // 1024} KiB"))
+            data = _utf16_to_utf8(data)
             sniff = _sniff(rel, data)
             for rule in self.rules:
                 if rule.spec.builtin == "file-type-mismatch" and sniff.mismatch:
@@ -425,8 +433,12 @@ def _satisfy(spec: RuleSpec, live: Mapping[str, list[_SignalHit]]) -> list[_Sign
 
 def _rule_hit(rule: _Rule, found: Sequence[_SignalHit], files: Sequence[str] = ()) -> RuleHit:
     last = found[-1]
-    prose = all(h.context == "prose" and not any(t.startswith("decoded") for t in h.tags) for h in found)
-    sev = rule.prose if prose and rule.prose is not None else rule.severity
+    if rule.mention is not None and all(h.context == "quoted" for h in found):
+        sev = rule.mention
+    elif rule.markdown is not None and all(h.context in _MARKDOWN for h in found):
+        sev = rule.markdown
+    else:
+        sev = rule.severity
     signals: list[str] = []
     for h in found:
         for s in (h.signal, *(f"{h.signal}:{t}" for t in h.tags), f"in:{h.context}"):
@@ -438,6 +450,9 @@ def _rule_hit(rule: _Rule, found: Sequence[_SignalHit], files: Sequence[str] = (
     via = f" (found {', '.join(sorted(how))})" if how else ""
     return RuleHit(rule.id, sev, last.line, last.excerpt, f"{rule.spec.description} Signals: {seen}{where}{via}.",
                    tuple(signals))
+
+
+_MARKDOWN = ("prose", "code", "quoted")  # the contexts of a hit in a markdown file
 
 
 def _builtin_hit(rule: _Rule, line: int, excerpt: str, reason: str, signals: tuple[str, ...],
@@ -456,7 +471,9 @@ _NEGATION = _compile(
     r"untrusted|strange|scripts?|commands?|code|to)\s+){0,3}(?:run|running|execute|executing|paste|pasting|pipe|piping|curl|wget|type|"
     r"copy|install|download|use|using|trust|follow|source|include|add|write|send|put|echo|open|read|share|enter)\b"
     r"|\b(?:attackers?|malware|malicious|stealers?|infostealers?|phishing|scam(?:mer)?s?|red flags?|warning signs?|"
-    r"instead of|rather than|is dangerous|are dangerous|unsafe|anti-?pattern|bad example|what not to do)\b"
+    r"instead of|rather than|is dangerous|are dangerous|unsafe|anti-?pattern|bad example|what not to do|"
+    r"attempts? to|tries to|trying to|attempting to|designed to|detects?|detecting|flags?|blocks?)\b|\be\.g\.|\bi\.e\.|"
+    r"\bfor example\b"
 )
 _LABEL = _compile(
     r"what not to do|don'?t do this|do not (?:do|run|copy|paste) this|never do this|bad example|bad:|unsafe|"
@@ -467,6 +484,12 @@ _LABEL = _compile(
 
 # said of the thing just named, after it on its line: "... are red flags", "... is a warning sign"
 _AFTER = _compile(r"\b(?:red flags?|warning signs?)\b|^[^.;]{0,40}?\b(?:is|are)\s+(?:a\s+|an\s+)?(?:scam|phishing|malicious|dangerous)\b")
+
+
+def _quoted(line: bytes, start: int) -> bool:
+    """The hit opens a quotation: a quote or backtick just before it (emphasis marks aside)."""
+    before = line[max(0, start - 8): start].rstrip(b" *_")
+    return before.endswith((b'"', b"'", b"`", "\u201c".encode(), "\u2018".encode(), "\u00ab".encode()))
 
 
 def _negated(line: bytes, start: int, end: int) -> bool:
@@ -527,22 +550,25 @@ class _Context:
         text = self._line_text(line)
         line_start = start - (self.data.rfind(b"\n", 0, start) + 1)
         negated = _negated(text, line_start, line_start + (end - start))
+        if self.kind == "markdown" and _quoted(text, line_start):
+            return "quoted", negated or bool(block and block[2])
         if block is not None:
             return "code", negated or block[2]
         return ("prose" if self.kind == "markdown" else "text"), negated
 
 
 class _Flat:
-    """Context of a decoded text: one line (the blob's), never prose, never negated."""
+    """Context of a decoded text: one line (the blob's) and the blob's context, never negated
+    (a negated blob's hits are marked by its parent)."""
 
-    def __init__(self, line: int, tags: tuple[str, ...]):
-        self.line = line
+    def __init__(self, line: int, context: str):
+        self.line, self.context = line, context
 
     def line_of(self, offset: int) -> int:
         return self.line
 
     def at(self, start: int, end: int, line: int) -> tuple[str, bool]:
-        return "script", False
+        return self.context, False
 
 
 class _Mapped:
@@ -575,7 +601,10 @@ class _Mapped:
             # negation is read in the normalised line itself
             ls = self.data.rfind(b"\n", 0, start) + 1
             le = self.data.find(b"\n", end)
-            negated = _negated(self.data[ls: le if le != -1 else len(self.data)], start - ls, end - ls)
+            nline = self.data[ls: le if le != -1 else len(self.data)]
+            negated = _negated(nline, start - ls, end - ls)
+            if orig.kind == "markdown" and _quoted(nline, start - ls):
+                return "quoted", negated or bool(block and block[2])
             if block is not None:
                 return "code", negated or block[2]
             return ("prose" if orig.kind == "markdown" else "text"), negated
@@ -607,7 +636,7 @@ _CONFUSABLE = str.maketrans({
     "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
     "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
 })
-_MAYBE_EVASIVE = _compile(r"\\\r?\n|\w['\"]{1,2}\w|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|\\[0-7]{3}|\w\^\w|\$\{IFS\}|\$IFS|"
+_MAYBE_EVASIVE = _compile(r"\\\r?\n|\w(?:''|\"\")\w|\w['\"]\w{1,3}['\"]\w|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|\\[0-7]{3}|\w\^\w|\$\{IFS\}|\$IFS|"
                           r"[\x{200B}\x{200C}\x{2060}-\x{2064}\x{FEFF}\x{00AD}\x{202A}-\x{202E}\x{2066}-\x{2069}]|"
                           r"[\x{0370}-\x{03FF}\x{0400}-\x{04FF}\x{0500}-\x{052F}\x{0261}]")
 _QUOTE_IN_WORD = re.compile(r"(?<=[\w/.-])(?:''|\"\"|['\"](?=[\w/.-]))")
@@ -623,26 +652,43 @@ def _unescape(m: re.Match) -> str:
     return chr(cp) if 32 <= cp < 0x110000 and not 0xD800 <= cp < 0xE000 else m.group(0)
 
 
-def _normalise(data: bytes, stats: ScanStats) -> tuple[bytes, list[int]]:
+def _normalise(data: bytes, stats: ScanStats) -> tuple[bytes, list[int], dict[int, int]]:
     """The lines that change when split, escaped, invisible and look-alike text is put back
-    together (with the original line of each), or (b"", []) when nothing changes."""
-    if not _MAYBE_EVASIVE.search(data):
-        return b"", []
-    text = data.decode("utf-8", "replace")
-    lines = text.split("\n")
+    together, the original first line of each and the last line it spans, or (b"", [], {}).
+    Only the lines RE2 finds a trace of evasion on are worked on in Python."""
+    marks = [m.start() for m in _MAYBE_EVASIVE.finditer(data)]
+    if not marks:
+        return b"", [], {}
+    import bisect
+    nl = [m.start() for m in re.finditer(b"\n", data)]
+    lines_total = len(nl) + 1
+
+    def line(k: int) -> str:  # 0-based line k, cut to the bound
+        a = nl[k - 1] + 1 if k else 0
+        b = nl[k] if k < len(nl) else len(data)
+        return data[a: min(b, a + MAX_LINE_SCAN)].decode("utf-8", "replace")
+
+    candidates = sorted({bisect.bisect_right(nl, off - 1) for off in marks})
     out: list[str] = []
     where: list[int] = []
-    i = 0
-    while i < len(lines) and len(out) < MAX_NORMALISED_LINES:
-        start = i
-        parts = [lines[i][:MAX_LINE_SCAN]]
-        while lines[i].rstrip("\r").endswith("\\") and i + 1 < len(lines) and i - start < 50:
+    spans: dict[int, int] = {}
+    done = -1
+    for k in candidates:
+        if k <= done or len(out) >= MAX_NORMALISED_LINES:
+            continue
+        start = k
+        while start > done + 1 and start > k - 50 and line(start - 1).rstrip("\r").endswith("\\"):
+            start -= 1
+        parts = [line(start)]
+        end = start
+        while parts[-1].rstrip("\r").endswith("\\") and end + 1 < lines_total and end - start < 50:
             parts[-1] = parts[-1].rstrip("\r")[:-1]
-            i += 1
-            parts.append(lines[i][:MAX_LINE_SCAN].lstrip())
-        original = "\n".join(lines[start:i + 1])
-        joined = "".join(parts)
-        t = _DOLLAR_QUOTE.sub(lambda m: _ESC.sub(_unescape, m.group(1)), joined)
+            end += 1
+            parts.append(line(end).lstrip())
+        done = end
+        original = "\n".join(line(n) for n in range(start, end + 1))
+        t = "".join(parts)
+        t = _DOLLAR_QUOTE.sub(lambda m: _ESC.sub(_unescape, m.group(1)), t)
         t = _ESC.sub(_unescape, t)
         t = t.translate(_INVISIBLE).translate(_CONFUSABLE)
         t = _QUOTE_IN_WORD.sub("", t)
@@ -651,11 +697,11 @@ def _normalise(data: bytes, stats: ScanStats) -> tuple[bytes, list[int]]:
         if t != original:
             out.append(t)
             where.append(start + 1)
-        i += 1
+            spans[start + 1] = end + 1
     stats.normalised_lines += len(out)
     if not out:
-        return b"", []
-    return "\n".join(out).encode("utf-8", "surrogatepass"), where
+        return b"", [], {}
+    return "\n".join(out).encode("utf-8", "surrogatepass"), where, spans
 
 
 # --- the decoded view ---------------------------------------------------------------------------
@@ -813,6 +859,16 @@ def _read(path: Path, size: int) -> tuple[bytes, bool]:
     finally:
         os.close(fd)
     return head + b"\n" + tail, True
+
+
+def _utf16_to_utf8(data: bytes) -> bytes:
+    """A UTF-16 text with its byte-order mark (desktop.ini, PowerShell files) as UTF-8."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16").encode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return data
+    return data
 
 
 @dataclass(frozen=True)
@@ -1191,7 +1247,7 @@ def _build(paths: Sequence[Path]) -> RuleSet:
                 raise RuleError(f"{where}: defined twice")
             if spec.family not in FAMILIES:
                 raise RuleError(f"{where}: family {spec.family!r} is not one of {', '.join(FAMILIES)}")
-            for sev in (spec.severity, spec.prose):
+            for sev in (spec.severity, spec.markdown, spec.mention):
                 if sev is not None and sev not in SEVERITIES:
                     raise RuleError(f"{where}: severity {sev!r} is not one of {', '.join(SEVERITIES)}")
             if bool(spec.builtin) == bool(spec.require):
@@ -1212,8 +1268,8 @@ def _build(paths: Sequence[Path]) -> RuleSet:
                     raise RuleError(f"{where}: unknown signal {s!r} in params.signals")
             if not spec.samples.positive or not spec.samples.negative:
                 raise RuleError(f"{where}: needs at least one positive and one negative sample")
-            prose = Severity(spec.prose) if spec.prose else None
-            rules.append(_Rule(spec, Severity(spec.severity), prose, str(path)))
+            rules.append(_Rule(spec, Severity(spec.severity), Severity(spec.markdown) if spec.markdown else None,
+                               Severity(spec.mention) if spec.mention else None, str(path)))
     return RuleSet(rules, signals)
 
 
