@@ -111,7 +111,7 @@ class RuleSpec:
     window: int = 0  # lines: the signals of an alternative lie this close (0: anywhere in the text)
     files: tuple[FileKind, ...] = ()  # the kinds of file it applies to (empty: all)
     markdown: str | None = None  # severity when every hit is in markdown (prose, code blocks, blobs decoded there)
-    mention: str | None = None  # severity when every hit is quoted in markdown ("...", `...`): a mention
+    mention: str | None = None  # severity when every hit is quoted ("...", `...`) or in a code block in markdown
     params: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -277,8 +277,13 @@ class RuleSet:
                 for h in self._signal_hits(norm, kind, stats, tags + ("normalised",), flat.line_of, flat):
                     first = h.line
                     last = spans.get(first, first)
-                    if not any(first <= n <= last for n in raw.get(h.signal, ())):
-                        hits.append(h)
+                    if any(first <= n <= last for n in raw.get(h.signal, ())):
+                        continue
+                    if isinstance(ctx, _Context):  # the raw span matches by itself (past MAX_HITS, say)
+                        span = b"\n".join(ctx._line_text(n) for n in range(first, last + 1))
+                        if self.signals[h.signal].regex.search(span):
+                            continue
+                    hits.append(h)
         # decoded: blobs and Unicode tags, rescanned as scripts one layer down
         if depth < MAX_DEPTH:
             for line_off, how, decoded in _decoded(data, stats):
@@ -433,7 +438,7 @@ def _satisfy(spec: RuleSpec, live: Mapping[str, list[_SignalHit]]) -> list[_Sign
 
 def _rule_hit(rule: _Rule, found: Sequence[_SignalHit], files: Sequence[str] = ()) -> RuleHit:
     last = found[-1]
-    if rule.mention is not None and all(h.context == "quoted" for h in found):
+    if rule.mention is not None and all(h.context in ("quoted", "code") for h in found):
         sev = rule.mention
     elif rule.markdown is not None and all(h.context in _MARKDOWN for h in found):
         sev = rule.markdown
@@ -488,8 +493,10 @@ _AFTER = _compile(r"\b(?:red flags?|warning signs?)\b|^[^.;]{0,40}?\b(?:is|are)\
 
 def _quoted(line: bytes, start: int) -> bool:
     """The hit opens a quotation: a quote or backtick just before it (emphasis marks aside)."""
-    before = line[max(0, start - 8): start].rstrip(b" *_")
-    return before.endswith((b'"', b"'", b"`", "\u201c".encode(), "\u2018".encode(), "\u00ab".encode()))
+    quotes = (b'"', b"'", b"`", "\u201c".encode(), "\u2018".encode(), "\u00ab".encode())
+    if line[start:start + 3].startswith(quotes):  # a match that begins at its opening quote
+        return True
+    return line[max(0, start - 8): start].rstrip(b" *_").endswith(quotes)
 
 
 def _negated(line: bytes, start: int, end: int) -> bool:
@@ -1180,16 +1187,16 @@ def _load_file(path: Path) -> RuleFile:
         data = load_yaml(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, YamlError) as exc:
         raise RuleError(f"{path}: cannot read: {exc}") from None
-    if isinstance(data, dict) and isinstance(data.get("rules"), list):
-        for i, r in enumerate(data["rules"]):
-            if isinstance(r, dict) and "id" in r:
-                try:
-                    typed.from_data(RuleSpec, r, "rule")
-                except typed.TypedError as exc:
-                    raise RuleError(f"{path}: rule {r.get('id')!r}: {exc}") from None
     try:
         return typed.from_data(RuleFile, data, "rules")
     except typed.TypedError as exc:
+        # name the rule: the first rule that does not validate on its own
+        for r in data.get("rules") or () if isinstance(data, dict) and isinstance(data.get("rules"), list) else ():
+            if isinstance(r, dict):
+                try:
+                    typed.from_data(RuleSpec, r, "rule")
+                except typed.TypedError as inner:
+                    raise RuleError(f"{path}: rule {r.get('id')!r}: {inner}") from None
         raise RuleError(f"{path}: {exc}") from None
 
 
