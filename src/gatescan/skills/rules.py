@@ -1006,8 +1006,10 @@ def _mixed_script(rule: _Rule, data: bytes, kind: FileKind, hits: Sequence[_Sign
         if w.isascii():
             continue
         scripts = {_script_of(c) for c in w}
+        # Greek: only look-alikes inside a Latin word (not "sinα", a formula)
         if "latin" in scripts and ("cyrillic" in scripts or
-                                   ("greek" in scripts and all(c in _GREEK_LOOKALIKE for c in w if _script_of(c) == "greek"))):
+                                   ("greek" in scripts and _script_of(w[-1]) == "latin" and
+                                    all(c in _GREEK_LOOKALIKE for c in w if _script_of(c) == "greek"))):
             words.append((m.start(), w))
             if len(words) >= 20:
                 break
@@ -1131,17 +1133,18 @@ _SUFFIX = re.compile(r"^(?P<base>[a-z0-9][a-z0-9-]*?)-(?P<tail>[a-z0-9]{4,8})$")
 
 
 def _random_tail(tail: str) -> bool:
-    """A clone's suffix (`gog-5w7zvby`): letters and digits mixed, or few vowels for its length."""
+    """A clone's suffix (`gog-5w7zvby`, `deep-research-hsk9iq5w`): letters and digits mixed, or
+    five letters or more without a vowel; not a word (`-skill`, `-styler`) nor a version (`-2`)."""
     has_digit = any(c.isdigit() for c in tail)
     has_alpha = any(c.isalpha() for c in tail)
-    vowels = sum(c in "aeiou" for c in tail)
-    return (has_digit and has_alpha) or (has_alpha and len(tail) >= 5 and vowels <= 1)
+    vowels = sum(c in "aeiouy" for c in tail)
+    return (has_digit and has_alpha) or (has_alpha and len(tail) >= 5 and vowels == 0)
 
 
 def _typosquat(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, known: tuple[str, ...],
                rules: "RuleSet") -> list[SkillHit]:
     wanted = {k.lower() for k in (*rule.spec.params.get("well_known", ()), *known) if k}
-    names = {n.lower() for n in (name, skill_dir.name) if n}
+    names = {re.sub(r"[\s_]+", "-", n.strip().lower()) for n in (name, skill_dir.name) if n}
     for n in sorted(names):
         if n in wanted:
             continue
@@ -1151,7 +1154,9 @@ def _typosquat(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, kn
             why = (m.group("base"), f"{n!r} is {m.group('base')!r} plus a random suffix (the clone pattern)")
         else:
             for k in sorted(wanted):
-                limit = 1 if len(k) < 8 else 2
+                if n.startswith(k + "-") or k.startswith(n + "-"):
+                    continue  # an extension (`notion-skill`, `agent-browser-2`), not a misspelling
+                limit = 1 if len(k) < 10 else 2
                 if len(k) >= 5 and _distance(n, k) <= limit:
                     why = (k, f"{n!r} is {_distance(n, k)} edit(s) from {k!r}")
                     break
