@@ -211,3 +211,12 @@ def test_many_plain_commands_are_not_mistaken_for_evasion():
     # (quotes inside words): the raw line matches by itself, so it is no evasion
     text = "".join(f"curl -s \"https://api.example.org/{i}\" -H 'it''s' | sh\n" for i in range(rules_mod.MAX_HITS + 5))
     assert "obfuscated-command" not in {h.rule_id for h in RULES.scan_text(text, source="run.sh")}
+
+
+def test_typosquats_of_allowlisted_slugs(tmp_path):
+    skill = tmp_path / "acme-weathr"
+    skill.mkdir()
+    (skill / "SKILL.md").write_text("---\nname: acme-weathr\ndescription: x\n---\n# x\n")
+    assert [h.hit.rule_id for h in RULES.scan_skill(skill, name="acme-weathr").hits] == []
+    (hit,) = RULES.scan_skill(skill, name="acme-weathr", known_slugs=["acme-weather"]).hits
+    assert hit.hit.rule_id == "typosquat" and "typosquat:acme-weather" in hit.hit.signals

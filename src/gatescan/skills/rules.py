@@ -320,9 +320,11 @@ class RuleSet:
         return out
 
     def scan_text(self, text: str, *, source: str, kinds: frozenset[str] | None = None) -> list[RuleHit]:
-        """The rules (text scope, and the character rules) that fire on one text: a file's
-        content, or an MCP tool's name, description and schema rendered as text. `source`
-        (a file name) tells the kind of text; `kinds` restricts to rule families."""
+        """The rules that fire on one text: a file's content, or an MCP tool's name, description
+        and schema rendered as text. `source` names it, and its extension tells the kind of text
+        (`.md` markdown, `.py` script, `.json` manifest; none, e.g. `mcp:server/tool`: plain text,
+        which every text rule reads); `kinds` restricts to rule families. Rules that compose
+        signals over a skill's files compose over this one text."""
         data = text.encode("utf-8", "surrogatepass")[: MAX_FILE_HEAD + MAX_FILE_TAIL]
         kind = file_kind(source, data)
         stats = ScanStats(bytes_read=len(data))
