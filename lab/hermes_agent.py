@@ -16,7 +16,8 @@ Facts (NousResearch/hermes-agent; twin only):
   `/api/status` is public and returns `version`, `release_date`, `hermes_home`,
   `gateway_running`...; the rest of /api/ needs the per-start session token (401
   `{"detail":"Unauthorized"}`); a Host that is not a loopback name on a loopback bind is 400
-  "Invalid Host header..." (GHSA-ppp5-vxwm-4cf7); CORS allows only localhost/127.0.0.1 origins.
+  "Invalid Host header..." (GHSA-ppp5-vxwm-4cf7; a loopback-name bind accepts the loopback
+  names, another bind only its own address); CORS allows only localhost/127.0.0.1 origins.
 """
 
 from __future__ import annotations
@@ -71,7 +72,12 @@ def _dashboard(version: str) -> web.Application:
 
     @web.middleware
     async def guard(request: web.Request, handler):
-        if host_only(request.host or "").lower() not in ("localhost", "127.0.0.1", "::1"):
+        # _is_accepted_host: a loopback-name bind accepts the loopback names, any other bind
+        # exactly its own address (the lab binds 127.0.10.x, so that address is the one accepted)
+        bound = (request.transport.get_extra_info("sockname") or ("",))[0] if request.transport else ""
+        host = host_only(request.host or "").lower()
+        loopback = ("localhost", "127.0.0.1", "::1")
+        if not (host == bound or (bound in loopback and host in loopback)):
             return web.json_response({"detail": "Invalid Host header. Dashboard requests must use the hostname "
                                       "the server was bound to."}, status=400)
         if request.path.startswith("/api/") and request.path not in public:
