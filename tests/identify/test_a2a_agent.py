@@ -71,3 +71,32 @@ async def test_checks_report_what_the_twin_expects(svc):
     assert {f.check for f in findings} == set(svc.expected)
     result = next(c for c in service.checks if c.check == "auth.missing")
     assert result.result is (CheckStatus.FINDING if svc.expected else CheckStatus.PASSED), result.reason
+
+
+# ---- the real a2a-sdk (scripts/install-products: a virtualenv per release under the lab cache)
+
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from tests.identify._real import free_port, running  # noqa: E402
+
+CACHE = Path(os.environ.get("GATESCAN_LAB_CACHE", Path.home() / ".cache" / "gatescan-lab"))
+AGENT = Path(__file__).with_name("a2a_real_agent.py")
+
+
+@requires_netns  # the SDK may phone home; the namespace has no route out
+@pytest.mark.parametrize("version,variant,call", [("0.3.26", "v0.3", "tasks/get"), ("1.3.0", "v1.0", "ListTasks")])
+async def test_real_sdk_named_and_open(version, variant, call):
+    python = CACHE / f"a2a-sdk-{version}" / "bin" / "python"
+    if not python.exists():
+        pytest.skip(f"a2a-sdk {version} is not installed under {CACHE} (scripts/install-products installs it)")
+    port = free_port()
+    async with running([str(python), str(AGENT), str(port)], "127.0.0.1", port), Client() as client:
+        from gatescan.identify.engine import identify
+        from gatescan.model import Endpoint
+        service = await identify(Endpoint("127.0.0.1", port), client)
+        findings = await run_checks(service, fingerprint("a2a-agent"), client)
+    assert (service.product, service.version) == ("a2a-agent", "1.0.0")
+    assert service.extra["attributes"]["variant"] == variant
+    assert [f.check for f in findings] == ["auth.missing"]
+    assert call in next(c for c in service.checks if c.check == "auth.missing").reason
