@@ -128,13 +128,13 @@ def _app(era: str, *, secured: bool = False) -> web.Application:
 
 SERVICES = [
     LabService(key="a2a-v1-vulnerable", product="a2a-agent", version="1.0.0", twin="vulnerable", port=9999,
-               expected=("auth.missing",), start=app_service(lambda: _app("1.0")),
+               expected=("auth.missing", "http.host.unchecked"), start=app_service(lambda: _app("1.0")),
                notes="a2a-sdk 1.x agent, card with supportedInterfaces, no authentication"),
     LabService(key="a2a-v03-vulnerable", product="a2a-agent", version="1.0.0", twin="vulnerable", port=9999,
-               expected=("auth.missing",), start=app_service(lambda: _app("0.3")),
+               expected=("auth.missing", "http.host.unchecked"), start=app_service(lambda: _app("0.3")),
                notes="a2a-sdk 0.3 agent, card at both paths with a top-level url, no authentication"),
     LabService(key="a2a-v02-vulnerable", product="a2a-agent", version="0.9.2", twin="vulnerable", port=9999,
-               expected=("auth.missing",), start=app_service(lambda: _app("0.2")),
+               expected=("auth.missing", "http.host.unchecked"), start=app_service(lambda: _app("0.2")),
                notes="a pre-0.3 agent: /.well-known/agent.json only, no authentication"),
     LabService(key="a2a-hardened", product="a2a-agent", version="1.0.0", twin="hardened", port=9999,
                expected=(), start=app_service(lambda: _app("1.0", secured=True)),
