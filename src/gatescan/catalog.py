@@ -80,7 +80,7 @@ class RequestParams(CheckParams):
 
 @dataclass(frozen=True)
 class AuthMissingParams(RequestParams):
-    protocol: Literal["http", "mcp", "ws"] = "http"  # ws: an upgrade with no credential
+    protocol: Literal["http", "mcp", "ws", "a2a"] = "http"  # ws: an upgrade with no credential; a2a: protocols/a2a.py
     subprotocol: str | None = None  # ws; mcp over ws defaults to "mcp"
     proof: str | None = None  # why the open answer proves no authentication (said in the finding)
 

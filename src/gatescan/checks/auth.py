@@ -2,7 +2,8 @@
 
 Kinds (fingerprint `checks: auth.missing:` parameters): an HTTP spec (`request`, `open`,
 `closed`, see spec.py), `protocol: mcp` (initialize + tools/list over streamable HTTP or
-`transport: ws`), or `protocol: ws` (a WebSocket that should demand a credential on upgrade).
+`transport: ws`), `protocol: ws` (a WebSocket that should demand a credential on upgrade), or
+`protocol: a2a` (the agent card's declared interface, asked a read-only task call).
 Never a tool call, a chat, a config change or a real credential.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 from ..catalog import AuthMissingParams
 from ..model import Access
-from ..protocols import mcp
+from ..protocols import a2a, mcp
 from . import spec as specs
+from .context import random_token
 from .origin import upgrade
 from .registry import Outcome, register
 
@@ -23,6 +25,8 @@ async def auth_missing(run, params: AuthMissingParams) -> Outcome:
         return await _mcp(run, params)
     if protocol == "ws":
         return await _ws(run, params)
+    if protocol == "a2a":
+        return await _a2a(run)
     req = specs.from_params(params)
     if req is None:
         return Outcome.not_applicable("the fingerprint names no privileged request for this product")
@@ -83,3 +87,19 @@ async def _ws(run, params: AuthMissingParams) -> Outcome:
         return Outcome.passed(f"the upgrade without credentials was refused ({up.reason})",
                               data={"auth": up.access})
     return Outcome.inconclusive(up.reason)
+
+
+async def _a2a(run) -> Outcome:
+    result = await a2a.check_auth(run.client, run.base_url, task_id=random_token("gatescan-probe"))
+    if result.state is Access.OPEN:
+        card = result.card
+        declared = "declares security schemes it does not enforce" if card and card.security else "declares no security"
+        return Outcome.finding(
+            result.reason,
+            f"The agent card at {card.path if card else '?'} {declared}, and {result.reason}. Anyone who "
+            "reaches this port can list and read the agent's tasks and send it work; no message was sent.",
+            result.exchanges, target=run.base_url + (card.path if card else ""), data={"auth": result.state},
+        )
+    if result.state is Access.CLOSED:
+        return Outcome.passed(result.reason, data={"auth": result.state})
+    return Outcome.inconclusive(result.reason or "no A2A answer", data={"auth": result.state})
