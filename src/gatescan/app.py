@@ -520,7 +520,12 @@ def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | 
     from .skills.audit import audit_skills as run_audit
 
     job = request if isinstance(request, SkillsJob) else prepare_skills(request)
-    audit = run_audit([Path(root) for root in job.request.roots] or None, allowlist=job.allowlist)
+    from .skills.rules import StaticRules
+
+    # the static rules (rules/, skills/rules.py); the allowlist's slugs are what typosquats imitate
+    known = [e.slug or e.name for e in job.allowlist.entries] if job.allowlist else ()
+    audit = run_audit([Path(root) for root in job.request.roots] or None, allowlist=job.allowlist,
+                      rules=[StaticRules(known_slugs=known)])
     report = audit.to_report(job.report)
     if not any(root.path.is_dir() for root in audit.roots):  # nothing audited is never a pass
         report.errors.insert(0, ErrorRecord(where="skills", message="nothing was scanned: no skills root exists"

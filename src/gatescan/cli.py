@@ -171,7 +171,7 @@ def skills(
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
 ) -> None:
-    """Audit installed skills: unlisted, modified after install, shadowed, malformed."""
+    """Audit installed skills: unlisted, modified after install, shadowed, malformed, and static rules for malicious content."""
     from . import app as api
     from .report.sink import UsageError
 
