@@ -22,7 +22,8 @@ async def test_twin_is_named_with_its_version(svc):
 # which era answered identification (None: a 401 came before any protocol work)
 ERAS = {"mcp-server-vulnerable": "legacy", "mcp-server-sse-vulnerable": "legacy",
         "mcp-server-ws-vulnerable": "legacy", "mcp-server-host-checked": "legacy", "mcp-server-hardened": None,
-        "mcp-server-modern-vulnerable": "modern", "mcp-server-modern-hardened": None}
+        "mcp-server-modern-vulnerable": "modern", "mcp-server-modern-hardened": None,
+        "mcp-server-poisoned": "modern", "mcp-server-rug-pull": "legacy"}
 
 
 @pytest.mark.parametrize("svc", TWINS, ids=lambda s: s.key)
