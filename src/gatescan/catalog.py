@@ -256,7 +256,7 @@ _ENTRIES = [
         "mcp.tools.changed", "{product} changed its tool definitions since the baseline",
         "An MCP server's tool definitions changed since the baseline (a rug pull).",
         "Review what changed before agents use the server again; pin the server's version.",
-        order=60, params=ToolsChangedParams, severity=Severity.HIGH,
+        order=60, params=ToolsChangedParams,
     ),
     # ---- local configuration (read from files by the local-mode audit, not built yet)
     _config("config.auth.none", "The agent's configuration turns authentication off",
@@ -368,7 +368,7 @@ def severity(check_id: str, impact: str | None = None, *, tools: Iterable[str] |
     if entry.severity is not None:
         return entry.severity
     if entry.severity_from and isinstance((facts or {}).get(entry.severity_from), Severity):
-        return facts[entry.severity_from]  # type: ignore[index]
+        return facts[entry.severity_from]  # type: ignore[index]  # e.g. the worst matching rule
     sev = IMPACT_CLASSES[impact_class(impact, tools)][0]
     steps = int(auth_enforced and entry.lower_when_auth_enforced)
     steps += int(bool(entry.lower_when and (facts or {}).get(entry.lower_when)))

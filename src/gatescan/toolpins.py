@@ -70,18 +70,20 @@ class ToolSetPin:
     era: str | None
     sha256: str
     tools: tuple[ToolPin, ...] = ()
+    impact: str | None = None  # the product's impact class: what a change is rated by
 
     def to_dict(self) -> dict[str, Any]:
         return {"endpoint": self.endpoint, "era": self.era, "sha256": self.sha256, "count": len(self.tools),
-                "tools": [t.to_dict() for t in self.tools]}
+                "impact": self.impact, "tools": [t.to_dict() for t in self.tools]}
 
     @classmethod
     def from_dict(cls, data: Any) -> "ToolSetPin | None":
         if not isinstance(data, dict) or not isinstance(data.get("sha256"), str) or not isinstance(data.get("tools"), list):
             return None
         tools = tuple(t for t in (ToolPin.from_dict(item) for item in data["tools"][:MAX_TOOLS]) if t is not None)
-        era = data.get("era")
-        return cls(str(data.get("endpoint") or ""), era if isinstance(era, str) else None, data["sha256"], tools)
+        era, impact = data.get("era"), data.get("impact")
+        return cls(str(data.get("endpoint") or ""), era if isinstance(era, str) else None, data["sha256"], tools,
+                   impact if isinstance(impact, str) else None)
 
     def by_name(self) -> dict[str, ToolPin]:
         return {t.name: t for t in self.tools}
@@ -97,10 +99,10 @@ def pin_tool(definition: Mapping[str, Any], excerpt: Callable[[str], str] = lamb
 
 
 def pin_tools(definitions: Iterable[Mapping[str, Any]], *, endpoint: str, era: str | None,
-              excerpt: Callable[[str], str] = lambda s: s) -> ToolSetPin:
+              excerpt: Callable[[str], str] = lambda s: s, impact: str | None = None) -> ToolSetPin:
     """The pin of a tools/list answer (`excerpt` masks what a description excerpt shows)."""
     tools = tuple(sorted((pin_tool(d, excerpt) for d in list(definitions)[:MAX_TOOLS]), key=lambda t: t.name))
-    return ToolSetPin(endpoint, era, _sha(sorted([t.name, t.sha256] for t in tools)), tools)
+    return ToolSetPin(endpoint, era, _sha(sorted([t.name, t.sha256] for t in tools)), tools, impact)
 
 
 # ---------------------------------------------------------------- comparing with a baseline
@@ -212,7 +214,8 @@ class ServerChange:
                    + ". A server that changes its tools after they were reviewed can make an agent do what the "
                      "review never saw.")
         return Finding(
-            check=CHECK, severity=catalog.severity(CHECK),
+            # rated like the product's other findings: its impact class, raised by risky tool names
+            check=CHECK, severity=catalog.severity(CHECK, self.current.impact, tools=[t.name for t in self.current.tools]),
             title=entry.title.format(product=s.product_name or s.product), target=self.current.endpoint,
             host=s.host, port=s.port, product=s.product,
             evidence=FindingEvidence(summary=summary, extra={"tool_changes": [c.to_dict() for c in self.changes],

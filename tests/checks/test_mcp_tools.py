@@ -89,7 +89,8 @@ async def test_rug_pull_between_two_scans_is_found(tmp_path: Path, validate_repo
         code3, out3 = await _gatescan("scan", *target, "--json", str(third), "--baseline", str(second))
     doc = validate_report(json.loads(second.read_text()))
     changed = [f for f in doc["findings"] if f["check"] == "mcp.tools.changed"]
-    assert len(changed) == 1 and changed[0]["severity"] == "high", doc["findings"]
+    # mcp-server is `data`; send_report looks like a messaging tool, so control: critical
+    assert len(changed) == 1 and changed[0]["severity"] == "critical", doc["findings"]
     by = {c["tool"]: c for c in changed[0]["evidence"]["tool_changes"]}
     assert by["export_all"]["change"] == "added"
     assert by["send_report"]["fields"] == ["description", "inputSchema"]
