@@ -260,8 +260,6 @@ async def _modern_http(client: Client, url: str, sent: dict[str, str], result: M
             continue
         result.reason = f"server/discover answered the modern error {named} ({reply['error'].get('message', '')!s:.120})"
         return True
-    else:  # pragma: no cover - the loop breaks or returns
-        return True
     _modern_info(result, reply)
     result.protocol_version = version
     cursor: str | None = None
