@@ -104,6 +104,23 @@ class OriginParams(CheckParams):
     confirm: Literal["mcp"] | None = None  # accepted means the MCP initialize is answered too
 
 
+# ---- MCP tools (checks/mcp_tools.py): read from the tools/list auth.missing made, never sent again
+
+
+@dataclass(frozen=True)
+class ToolPoisonedParams(CheckParams):
+    """mcp.tool.poisoned: the skill rule families (rules/) matched over each tool's name,
+    description and input schema."""
+
+    families: tuple[str, ...] = ("prompt-injection", "exfiltration", "hidden-unicode")
+
+
+@dataclass(frozen=True)
+class ToolsChangedParams(CheckParams):
+    """mcp.tools.changed: the listed tool set is pinned (services[].mcp_tools, gatescan/toolpins.py)
+    and compared with a baseline report's pins by `--baseline` and `report diff`."""
+
+
 # ---------------------------------------------------------------- severity policy
 
 # The product's impact class (its fingerprint's `impact:`): what driving it means, and the
@@ -147,6 +164,7 @@ class CheckEntry:
     order: int = 100  # run order among a product's checks (auth.missing feeds the others)
     cases: Mapping[str, Wording] = field(default_factory=dict)
     params: type[CheckParams] | None = None  # network checks this build runs: what a fingerprint gives
+    severity_from: str | None = None  # a fact of the outcome naming its severity (the rule that matched)
 
     def wording(self, case: str | None = None) -> Wording:
         if case is None:
@@ -232,11 +250,13 @@ _ENTRIES = [
         "An MCP server's tool names, descriptions or schemas carry prompt injection, exfiltration "
         "instructions or hidden characters.",
         "Remove the server, or review its tool definitions before any agent uses it.",
+        order=50, params=ToolPoisonedParams, severity_from="rule_severity",
     ),
     _network(
         "mcp.tools.changed", "{product} changed its tool definitions since the baseline",
         "An MCP server's tool definitions changed since the baseline (a rug pull).",
         "Review what changed before agents use the server again; pin the server's version.",
+        order=60, params=ToolsChangedParams,
     ),
     # ---- local configuration (read from files by the local-mode audit, not built yet)
     _config("config.auth.none", "The agent's configuration turns authentication off",
@@ -347,6 +367,8 @@ def severity(check_id: str, impact: str | None = None, *, tools: Iterable[str] |
     entry = get(check_id)
     if entry.severity is not None:
         return entry.severity
+    if entry.severity_from and isinstance((facts or {}).get(entry.severity_from), Severity):
+        return facts[entry.severity_from]  # type: ignore[index]  # e.g. the worst matching rule
     sev = IMPACT_CLASSES[impact_class(impact, tools)][0]
     steps = int(auth_enforced and entry.lower_when_auth_enforced)
     steps += int(bool(entry.lower_when and (facts or {}).get(entry.lower_when)))

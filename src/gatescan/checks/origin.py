@@ -210,7 +210,7 @@ def _verdict(url, exchanges, attempts: list[tuple[str, str, Attempt]], *, what: 
 
 
 async def _mcp_upgrade(run, url: str, origin: str | None, sub: str | None) -> Attempt:
-    result = await mcp.list_tools_ws(run.client, url, origin=origin, subprotocol=sub)
+    result = await mcp.list_tools_ws(run.client, url, origin=origin, subprotocol=sub, era=run.attribute("mcp_era"))
     # an upgrade refused with any status keeps this Origin out (auth cares only for 401/403)
     refused = result.upgrade_status is not None
     return Attempt(Access.CLOSED if refused else result.state, result.reason, result.exchanges[0],

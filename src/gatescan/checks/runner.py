@@ -60,6 +60,12 @@ class ServiceRun:
     async def http(self, method: str, path: str, **kw: Any) -> HttpResult:
         return await self.client.http(method, self.base_url + path, **kw)
 
+    def attribute(self, name: str) -> str | None:
+        """An attribute identification recorded (attributes.<name>), e.g. mcp_era."""
+        attrs = self.service.extra.get("attributes") if isinstance(self.service.extra, dict) else None
+        value = attrs.get(name) if isinstance(attrs, dict) else None
+        return value if isinstance(value, str) else None
+
     def auth_state(self) -> Access | None:
         """Whether auth.missing got in without credentials this run, else None."""
         done = self.results.get("auth.missing")

@@ -7,7 +7,7 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
 
   id, name, category, impact (control|data|inference: rates the product's network findings),
   ports[], port_ranges[[a, b]], description, references[]
-  probes[]:   {id, kind: http|ws, when: always|matched|unidentified, path, headers}
+  probes[]:   {id, kind: http|ws, when: always|matched|unidentified|fallback, path, headers}
               http: method, body (text) | json (object), read_until (regex: stop reading there),
                     max_body (a larger read cap), path_from {probe, regex} (path taken from the
                     first group of regex in an earlier probe's body; `path` is the fallback),
@@ -16,12 +16,15 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               ws:   subprotocols[], origin, read_first_frame (default true), send (text or JSON)
               `always` probes are cheap and run whenever the product is a candidate;
               `matched` probes run only after a matcher of this product matched (version,
-              deeper evidence); `unidentified` probes run on every HTTP port nothing named.
+              deeper evidence); `unidentified` probes run on every HTTP port nothing named;
+              `fallback` probes only where the `unidentified` ones named nothing either (an
+              older protocol's handshake after the current one's probe: MCP initialize).
               Identical requests are sent once per endpoint, whichever products ask.
   matchers[]: {probe, confidence, variant?, default_port_only?, <conditions>, not: {<conditions>}}
               (default_port_only: a weak, generic signal that counts only on the default ports;
               version_range: the versions an era marker implies, e.g. '>=2026.1.5 <2026.1.29',
-              reported as attributes.version_range when no version is observable)
+              reported as attributes.version_range when no version is observable;
+              attributes: {name: value} set when it matches, e.g. mcp_era: modern)
               conditions (all must hold): the matcher language of matcher.py.
   version[]:  {probe, source: body|frame|reply|close_reason, header, json, regex}; first hit wins
   attributes[]: the same with a `name` (e.g. protocol)
@@ -100,6 +103,7 @@ class Matcher:
     variant: str | None = None
     default_port_only: bool = False
     version_range: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()  # set on the service when this matcher matched
 
 
 @dataclass(frozen=True)
@@ -252,7 +256,8 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         if m["probe"] not in kinds:
             raise FingerprintError(file, f"{where}.probe", f"unknown probe {m['probe']!r} (probes: {', '.join(kinds)})")
         conds = {k: v for k, v in m.items()
-                 if k not in ("probe", "confidence", "variant", "not", "default_port_only", "version_range")}
+                 if k not in ("probe", "confidence", "variant", "not", "default_port_only", "version_range",
+                              "attributes")}
         if not conds:
             raise FingerprintError(file, where, "a matcher needs at least one condition")
         _check_conditions(file, where, conds)
@@ -260,7 +265,8 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         matchers.append(Matcher(probe=m["probe"], confidence=float(m["confidence"]), conditions=conds,
                                 negated=dict(m.get("not") or {}), variant=m.get("variant"),
                                 default_port_only=bool(m.get("default_port_only", False)),
-                                version_range=m.get("version_range")))
+                                version_range=m.get("version_range"),
+                                attributes=tuple((m.get("attributes") or {}).items())))
 
     def extractors(key: str) -> list[Extractor]:
         out = []
