@@ -288,8 +288,12 @@ def sweep_eta(total: int, config: SweepConfig) -> tuple[float, str]:
     when set, else the window of connects each waiting out its timeout (a filtered network)."""
     if config.rate:
         return total / config.rate, f"--rate {config.rate:,g}/s"
-    per_s = config.concurrency / config.timeout
-    return total / per_s, f"{per_s:,.0f} probes/s if nothing answers (--concurrency {config.concurrency}, --timeout {config.timeout:g})"
+    from .sweep.runner import AUTO_CEILING
+
+    ceiling = config.concurrency or AUTO_CEILING
+    per_s = ceiling / config.timeout
+    return total / per_s, (f"{per_s:,.0f} probes/s if nothing answers "
+                           f"({ceiling:,} sockets in flight at most, --timeout {config.timeout:g})")
 
 
 def _duration(seconds: float) -> str:
