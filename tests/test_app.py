@@ -51,7 +51,8 @@ def test_a_skills_request_round_trips_through_json(request):
 def test_missing_fields_take_the_cli_defaults():
     request = app.ScanRequest.from_json('{"targets": ["127.0.0.1"], "sweep": {"timeout": 2}}')
     assert request == app.ScanRequest(targets=("127.0.0.1",), sweep=SweepConfig(timeout=2.0))
-    assert (request.ports, request.sweep.concurrency, request.identify, request.checks) == (None, 2048, True, True)
+    # concurrency None: the adaptive window up to its default ceiling (the CLI default too)
+    assert (request.ports, request.sweep.concurrency, request.identify, request.checks) == (None, None, True, True)
 
 
 @pytest.mark.parametrize("text, where", [

@@ -121,6 +121,8 @@ class ScanObserver(Protocol):
     # identify or checks moved: `done` of the `total` handed to it so far; `slowest` is the
     # endpoint in flight longest and `since` its time.monotonic() start (None: none in flight)
     def stage_progress(self, stage: str, done: int, total: int, slowest: str | None, since: float | None) -> None: ...
+    # the sweep's sockets in flight, probes given up after timing out, timed-out probes waiting to retry
+    def sweep_state(self, inflight: int, timed_out: int, retries_waiting: int) -> None: ...
 
 
 class NullObserver:
@@ -133,6 +135,7 @@ class NullObserver:
     def notice(self, message: str) -> None: ...
     def interrupted(self) -> None: ...
     def stage_progress(self, stage: str, done: int, total: int, slowest: str | None, since: float | None) -> None: ...
+    def sweep_state(self, inflight: int, timed_out: int, retries_waiting: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -288,8 +291,12 @@ def sweep_eta(total: int, config: SweepConfig) -> tuple[float, str]:
     when set, else the window of connects each waiting out its timeout (a filtered network)."""
     if config.rate:
         return total / config.rate, f"--rate {config.rate:,g}/s"
-    per_s = config.concurrency / config.timeout
-    return total / per_s, f"{per_s:,.0f} probes/s if nothing answers (--concurrency {config.concurrency}, --timeout {config.timeout:g})"
+    from .sweep.runner import AUTO_CEILING
+
+    ceiling = config.concurrency or AUTO_CEILING
+    per_s = ceiling / config.timeout
+    return total / per_s, (f"{per_s:,.0f} probes/s if nothing answers "
+                           f"({ceiling:,} sockets in flight at most, --timeout {config.timeout:g})")
 
 
 def _duration(seconds: float) -> str:
@@ -350,6 +357,7 @@ async def run_scan(
                         counters.probes_done = event.done
                         elapsed = max(time.monotonic() - counters.started, 1e-6)
                         observer.progress(event.done, event.total, event.open, event.done / elapsed)
+                        observer.sweep_state(event.inflight, event.timed_out, event.retries_waiting)
                     elif isinstance(event, ProbeError):
                         counters.probe_errors += 1
                         record = ErrorRecord(where=_where(event.host, event.port), message=event.message)

@@ -129,7 +129,9 @@ def scan(
     exclude_file: Annotated[Optional[list[Path]], typer.Option("--exclude-file", help="File of targets never to probe.")] = None,
     allow_public: Annotated[bool, typer.Option("--allow-public", help="Allow public addresses that are listed explicitly.")] = False,
     shard: Annotated[Optional[str], typer.Option("--shard", help="Scan only shard i of n (i/n, 1-based).")] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="TCP connects in flight.")] = 2048,
+    concurrency: Annotated[Optional[int], typer.Option(
+        "--concurrency", min=1, show_default=False,
+        help="Most TCP connects in flight; the window adapts below it (default: 65536, or what the open-file limit allows).")] = None,
     rate: Annotated[Optional[float], typer.Option("--rate", min=1, help="Global limit on connects per second.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=0.01, help="Per-connect timeout, seconds.")] = 1.0,
     retries: Annotated[int, typer.Option("--retries", min=0, help="Extra attempts for connects that timed out.")] = 0,

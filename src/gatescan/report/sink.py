@@ -227,6 +227,9 @@ class ReportSink:
     def stage_progress(self, stage: str, done: int, total: int, slowest: str | None, since: float | None) -> None:
         self.reporter.stage(stage, done, total, slowest, since)
 
+    def sweep_state(self, inflight: int, timed_out: int, retries_waiting: int) -> None:
+        self.reporter.sweep_state(inflight, timed_out, retries_waiting)
+
     def service(self, service: Service) -> None:
         self._stream("service", service)
 
