@@ -58,7 +58,7 @@ async def scan(entries, with_checks: bool):
             async with gate:
                 fp = fps.get(service.product)
                 scope = client.scope()  # this service's probes
-                findings = await run_checks(service, fp, scope) if fp else []
+                findings = await run_checks(service, fp, scope, intrusive=True) if fp else []
                 out[key] = (findings, scope.probes, {c.check: c for c in service.checks}, service)
 
         endpoints = [Endpoint(h, p) for h, p in by_endpoint]
