@@ -116,7 +116,7 @@ def _key(value: str, scheme: str) -> tuple | None:
         if not m:
             return None
         year, month, day, phase, n, correction = m.groups()
-        if not 1 <= int(month) <= 12 or int(day) < 1:
+        if not 1 <= int(month) <= 12:  # day 0 is allowed: `>=2026.7.0` starts the 2026.7 line
             return None
         pre = (0, _CALVER_PHASE[phase], int(n)) if phase else (1,)
         return ((int(year), int(month), int(day)), pre, int(correction or 0))
