@@ -39,6 +39,8 @@ class LabService:
     hostile   True for servers that exist only to break the scanner (not in `lab up` by default)
     version_observable  False when the product does not reveal its version without credentials
               (identification then reports version null; tests expect that)
+    loopback_only  True when it refuses every request whose Host is not loopback, as the product
+              does, so nothing identifies it from another address (bench/checks.py's exposed lab)
     """
 
     key: str
@@ -52,6 +54,7 @@ class LabService:
     hostile: bool = False
     tls: bool = False
     version_observable: bool = True
+    loopback_only: bool = False
 
     @property
     def identified_version(self) -> str | None:

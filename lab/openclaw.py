@@ -671,5 +671,6 @@ SERVICES = [
         twin="hardened", port=18792, expected=(),
         start=_relay(legacy_open=False),
         notes="extension relay with relay-auth v2", version_observable=False,
+        loopback_only=True,  # loopback Host only (403), in 2026.9.6's dist/relay-server
     ),
 ]
