@@ -74,3 +74,20 @@ async def test_nothing_to_throttle_without_authentication():
     result, finding, scope = await check(labpkg.get("openclaw-gateway-clawdbot-2026.1.24").start)
     assert finding is None and result.result.value == "not_applicable"
     assert "no login to throttle" in result.reason
+
+
+async def test_the_scan_api_runs_it_only_with_intrusive():
+    """ScanRequest.intrusive (gatescan scan --intrusive) reaches the checks; without it the result
+    says why it did not run."""
+    from gatescan import app
+
+    async with running(labpkg.get("openclaw-gateway-2026.2.24").start) as (host, port):
+        reports = {}
+        for intrusive in (False, True):
+            request = app.ScanRequest(targets=(host,), ports=str(port), intrusive=intrusive)
+            reports[intrusive] = await app.scan_async(request)
+    for intrusive, report in reports.items():
+        (service,) = report.services
+        result = {c.check: c for c in service.checks}["auth.ratelimit.missing"]
+        assert result.result.value == ("finding" if intrusive else "not_applicable"), result.reason
+        assert ("auth.ratelimit.missing" in {f.check for f in report.findings}) is intrusive
