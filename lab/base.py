@@ -33,7 +33,8 @@ class LabService:
     version   the version it imitates (None for decoys)
     twin      vulnerable | hardened | decoy
     port      the product's default port (the runner binds a distinct 127.x address per service)
-    expected  check ids a scan reports on it: only checks this build runs (tests hold it so)
+    expected  check ids a `--intrusive` scan reports on it (without it the intrusive ones, such as
+              auth.ratelimit.missing, are not_applicable): only checks this build runs (tests hold it so)
     start     async (host, port) -> Handle
     notes     one line for humans (the table `gatescan lab up` prints)
     hostile   True for servers that exist only to break the scanner (not in `lab up` by default)

@@ -3,7 +3,7 @@
 Facts cite the openclaw/openclaw source and docs of each era (files named inline) and, for
 current builds, what the real openclaw@2026.9.6 does (its answers, and its dist/ code:
 relay-server, server-middleware). Each twin's
-`expected` lists the check ids (docs/checks.md) a default scan reports on it.
+`expected` lists the check ids (docs/checks.md) an `--intrusive` scan reports on it.
 """
 
 from __future__ import annotations
