@@ -31,7 +31,7 @@ import uuid
 
 from aiohttp import web
 
-from .base import LabService, answer_jsonrpc_frames, app_service
+from .base import LabService, answer_jsonrpc_frames, app_service, is_loopback_name
 
 _PROTOCOLS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 _LATEST = "2025-06-18"
@@ -177,7 +177,9 @@ def _rebinding_check(enabled: bool, *, origins: bool = True):
         return scheme == "http" and host_ok(rest)
 
     def check(request: web.Request) -> web.Response | None:
-        if not enabled:
+        # the SDK turns the protection on by default for a localhost bind only
+        bound = (request.transport.get_extra_info("sockname") or ("127.0.0.1",))[0] if request.transport else "127.0.0.1"
+        if not enabled or not is_loopback_name(bound):
             return None
         if not host_ok(request.headers.get("Host", "")):
             return web.Response(status=421, text="Invalid Host header")

@@ -91,6 +91,7 @@ class ScanRequest(_Request):
     sweep: SweepConfig = field(default_factory=SweepConfig)
     identify: bool = True
     checks: bool = True
+    intrusive: bool = False  # checks that leave a trace on the target (auth.ratelimit.missing)
 
     def _check(self) -> None:
         try:
@@ -196,7 +197,7 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
 
     try:
         async with network_stages(identify=job.request.identify, checks=job.request.checks,
-                                  on_error=on_error) as stages:
+                                  intrusive=job.request.intrusive, on_error=on_error) as stages:
             await run_scan(job.plan, job.request.sweep, report, observer=observer, stages=stages)
     except asyncio.CancelledError:
         report.finish(complete=False)
@@ -462,7 +463,7 @@ def _stats(plan: ScanPlan, counters: _Counters, report: Report) -> dict[str, Any
 # --- the stage wiring: identify and checks over one network client -------------------------------
 
 @asynccontextmanager
-async def network_stages(*, identify: bool, checks: bool,
+async def network_stages(*, identify: bool, checks: bool, intrusive: bool = False,
                          on_error: Callable[[ErrorRecord], None]) -> AsyncIterator[ScanStages]:
     """The identify and check stages asked for (none with --no-identify).
 
@@ -483,7 +484,7 @@ async def network_stages(*, identify: bool, checks: bool,
 
         async def check(service: Service) -> list[Finding]:
             fingerprint = by_product.get(service.product)
-            return await run_checks(service, fingerprint, client) if fingerprint else []
+            return await run_checks(service, fingerprint, client, intrusive=intrusive) if fingerprint else []
 
         yield ScanStages(
             identify=identify_mod.stage(client, on_error=on_error, fingerprints=fingerprints),

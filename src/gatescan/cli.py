@@ -138,6 +138,7 @@ def scan(
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Sweep processes (default: one per core for big scans).")] = None,
     identify: Annotated[bool, typer.Option("--identify/--no-identify", help="Identify the product on each open port.")] = True,
     checks: Annotated[bool, typer.Option("--checks/--no-checks", help="Run the checks each product's fingerprint names.")] = True,
+    intrusive: Annotated[bool, typer.Option("--intrusive", help="Also run checks that leave a trace on the target (auth.ratelimit.missing: a burst of random wrong credentials).")] = False,
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
 ) -> None:
@@ -154,7 +155,7 @@ def scan(
             targets=tuple(targets or ()), ports=ports, excludes=tuple(exclude or ()),
             exclude_files=tuple(str(p) for p in exclude_file or ()), allow_public=allow_public, shard=shard,
             sweep=SweepConfig(concurrency=concurrency, rate=rate, timeout=timeout, retries=retries, workers=workers),
-            identify=identify, checks=checks,
+            identify=identify, checks=checks, intrusive=intrusive,
         ))
     except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))

@@ -31,7 +31,10 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
   checks:     {check-id: {parameters for that check} | null}: only ids this build runs, with
               the parameters the check declares (catalog.py); `open` / `closed` rules are
               conditions of the same language (HTTP ones)
-  advisories: [{id, ...}] (fields owned by the advisories check)
+  version_scheme: calver|semver|pep440 (how versions, era bands and advisory ranges compare;
+              default pep440; identify/versions.py)
+  advisories: [{id, summary, affected[], fixed, severity, cvss?, note?, references[]}], read by
+              version.vulnerable; validated here (identify/advisories.py)
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ from typing import Any, Iterable, Mapping
 
 from .. import _paths, catalog, typed
 from ..userio import UserFileError, YamlError, load_yaml, read_user_text
-from . import matcher
+from . import matcher, versions
+from .advisories import Advisory, AdvisoryError, parse_advisories
 from .matcher import RuleError
 
 MAX_FILE_BYTES = 1024 * 1024  # the largest shipped file is under 8 KiB
@@ -128,7 +132,8 @@ class Fingerprint:
     version: list[Extractor] = field(default_factory=list)
     attributes: list[Extractor] = field(default_factory=list)
     checks: dict[str, catalog.CheckParams] = field(default_factory=dict)  # validated, typed
-    advisories: list[dict[str, Any]] = field(default_factory=list)
+    advisories: list[Advisory] = field(default_factory=list)  # validated, ranges parsed
+    version_scheme: str = versions.DEFAULT_SCHEME
     description: str = ""
     references: list[str] = field(default_factory=list)
     path: Path | None = None
@@ -250,6 +255,7 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
             _compile(file, f"{where}.regex", p["path_from"]["regex"])
             probes[i] = replace(probes[i], path_from=(earlier[src].key(), p["path_from"]["regex"]))
 
+    scheme = doc.get("version_scheme", versions.DEFAULT_SCHEME)
     matchers = []
     for i, m in enumerate(doc["matchers"]):
         where = f"matchers[{i}]"
@@ -262,6 +268,11 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
             raise FingerprintError(file, where, "a matcher needs at least one condition")
         _check_conditions(file, where, conds)
         _check_conditions(file, f"{where}.not", m.get("not") or {})
+        if m.get("version_range") is not None:  # an era band: compared with advisory ranges
+            try:
+                versions.parse_range(m["version_range"], scheme)
+            except versions.VersionError as exc:
+                raise FingerprintError(file, f"{where}.version_range", f"{exc} ({scheme} scheme)") from None
         matchers.append(Matcher(probe=m["probe"], confidence=float(m["confidence"]), conditions=conds,
                                 negated=dict(m.get("not") or {}), variant=m.get("variant"),
                                 default_port_only=bool(m.get("default_port_only", False)),
@@ -283,6 +294,10 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         return out
 
     checks = parse_checks(doc.get("checks"), file)
+    try:
+        advisories = parse_advisories(doc.get("advisories"), scheme)
+    except AdvisoryError as exc:
+        raise FingerprintError(file, exc.where, exc.reason) from None
 
     ports = set(doc["ports"])
     for first, last in doc.get("port_ranges") or []:
@@ -296,7 +311,7 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         probes=probes, matchers=matchers, version=extractors("version"),
         attributes=extractors("attributes"),
         checks=checks,
-        advisories=list(doc.get("advisories") or []), description=doc.get("description", ""),
+        advisories=advisories, version_scheme=scheme, description=doc.get("description", ""),
         references=list(doc.get("references") or []), path=file, raw=doc,
     )
 
