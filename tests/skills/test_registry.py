@@ -150,6 +150,20 @@ async def test_an_unreachable_registry_is_a_clear_offline_error(fleet):
             await query(local_skills([root]), RegistryOptions(url=f"http://127.0.0.1:{_closed_port()}"), client)
 
 
+async def test_a_registry_that_never_answers_costs_one_timeout(fleet):
+    from tests.listeners import tcp_listener
+
+    root, _ = fleet
+    silent = tcp_listener("127.0.0.1")  # accepts (the kernel's backlog) and never says a word
+    try:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        async with Client() as client:
+            with pytest.raises(RegistryUnreachable, match="timeout"):
+                await query(local_skills([root]), RegistryOptions(url=url, timeout=0.5), client)
+    finally:
+        silent.close()
+
+
 async def test_pacer_spaces_requests_by_the_rate():
     now = [0.0]
     slept: list[float] = []
