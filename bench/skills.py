@@ -169,9 +169,14 @@ def compare_cisco(args) -> None:
                 argv, env = gatescan_cmd(tree, out)
                 wall, rss, _ = timed(argv, env)
                 n = len(json.loads(out.read_text())["skills"])
-            else:
-                wall, rss, _ = timed(cisco_cmd(venv, tree, out))
-                n = len(json.loads(out.read_text())["results"])
+            else:  # the slow one: a run on a kept tree is reused (--keep DIR; delete the file to redo it)
+                cached = work / f"cisco-{tree.parent.name}.run.json"
+                if cached.exists():
+                    wall, rss, n = json.loads(cached.read_text())
+                else:
+                    wall, rss, _ = timed(cisco_cmd(venv, tree, out))
+                    n = len(json.loads(out.read_text())["results"])
+                    cached.write_text(json.dumps([wall, rss, n]))
             rows.append((label, tool, n, wall, rss))
             print(f"{label}: {tool} {n} skills in {wall:.1f}s, peak RSS {rss / 1024:.0f} MiB", file=sys.stderr)
     print("| tree | tool | skills | seconds | skills/s | peak RSS |")
