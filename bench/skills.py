@@ -113,7 +113,7 @@ def timed(argv: list[str], env: dict | None = None) -> tuple[float, int, int]:
 
 
 def gatescan_cmd(root: Path, out: Path) -> tuple[list[str], dict]:
-    env = dict(os.environ, PYTHONPATH=str(TOP / "src"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(TOP / "src"), os.environ.get("PYTHONPATH")) if p))
     return [sys.executable, "-c", "from gatescan.cli import main; main()", "skills", str(root), "--quiet",
             "--json", str(out)], env
 

@@ -110,12 +110,12 @@ class IocSet:
     def references(self, ind: Indicator) -> list[str]:
         return [self.sources[s].url for s in ind.sources]
 
-    def scan_text(self, text: str) -> Iterator[tuple[Indicator, int, str]]:
-        """(indicator, 1-based line, how it was found) for each text indicator in `text`,
-        also defanged and inside base64 blobs (bounded)."""
+    def scan_text(self, text: str) -> Iterator[tuple[Indicator, int, str, int]]:
+        """(indicator, 1-based line, how it was found, offset in `text`) for each text indicator
+        in `text`, also defanged and inside base64 blobs (bounded; a blob's hit is at the blob)."""
         yield from self._scan(text, "", 0)
 
-    def _scan(self, text: str, how: str, depth: int) -> Iterator[tuple[Indicator, int, str]]:
+    def _scan(self, text: str, how: str, depth: int) -> Iterator[tuple[Indicator, int, str, int]]:
         variants = [(text, how)]
         if "[.]" in text or "(.)" in text:  # defanged; no newline moves, so lines stay true
             variants.append((text.replace("[.]", ".").replace("(.)", "."), how or "defanged"))
@@ -132,7 +132,7 @@ class IocSet:
                     start = at + 1
                     if _bounded(ind, hay, at, len(needle)):
                         hits += 1
-                        yield ind, body.count("\n", 0, at) + 1, note
+                        yield ind, body.count("\n", 0, at) + 1, note, at
         if depth >= MAX_DEPTH:
             return
         raw = text.encode("utf-8", "surrogateescape")
@@ -145,9 +145,10 @@ class IocSet:
             except (binascii.Error, ValueError):
                 continue
             line = raw.count(b"\n", 0, m.start()) + 1
+            at = len(raw[:m.start()].decode("utf-8", "surrogateescape"))
             inner = decoded.decode("utf-8", "replace")
-            for ind, _, _ in self._scan(inner, "inside base64", depth + 1):
-                yield ind, line, "inside base64"
+            for ind, _, _, _ in self._scan(inner, "inside base64", depth + 1):
+                yield ind, line, "inside base64", at
 
     def by_hash(self, kind: str, value: str | None) -> Indicator | None:
         return self._hashes.get((kind, value.lower())) if value else None  # type: ignore[attr-defined]
@@ -310,26 +311,51 @@ def match_skill(iocs: IocSet, ctx) -> Iterator[Finding]:
         ind = iocs.by_hash("sha256", digest)
         if ind is not None:
             yield _finding(iocs, ind, name, path, None, f"{rel} has sha256 {digest}: {ind.description}")
-        lines: dict[str, tuple[Indicator, list[int], set[str]]] = {}
-        for ind, line, how in iocs.scan_text(data.decode("utf-8", "surrogateescape")):
-            hit = lines.setdefault(ind.id, (ind, [], set()))
-            if line not in hit[1] and len(hit[1]) < MAX_HITS:
-                hit[1].append(line)
+        text = data.decode("utf-8", "surrogateescape")
+        lines: dict[str, tuple[Indicator, dict[int, bool], set[str]]] = {}
+        mention = None
+        for ind, line, how, at in iocs.scan_text(text):
+            if mention is None:
+                mention = _Mentions(rel, data, text)
+            hit = lines.setdefault(ind.id, (ind, {}, set()))
+            if len(hit[1]) < MAX_HITS or line in hit[1]:
+                hit[1][line] = hit[1].get(line, True) and mention.example(at, len(ind.value), line)
             if how:
                 hit[2].add(how)
         for ind, at, hows in lines.values():
-            at.sort()
-            more = f" (also line{'s' if len(at) > 2 else ''} {', '.join(map(str, at[1:]))})" if len(at) > 1 else ""
+            live = sorted(n for n, example in at.items() if not example)
+            shown = live or sorted(at)
+            more = f" (also line{'s' if len(shown) > 2 else ''} {', '.join(map(str, shown[1:]))})" if len(shown) > 1 else ""
             how = f", {' and '.join(sorted(hows))}" if hows else ""
-            yield _finding(iocs, ind, name, path, at[0],
-                           f"{rel} line {at[0]}{more}: {ind.type} {ind.value}{how}: {ind.description}")
+            what = f"{rel} line {shown[0]}{more}: {ind.type} {ind.value}{how}: {ind.description}"
+            if live:
+                yield _finding(iocs, ind, name, path, shown[0], what)
+            else:  # only ever quoted as what not to do: a write-up of the campaign, not the campaign
+                yield _finding(iocs, ind, name, path, shown[0], f"{what}; only as an example (under a "
+                               "negation or in a block labelled as what not to do)", Severity.LOW)
 
 
-def _finding(iocs: IocSet, ind: Indicator, name: str, path: Path | str, line: int | None, what: str) -> Finding:
+class _Mentions:
+    """Whether a hit in a file is a quoted example: a negated mention or a what-not-to-do block,
+    judged exactly as the static rules judge theirs (skills/rules.py reads the context)."""
+
+    def __init__(self, rel: str, data: bytes, text: str):
+        from .rules import _Context, file_kind
+
+        self.text = text
+        self.context = _Context(data, file_kind(rel, data[:4096]))
+
+    def example(self, at: int, size: int, line: int) -> bool:
+        start = len(self.text[:at].encode("utf-8", "surrogateescape"))
+        return self.context.at(start, start + size, line)[1]
+
+
+def _finding(iocs: IocSet, ind: Indicator, name: str, path: Path | str, line: int | None, what: str,
+             severity: Severity | None = None) -> Finding:
     entry = catalog.get("skill.known-malicious")
     campaign = f" [{ind.campaign}]" if ind.campaign else ""
     return Finding(
-        check=entry.id, severity=ind.severity, title=entry.title.format(name=name),
+        check=entry.id, severity=severity or ind.severity, title=entry.title.format(name=name),
         target=str(path), path=str(path), line=line, skill=name,
         evidence=FindingEvidence(summary=f"indicator {ind.id}{campaign}: {what} "
                                          f"(rules/iocs.yaml {iocs.version}; sources: {', '.join(ind.sources)})"),
