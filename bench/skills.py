@@ -102,14 +102,14 @@ TOP = Path(__file__).resolve().parent.parent
 LEVELS = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
-def timed(argv: list[str], env: dict | None = None) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS KiB, exit code) of `argv` run inside a fresh network namespace."""
-    fmt = "%e %M"
+def timed(argv: list[str], env: dict | None = None) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds (user + system), peak RSS KiB) of `argv` run inside a fresh
+    network namespace. On a shared, loaded machine the CPU seconds are the fairer figure."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
-        proc = subprocess.run(["unshare", "-rn", "/usr/bin/time", "-o", t.name, "-f", fmt, *argv],
-                              capture_output=True, text=True, env=env)
-        wall, rss = t.read().split()[-2:]
-    return float(wall), int(rss), proc.returncode
+        subprocess.run(["unshare", "-rn", "/usr/bin/time", "-o", t.name, "-f", "%e %U %S %M", *argv],
+                       capture_output=True, text=True, env=env)
+        wall, user, system, rss = t.read().split()[-4:]
+    return float(wall), float(user) + float(system), int(rss)
 
 
 def gatescan_cmd(root: Path, out: Path) -> tuple[list[str], dict]:
@@ -167,26 +167,30 @@ def compare_cisco(args) -> None:
             out = work / f"{tool}-{tree.parent.name}.json"
             if tool == "gatescan":
                 argv, env = gatescan_cmd(tree, out)
-                wall, rss, _ = timed(argv, env)
+                wall, cpu, rss = timed(argv, env)
                 n = len(json.loads(out.read_text())["skills"])
             else:  # the slow one: a run on a kept tree is reused (--keep DIR; delete the file to redo it)
                 cached = work / f"cisco-{tree.parent.name}.run.json"
                 if cached.exists():
-                    wall, rss, n = json.loads(cached.read_text())
+                    wall, cpu, rss, n = json.loads(cached.read_text())
                 else:
-                    wall, rss, _ = timed(cisco_cmd(venv, tree, out))
+                    wall, cpu, rss = timed(cisco_cmd(venv, tree, out))
                     n = len(json.loads(out.read_text())["results"])
-                    cached.write_text(json.dumps([wall, rss, n]))
-            rows.append((label, tool, n, wall, rss))
-            print(f"{label}: {tool} {n} skills in {wall:.1f}s, peak RSS {rss / 1024:.0f} MiB", file=sys.stderr)
-    print("| tree | tool | skills | seconds | skills/s | peak RSS |")
-    print("|---|---|---:|---:|---:|---:|")
-    for label, tool, n, wall, rss in rows:
-        print(f"| {label} | {tool} | {n:,} | {wall:.1f} | {n / wall:,.1f} | {rss / 1024:,.0f} MiB |")
-    speed = {(label, tool): n / wall for label, tool, n, wall, _ in rows}
+                    cached.write_text(json.dumps([wall, cpu, rss, n]))
+            rows.append((label, tool, n, wall, cpu, rss))
+            print(f"{label}: {tool} {n} skills in {wall:.1f}s ({cpu:.1f} CPU s), peak RSS {rss / 1024:.0f} MiB",
+                  file=sys.stderr)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
+    print("| tree | tool | skills | wall s | CPU s | skills/s (wall) | skills/CPU-s | peak RSS |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for label, tool, n, wall, cpu, rss in rows:
+        print(f"| {label} | {tool} | {n:,} | {wall:.1f} | {cpu:.1f} | {n / wall:,.1f} | {n / cpu:,.1f} | "
+              f"{rss / 1024:,.0f} MiB |")
+    by = {(label, tool): (n / wall, n / cpu) for label, tool, n, wall, cpu, _ in rows}
     sub = f"{args.cisco_subset:,}-skill subset"
-    if (sub, "cisco") in speed:
-        print(f"\nthroughput on the same subset: gatescan / cisco = {speed[(sub, 'gatescan')] / speed[(sub, 'cisco')]:.0f}x")
+    if (sub, "cisco") in by:
+        (gw, gc), (cw, cc) = by[(sub, "gatescan")], by[(sub, "cisco")]
+        print(f"\nsame subset, gatescan / cisco: {gw / cw:.0f}x (wall), {gc / cc:.0f}x (CPU)")
 
     labeled = Path(args.labeled)
     if not (labeled / "malicious").is_dir():
