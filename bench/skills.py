@@ -165,18 +165,19 @@ def compare_cisco(args) -> None:
             if tool == "cisco" and tree == root / "skills" and not args.cisco_full:
                 continue
             out = work / f"{tool}-{tree.parent.name}.json"
-            if tool == "gatescan":
-                argv, env = gatescan_cmd(tree, out)
-                wall, cpu, rss = timed(argv, env)
-                n = len(json.loads(out.read_text())["skills"])
-            else:  # the slow one: a run on a kept tree is reused (--keep DIR; delete the file to redo it)
-                cached = work / f"cisco-{tree.parent.name}.run.json"
-                if cached.exists():
-                    wall, cpu, rss, n = json.loads(cached.read_text())
+            # a run on a kept tree (--keep DIR) is reused unless --fresh names its tool (or delete the file)
+            cached = work / f"{tool}-{tree.parent.name}.run.json"
+            if cached.exists() and tool not in args.fresh.split(","):
+                wall, cpu, rss, n = json.loads(cached.read_text())
+            else:
+                if tool == "gatescan":
+                    argv, env = gatescan_cmd(tree, out)
+                    wall, cpu, rss = timed(argv, env)
+                    n = len(json.loads(out.read_text())["skills"])
                 else:
                     wall, cpu, rss = timed(cisco_cmd(venv, tree, out))
                     n = len(json.loads(out.read_text())["results"])
-                    cached.write_text(json.dumps([wall, cpu, rss, n]))
+                cached.write_text(json.dumps([wall, cpu, rss, n]))
             rows.append((label, tool, n, wall, cpu, rss))
             print(f"{label}: {tool} {n} skills in {wall:.1f}s ({cpu:.1f} CPU s), peak RSS {rss / 1024:.0f} MiB",
                   file=sys.stderr)
@@ -205,8 +206,12 @@ def compare_cisco(args) -> None:
                 argv, env = gatescan_cmd(labeled / kind, out)
                 timed(argv, env)
                 worst[kind] = gatescan_verdicts(json.loads(out.read_text()))
-            else:
-                timed(cisco_cmd(venv, labeled / kind, out))
+            else:  # deterministic and slow: reused while the samples are the same
+                names = sorted(p.name for p in (labeled / kind).iterdir() if p.is_dir())
+                stamp = work / f"cisco-labeled-{kind}.names.json"
+                if not (out.exists() and stamp.exists() and json.loads(stamp.read_text()) == names):
+                    timed(cisco_cmd(venv, labeled / kind, out))
+                    stamp.write_text(json.dumps(names))
                 worst[kind] = cisco_verdicts(json.loads(out.read_text()))
             for name in sorted(p.name for p in (labeled / kind).iterdir() if p.is_dir()):
                 worst[kind].setdefault(name, -1)
@@ -236,6 +241,7 @@ def main() -> None:
     ap.add_argument("--cisco-venv", default="~/.cache/gatescan-bench-cisco/venv")
     ap.add_argument("--cisco-subset", type=int, default=1000, help="skills of the tree Cisco scans")
     ap.add_argument("--cisco-full", action="store_true", help="also run Cisco on the whole tree (hours)")
+    ap.add_argument("--fresh", default="", help="tools whose kept runs are redone: gatescan,cisco")
     ap.add_argument("--labeled", default=str(Path(__file__).resolve().parent.parent / "tests/data/skills"))
     args = ap.parse_args()
     if args.child:
