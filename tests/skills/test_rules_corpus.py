@@ -73,7 +73,7 @@ def test_every_bundled_openclaw_skill_stays_at_or_below_low(openclaw_package, tm
     assert audit.errors == []
 
 
-def test_rule_findings_reach_every_output_format(tmp_path):
+def test_rule_findings_reach_every_output_format(tmp_path, validate_report):
     from tests.cli.conftest import run_gatescan
 
     out = run_gatescan("skills", str(DATA / "malicious"), "--json", str(tmp_path / "r.json"),
@@ -81,6 +81,7 @@ def test_rule_findings_reach_every_output_format(tmp_path):
                        "--html", str(tmp_path / "r.html"), "--style", "plain")
     assert out.returncode == 1, out.stdout + out.stderr  # critical findings, --fail-on high
     doc = json.loads((tmp_path / "r.json").read_text())
+    validate_report(doc)
     checks = {f["check"] for f in doc["findings"]}
     assert "skill.rule.install-prompt" in checks and "skill.rule.reverse-shell" in checks
     jsonl = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]

@@ -110,7 +110,8 @@ class RuleSpec:
     scope: Literal["text", "skill"] = "text"  # skill: signals gathered over all the skill's files
     window: int = 0  # lines: the signals of an alternative lie this close (0: anywhere in the text)
     files: tuple[FileKind, ...] = ()  # the kinds of file it applies to (empty: all)
-    prose: str | None = None  # severity when every hit is markdown prose (outside code blocks)
+    markdown: str | None = None  # severity when every hit is in markdown (prose, code blocks, blobs decoded there)
+    mention: str | None = None  # severity when every hit is quoted ("...", `...`) or in a code block in markdown
     params: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -197,7 +198,8 @@ class _Signal:
 class _Rule:
     spec: RuleSpec
     severity: Severity
-    prose: Severity | None
+    markdown: Severity | None
+    mention: Severity | None
     source: str  # the file it came from
 
     @property
@@ -260,19 +262,28 @@ class RuleSet:
 
     # ---- one text, every view
     def _collect(self, data: bytes, kind: FileKind, stats: ScanStats, depth: int = 0,
-                 line_base: int | None = None, tags: tuple[str, ...] = ()) -> list[_SignalHit]:
-        ctx = _Context(data, kind) if line_base is None else _Flat(line_base, tags)
+                 line_base: int | None = None, tags: tuple[str, ...] = (), context: str = "script") -> list[_SignalHit]:
+        ctx = _Context(data, kind) if line_base is None else _Flat(line_base, context)
         line_of = ctx.line_of
         hits = self._signal_hits(data, kind, stats, tags, line_of, ctx)
         # normalised: split, escaped, zero-width and look-alike text put back together
         if depth == 0:
-            norm, lines = _normalise(data, stats)
+            norm, lines, spans = _normalise(data, stats)
             if norm:
                 flat = _Mapped(lines, ctx).bind(norm)
-                raw = {(h.signal, h.line) for h in hits}
+                raw: dict[str, set[int]] = {}
+                for h in hits:
+                    raw.setdefault(h.signal, set()).add(h.line)
                 for h in self._signal_hits(norm, kind, stats, tags + ("normalised",), flat.line_of, flat):
-                    if (h.signal, h.line) not in raw:
-                        hits.append(h)
+                    first = h.line
+                    last = spans.get(first, first)
+                    if any(first <= n <= last for n in raw.get(h.signal, ())):
+                        continue
+                    if isinstance(ctx, _Context):  # the raw span matches by itself (past MAX_HITS, say)
+                        span = b"\n".join(ctx._line_text(n) for n in range(first, last + 1))
+                        if self.signals[h.signal].regex.search(span):
+                            continue
+                    hits.append(h)
         # decoded: blobs and Unicode tags, rescanned as scripts one layer down
         if depth < MAX_DEPTH:
             for line_off, how, decoded in _decoded(data, stats):
@@ -282,8 +293,9 @@ class RuleSet:
                 stats.max_depth = max(stats.max_depth, depth + 1)
                 line = line_of(line_off) if line_base is None else line_base
                 # a blob inside a negated mention or a what-not-to-do block is as negated as its text
-                _, negated = ctx.at(line_off, line_off, line)
-                inner = self._collect(decoded, "script", stats, depth + 1, line, tags + (f"decoded:{how}",))
+                context, negated = ctx.at(line_off, line_off, line)
+                inner = self._collect(decoded, "script", stats, depth + 1, line, tags + (f"decoded:{how}",),
+                                      "quoted" if context == "quoted" else context)
                 hits.extend(replace(h, negated=True) if negated else h for h in inner)
         return hits
 
@@ -308,9 +320,11 @@ class RuleSet:
         return out
 
     def scan_text(self, text: str, *, source: str, kinds: frozenset[str] | None = None) -> list[RuleHit]:
-        """The rules (text scope, and the character rules) that fire on one text: a file's
-        content, or an MCP tool's name, description and schema rendered as text. `source`
-        (a file name) tells the kind of text; `kinds` restricts to rule families."""
+        """The rules that fire on one text: a file's content, or an MCP tool's name, description
+        and schema rendered as text. `source` names it, and its extension tells the kind of text
+        (`.md` markdown, `.py` script, `.json` manifest; none, e.g. `mcp:server/tool`: plain text,
+        which every text rule reads); `kinds` restricts to rule families. Rules that compose
+        signals over a skill's files compose over this one text."""
         data = text.encode("utf-8", "surrogatepass")[: MAX_FILE_HEAD + MAX_FILE_TAIL]
         kind = file_kind(source, data)
         stats = ScanStats(bytes_read=len(data))
@@ -343,6 +357,7 @@ class RuleSet:
             if truncated:
                 out.skipped.append((rel, f"{size} bytes: scanned the first {MAX_FILE_HEAD // 2**20} MiB and the last "
                                          f"{MAX_FILE_TAIL // 1024} KiB"))
+            data = _utf16_to_utf8(data)
             sniff = _sniff(rel, data)
             for rule in self.rules:
                 if rule.spec.builtin == "file-type-mismatch" and sniff.mismatch:
@@ -425,8 +440,12 @@ def _satisfy(spec: RuleSpec, live: Mapping[str, list[_SignalHit]]) -> list[_Sign
 
 def _rule_hit(rule: _Rule, found: Sequence[_SignalHit], files: Sequence[str] = ()) -> RuleHit:
     last = found[-1]
-    prose = all(h.context == "prose" and not any(t.startswith("decoded") for t in h.tags) for h in found)
-    sev = rule.prose if prose and rule.prose is not None else rule.severity
+    if rule.mention is not None and all(h.context in ("quoted", "code") for h in found):
+        sev = rule.mention
+    elif rule.markdown is not None and all(h.context in _MARKDOWN for h in found):
+        sev = rule.markdown
+    else:
+        sev = rule.severity
     signals: list[str] = []
     for h in found:
         for s in (h.signal, *(f"{h.signal}:{t}" for t in h.tags), f"in:{h.context}"):
@@ -438,6 +457,9 @@ def _rule_hit(rule: _Rule, found: Sequence[_SignalHit], files: Sequence[str] = (
     via = f" (found {', '.join(sorted(how))})" if how else ""
     return RuleHit(rule.id, sev, last.line, last.excerpt, f"{rule.spec.description} Signals: {seen}{where}{via}.",
                    tuple(signals))
+
+
+_MARKDOWN = ("prose", "code", "quoted")  # the contexts of a hit in a markdown file
 
 
 def _builtin_hit(rule: _Rule, line: int, excerpt: str, reason: str, signals: tuple[str, ...],
@@ -456,7 +478,9 @@ _NEGATION = _compile(
     r"untrusted|strange|scripts?|commands?|code|to)\s+){0,3}(?:run|running|execute|executing|paste|pasting|pipe|piping|curl|wget|type|"
     r"copy|install|download|use|using|trust|follow|source|include|add|write|send|put|echo|open|read|share|enter)\b"
     r"|\b(?:attackers?|malware|malicious|stealers?|infostealers?|phishing|scam(?:mer)?s?|red flags?|warning signs?|"
-    r"instead of|rather than|is dangerous|are dangerous|unsafe|anti-?pattern|bad example|what not to do)\b"
+    r"instead of|rather than|is dangerous|are dangerous|unsafe|anti-?pattern|bad example|what not to do|"
+    r"attempts? to|tries to|trying to|attempting to|designed to|detects?|detecting|flags?|blocks?)\b|\be\.g\.|\bi\.e\.|"
+    r"\bfor example\b"
 )
 _LABEL = _compile(
     r"what not to do|don'?t do this|do not (?:do|run|copy|paste) this|never do this|bad example|bad:|unsafe|"
@@ -467,6 +491,14 @@ _LABEL = _compile(
 
 # said of the thing just named, after it on its line: "... are red flags", "... is a warning sign"
 _AFTER = _compile(r"\b(?:red flags?|warning signs?)\b|^[^.;]{0,40}?\b(?:is|are)\s+(?:a\s+|an\s+)?(?:scam|phishing|malicious|dangerous)\b")
+
+
+def _quoted(line: bytes, start: int) -> bool:
+    """The hit opens a quotation: a quote or backtick just before it (emphasis marks aside)."""
+    quotes = (b'"', b"'", b"`", "\u201c".encode(), "\u2018".encode(), "\u00ab".encode())
+    if line[start:start + 3].startswith(quotes):  # a match that begins at its opening quote
+        return True
+    return line[max(0, start - 8): start].rstrip(b" *_").endswith(quotes)
 
 
 def _negated(line: bytes, start: int, end: int) -> bool:
@@ -527,22 +559,25 @@ class _Context:
         text = self._line_text(line)
         line_start = start - (self.data.rfind(b"\n", 0, start) + 1)
         negated = _negated(text, line_start, line_start + (end - start))
+        if self.kind == "markdown" and _quoted(text, line_start):
+            return "quoted", negated or bool(block and block[2])
         if block is not None:
             return "code", negated or block[2]
         return ("prose" if self.kind == "markdown" else "text"), negated
 
 
 class _Flat:
-    """Context of a decoded text: one line (the blob's), never prose, never negated."""
+    """Context of a decoded text: one line (the blob's) and the blob's context, never negated
+    (a negated blob's hits are marked by its parent)."""
 
-    def __init__(self, line: int, tags: tuple[str, ...]):
-        self.line = line
+    def __init__(self, line: int, context: str):
+        self.line, self.context = line, context
 
     def line_of(self, offset: int) -> int:
         return self.line
 
     def at(self, start: int, end: int, line: int) -> tuple[str, bool]:
-        return "script", False
+        return self.context, False
 
 
 class _Mapped:
@@ -575,7 +610,10 @@ class _Mapped:
             # negation is read in the normalised line itself
             ls = self.data.rfind(b"\n", 0, start) + 1
             le = self.data.find(b"\n", end)
-            negated = _negated(self.data[ls: le if le != -1 else len(self.data)], start - ls, end - ls)
+            nline = self.data[ls: le if le != -1 else len(self.data)]
+            negated = _negated(nline, start - ls, end - ls)
+            if orig.kind == "markdown" and _quoted(nline, start - ls):
+                return "quoted", negated or bool(block and block[2])
             if block is not None:
                 return "code", negated or block[2]
             return ("prose" if orig.kind == "markdown" else "text"), negated
@@ -607,7 +645,7 @@ _CONFUSABLE = str.maketrans({
     "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
     "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
 })
-_MAYBE_EVASIVE = _compile(r"\\\r?\n|\w['\"]{1,2}\w|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|\\[0-7]{3}|\w\^\w|\$\{IFS\}|\$IFS|"
+_MAYBE_EVASIVE = _compile(r"\\\r?\n|\w(?:''|\"\")\w|\w['\"]\w{1,3}['\"]\w|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|\\[0-7]{3}|\w\^\w|\$\{IFS\}|\$IFS|"
                           r"[\x{200B}\x{200C}\x{2060}-\x{2064}\x{FEFF}\x{00AD}\x{202A}-\x{202E}\x{2066}-\x{2069}]|"
                           r"[\x{0370}-\x{03FF}\x{0400}-\x{04FF}\x{0500}-\x{052F}\x{0261}]")
 _QUOTE_IN_WORD = re.compile(r"(?<=[\w/.-])(?:''|\"\"|['\"](?=[\w/.-]))")
@@ -623,26 +661,43 @@ def _unescape(m: re.Match) -> str:
     return chr(cp) if 32 <= cp < 0x110000 and not 0xD800 <= cp < 0xE000 else m.group(0)
 
 
-def _normalise(data: bytes, stats: ScanStats) -> tuple[bytes, list[int]]:
+def _normalise(data: bytes, stats: ScanStats) -> tuple[bytes, list[int], dict[int, int]]:
     """The lines that change when split, escaped, invisible and look-alike text is put back
-    together (with the original line of each), or (b"", []) when nothing changes."""
-    if not _MAYBE_EVASIVE.search(data):
-        return b"", []
-    text = data.decode("utf-8", "replace")
-    lines = text.split("\n")
+    together, the original first line of each and the last line it spans, or (b"", [], {}).
+    Only the lines RE2 finds a trace of evasion on are worked on in Python."""
+    marks = [m.start() for m in _MAYBE_EVASIVE.finditer(data)]
+    if not marks:
+        return b"", [], {}
+    import bisect
+    nl = [m.start() for m in re.finditer(b"\n", data)]
+    lines_total = len(nl) + 1
+
+    def line(k: int) -> str:  # 0-based line k, cut to the bound
+        a = nl[k - 1] + 1 if k else 0
+        b = nl[k] if k < len(nl) else len(data)
+        return data[a: min(b, a + MAX_LINE_SCAN)].decode("utf-8", "replace")
+
+    candidates = sorted({bisect.bisect_right(nl, off - 1) for off in marks})
     out: list[str] = []
     where: list[int] = []
-    i = 0
-    while i < len(lines) and len(out) < MAX_NORMALISED_LINES:
-        start = i
-        parts = [lines[i][:MAX_LINE_SCAN]]
-        while lines[i].rstrip("\r").endswith("\\") and i + 1 < len(lines) and i - start < 50:
+    spans: dict[int, int] = {}
+    done = -1
+    for k in candidates:
+        if k <= done or len(out) >= MAX_NORMALISED_LINES:
+            continue
+        start = k
+        while start > done + 1 and start > k - 50 and line(start - 1).rstrip("\r").endswith("\\"):
+            start -= 1
+        parts = [line(start)]
+        end = start
+        while parts[-1].rstrip("\r").endswith("\\") and end + 1 < lines_total and end - start < 50:
             parts[-1] = parts[-1].rstrip("\r")[:-1]
-            i += 1
-            parts.append(lines[i][:MAX_LINE_SCAN].lstrip())
-        original = "\n".join(lines[start:i + 1])
-        joined = "".join(parts)
-        t = _DOLLAR_QUOTE.sub(lambda m: _ESC.sub(_unescape, m.group(1)), joined)
+            end += 1
+            parts.append(line(end).lstrip())
+        done = end
+        original = "\n".join(line(n) for n in range(start, end + 1))
+        t = "".join(parts)
+        t = _DOLLAR_QUOTE.sub(lambda m: _ESC.sub(_unescape, m.group(1)), t)
         t = _ESC.sub(_unescape, t)
         t = t.translate(_INVISIBLE).translate(_CONFUSABLE)
         t = _QUOTE_IN_WORD.sub("", t)
@@ -651,11 +706,11 @@ def _normalise(data: bytes, stats: ScanStats) -> tuple[bytes, list[int]]:
         if t != original:
             out.append(t)
             where.append(start + 1)
-        i += 1
+            spans[start + 1] = end + 1
     stats.normalised_lines += len(out)
     if not out:
-        return b"", []
-    return "\n".join(out).encode("utf-8", "surrogatepass"), where
+        return b"", [], {}
+    return "\n".join(out).encode("utf-8", "surrogatepass"), where, spans
 
 
 # --- the decoded view ---------------------------------------------------------------------------
@@ -815,6 +870,16 @@ def _read(path: Path, size: int) -> tuple[bytes, bool]:
     return head + b"\n" + tail, True
 
 
+def _utf16_to_utf8(data: bytes) -> bytes:
+    """A UTF-16 text with its byte-order mark (desktop.ini, PowerShell files) as UTF-8."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16").encode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return data
+    return data
+
+
 @dataclass(frozen=True)
 class _Sniff:
     binary: bool
@@ -943,8 +1008,10 @@ def _mixed_script(rule: _Rule, data: bytes, kind: FileKind, hits: Sequence[_Sign
         if w.isascii():
             continue
         scripts = {_script_of(c) for c in w}
+        # Greek: only look-alikes inside a Latin word (not "sinα", a formula)
         if "latin" in scripts and ("cyrillic" in scripts or
-                                   ("greek" in scripts and all(c in _GREEK_LOOKALIKE for c in w if _script_of(c) == "greek"))):
+                                   ("greek" in scripts and _script_of(w[-1]) == "latin" and
+                                    all(c in _GREEK_LOOKALIKE for c in w if _script_of(c) == "greek"))):
             words.append((m.start(), w))
             if len(words) >= 20:
                 break
@@ -1068,17 +1135,18 @@ _SUFFIX = re.compile(r"^(?P<base>[a-z0-9][a-z0-9-]*?)-(?P<tail>[a-z0-9]{4,8})$")
 
 
 def _random_tail(tail: str) -> bool:
-    """A clone's suffix (`gog-5w7zvby`): letters and digits mixed, or few vowels for its length."""
+    """A clone's suffix (`gog-5w7zvby`, `deep-research-hsk9iq5w`): letters and digits mixed, or
+    five letters or more without a vowel; not a word (`-skill`, `-styler`) nor a version (`-2`)."""
     has_digit = any(c.isdigit() for c in tail)
     has_alpha = any(c.isalpha() for c in tail)
-    vowels = sum(c in "aeiou" for c in tail)
-    return (has_digit and has_alpha) or (has_alpha and len(tail) >= 5 and vowels <= 1)
+    vowels = sum(c in "aeiouy" for c in tail)
+    return (has_digit and has_alpha) or (has_alpha and len(tail) >= 5 and vowels == 0)
 
 
 def _typosquat(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, known: tuple[str, ...],
                rules: "RuleSet") -> list[SkillHit]:
     wanted = {k.lower() for k in (*rule.spec.params.get("well_known", ()), *known) if k}
-    names = {n.lower() for n in (name, skill_dir.name) if n}
+    names = {re.sub(r"[\s_]+", "-", n.strip().lower()) for n in (name, skill_dir.name) if n}
     for n in sorted(names):
         if n in wanted:
             continue
@@ -1088,7 +1156,9 @@ def _typosquat(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, kn
             why = (m.group("base"), f"{n!r} is {m.group('base')!r} plus a random suffix (the clone pattern)")
         else:
             for k in sorted(wanted):
-                limit = 1 if len(k) < 8 else 2
+                if n.startswith(k + "-") or k.startswith(n + "-"):
+                    continue  # an extension (`notion-skill`, `agent-browser-2`), not a misspelling
+                limit = 1 if len(k) < 10 else 2
                 if len(k) >= 5 and _distance(n, k) <= limit:
                     why = (k, f"{n!r} is {_distance(n, k)} edit(s) from {k!r}")
                     break
@@ -1124,16 +1194,16 @@ def _load_file(path: Path) -> RuleFile:
         data = load_yaml(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, YamlError) as exc:
         raise RuleError(f"{path}: cannot read: {exc}") from None
-    if isinstance(data, dict) and isinstance(data.get("rules"), list):
-        for i, r in enumerate(data["rules"]):
-            if isinstance(r, dict) and "id" in r:
-                try:
-                    typed.from_data(RuleSpec, r, "rule")
-                except typed.TypedError as exc:
-                    raise RuleError(f"{path}: rule {r.get('id')!r}: {exc}") from None
     try:
         return typed.from_data(RuleFile, data, "rules")
     except typed.TypedError as exc:
+        # name the rule: the first rule that does not validate on its own
+        for r in data.get("rules") or () if isinstance(data, dict) and isinstance(data.get("rules"), list) else ():
+            if isinstance(r, dict):
+                try:
+                    typed.from_data(RuleSpec, r, "rule")
+                except typed.TypedError as inner:
+                    raise RuleError(f"{path}: rule {r.get('id')!r}: {inner}") from None
         raise RuleError(f"{path}: {exc}") from None
 
 
@@ -1191,7 +1261,7 @@ def _build(paths: Sequence[Path]) -> RuleSet:
                 raise RuleError(f"{where}: defined twice")
             if spec.family not in FAMILIES:
                 raise RuleError(f"{where}: family {spec.family!r} is not one of {', '.join(FAMILIES)}")
-            for sev in (spec.severity, spec.prose):
+            for sev in (spec.severity, spec.markdown, spec.mention):
                 if sev is not None and sev not in SEVERITIES:
                     raise RuleError(f"{where}: severity {sev!r} is not one of {', '.join(SEVERITIES)}")
             if bool(spec.builtin) == bool(spec.require):
@@ -1212,8 +1282,8 @@ def _build(paths: Sequence[Path]) -> RuleSet:
                     raise RuleError(f"{where}: unknown signal {s!r} in params.signals")
             if not spec.samples.positive or not spec.samples.negative:
                 raise RuleError(f"{where}: needs at least one positive and one negative sample")
-            prose = Severity(spec.prose) if spec.prose else None
-            rules.append(_Rule(spec, Severity(spec.severity), prose, str(path)))
+            rules.append(_Rule(spec, Severity(spec.severity), Severity(spec.markdown) if spec.markdown else None,
+                               Severity(spec.mention) if spec.mention else None, str(path)))
     return RuleSet(rules, signals)
 
 
