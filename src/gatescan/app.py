@@ -26,11 +26,12 @@ from .sweep import Notice, OpenPort, ProbeError, Progress, SweepConfig, sweep
 
 if TYPE_CHECKING:
     from .skills.allowlist import Allowlist
+    from .skills.registry import RegistryAnswers
 
 __all__ = [
     "RequestError", "ScanRequest", "SkillsRequest", "ScanJob", "SkillsJob", "ScanObserver", "NullObserver",
     "SkillsObserver", "prepare_scan", "scan", "scan_async", "run_scan", "ScanStages", "network_stages",
-    "prepare_skills", "audit_skills",
+    "prepare_skills", "audit_skills", "query_registry",
 ]
 
 
@@ -106,6 +107,16 @@ class SkillsRequest(_Request):
 
     roots: tuple[str, ...] = ()
     allowlists: tuple[str, ...] = ()  # allowlist files, merged in order
+    registry: str | None = None  # ask this marketplace (ClawHub's base URL); None: never online
+
+    def _check(self) -> None:
+        if self.registry is not None:
+            from .skills.registry import RegistryOptions
+
+            try:
+                RegistryOptions(url=self.registry)
+            except ValueError as exc:
+                raise RequestError(str(exc)) from None
 
 
 # --- the network scan: what it tells its observer, the job, the entry points ---------------------
@@ -509,6 +520,25 @@ class SkillsJob:
     report: Report
 
 
+# --- the marketplace, only when asked (skills/registry.py) ---------------------------------------
+
+def query_registry(job: SkillsJob) -> RegistryAnswers:
+    """Ask `job.request.registry` about the skills the audit will see; the answers go to
+    `audit_skills(job, registry=...)` and can be saved (registry.snapshot). Raises
+    registry.RegistryUnreachable when the registry never answers (offline)."""
+    from .skills.registry import RegistryOptions, ask_registry, local_skills
+
+    roots = [Path(root) for root in job.request.roots] or None
+    return ask_registry(local_skills(roots), RegistryOptions(url=job.request.registry or ""))
+
+
+def _skill_hooks() -> list:
+    """What every skills audit matches besides identity: the indicators (rules/iocs.yaml)."""
+    from .skills.iocs import ioc_hook
+
+    return [ioc_hook()]
+
+
 def prepare_skills(request: SkillsRequest) -> SkillsJob:
     """Read and merge the allowlists; RequestError naming the file that cannot be used."""
     from functools import reduce
@@ -523,7 +553,8 @@ def prepare_skills(request: SkillsRequest) -> SkillsJob:
     return SkillsJob(request=request, allowlist=approved, report=Report())
 
 
-def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | None = None) -> Report:
+def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | None = None,
+                 registry: RegistryAnswers | None = None) -> Report:
     """Audit the skills into the job's Report; the observer hears every skill, finding and error.
     Never raises for what it reads: unreadable or hostile files are findings or errors."""
     from .skills.audit import audit_skills as run_audit
@@ -531,10 +562,17 @@ def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | 
     job = request if isinstance(request, SkillsJob) else prepare_skills(request)
     from .skills.rules import StaticRules
 
+    approved = job.allowlist
+    if registry is not None:  # the registry's answers are one more allowlist, keyed to exact hashes
+        approved = registry.allowlist if approved is None else approved.merge(registry.allowlist)
     # the static rules (rules/, skills/rules.py); the allowlist's slugs are what typosquats imitate
-    known = [e.slug or e.name for e in job.allowlist.entries] if job.allowlist else ()
-    audit = run_audit([Path(root) for root in job.request.roots] or None, allowlist=job.allowlist,
-                      rules=[StaticRules(known_slugs=known)])
+    known = [e.slug or e.name for e in approved.entries] if approved else ()
+    audit = run_audit([Path(root) for root in job.request.roots] or None, allowlist=approved,
+                      rules=[StaticRules(known_slugs=known), *_skill_hooks()])
+    if registry is not None:
+        registry.annotate(audit.skills)
+        audit.errors.extend(registry.errors)
+        audit.stats["registry"] = {"url": registry.url, **registry.stats}
     report = audit.to_report(job.report)
     if not any(root.path.is_dir() for root in audit.roots):  # nothing audited is never a pass
         report.errors.insert(0, ErrorRecord(where="skills", message="nothing was scanned: no skills root exists"

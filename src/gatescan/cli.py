@@ -173,20 +173,47 @@ def skills(
     allowlist: Annotated[Optional[list[Path]], typer.Option("--allowlist", help="Approved skills (gatescan allowlist, or a ClawHub feed/verdict file); repeatable.")] = None,
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
+    # the marketplace (skills/registry.py): off unless asked
+    registry: Annotated[Optional[str], typer.Option("--registry", help="Ask this marketplace which published version each skill is and its security verdict (ClawHub: https://clawhub.ai). Sends slugs and fingerprints, never files.", metavar="URL")] = None,
+    registry_snapshot: Annotated[Optional[str], typer.Option("--registry-snapshot", help="Save the registry's answers as an allowlist for offline runs (--allowlist FILE).", metavar="FILE")] = None,
 ) -> None:
-    """Audit installed skills: unlisted, modified after install, shadowed, malformed, and static rules for malicious content."""
+    """Audit installed skills: known malicious, static rules for malicious content, unlisted, modified after install, shadowed, malformed."""
     from . import app as api
     from .report.sink import UsageError
 
     try:
+        if registry_snapshot and not registry:
+            raise api.RequestError("--registry-snapshot needs --registry URL")
+        if registry_snapshot:
+            _check_output("--registry-snapshot", registry_snapshot)
         outputs = _outputs(json_, jsonl, sarif, html, quiet, style, fail_on, baseline)
         job = api.prepare_skills(api.SkillsRequest(roots=tuple(str(p) for p in roots or ()),
-                                                   allowlists=tuple(str(p) for p in allowlist or ())))
+                                                   allowlists=tuple(str(p) for p in allowlist or ()),
+                                                   registry=registry))
     except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))
+    answers = _ask_registry(api, job, registry_snapshot) if registry else None
     sink = _sink(outputs, job.report)
-    api.audit_skills(job, observer=sink)
+    api.audit_skills(job, observer=sink, registry=answers)
     raise typer.Exit(sink.finish())
+
+
+def _ask_registry(api, job, snapshot_to: str | None):
+    """The registry's answers (saved when asked); an unreachable registry ends the run (exit 3)."""
+    from .report.jsonout import write_text_atomic
+    from .skills.allowlist import dump_allowlist
+    from .skills.registry import RegistryUnreachable, snapshot
+
+    try:
+        answers = api.query_registry(job)
+    except RegistryUnreachable as exc:
+        _print_problem("offline", f"{exc}. Run without --registry, or offline with a saved snapshot "
+                                  "(--allowlist FILE written by --registry-snapshot).")
+        raise typer.Exit(EXIT_FAILED)
+    if snapshot_to:
+        text = dump_allowlist(snapshot(answers))
+        _write_or_fail(snapshot_to, lambda: write_text_atomic(snapshot_to, text))
+    return answers
 
 
 @allowlist_app.command("init")
