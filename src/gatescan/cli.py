@@ -259,7 +259,9 @@ def lab_up(
 # ---------------------------------------------------------------- fingerprints
 
 @fingerprints_app.command("list")
-def fingerprints_list() -> None:
+def fingerprints_list(
+    markdown: Annotated[bool, typer.Option("--markdown", help="The product table as Markdown (the README's).")] = False,
+) -> None:
     """List the shipped fingerprints: product id, name, category, default ports."""
     from .identify.fingerprints import FingerprintError, load_fingerprints
     from .report.console import unbroken_table
@@ -268,6 +270,11 @@ def fingerprints_list() -> None:
         fps = load_fingerprints()
     except FingerprintError as exc:
         raise _fail_usage(str(exc))
+    if markdown:
+        from . import products
+
+        sys.stdout.write(products.markdown(fps))
+        return
     # ports wrap between ports, never inside one; ids and categories never wrap
     table = unbroken_table(None, [("id", True), ("name", False), ("category", True), ("ports", False),
                                   ("checks", True, "right")],

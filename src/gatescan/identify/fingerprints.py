@@ -29,6 +29,9 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               the parameters the check declares (catalog.py); `open` / `closed` rules are
               conditions of the same language (HTTP ones)
   advisories: [{id, ...}] (fields owned by the advisories check)
+  recognition, version_source: one line each for the README's product table (how the product
+              is recognised; where its version comes from without credentials, null: nowhere)
+  mdns:       {types: [_x._tcp], type_prefixes: [_x-]}: what it advertises on the LAN (--mdns)
 """
 
 from __future__ import annotations
@@ -127,6 +130,10 @@ class Fingerprint:
     advisories: list[dict[str, Any]] = field(default_factory=list)
     description: str = ""
     references: list[str] = field(default_factory=list)
+    recognition: str = ""  # "" when the file does not say
+    version_source: str | None = ""  # None: the product shows no version without credentials
+    mdns_types: tuple[str, ...] = ()
+    mdns_prefixes: tuple[str, ...] = ()
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -291,7 +298,11 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         attributes=extractors("attributes"),
         checks=checks,
         advisories=list(doc.get("advisories") or []), description=doc.get("description", ""),
-        references=list(doc.get("references") or []), path=file, raw=doc,
+        references=list(doc.get("references") or []),
+        recognition=doc.get("recognition", ""), version_source=doc.get("version_source", ""),
+        mdns_types=tuple((doc.get("mdns") or {}).get("types") or ()),
+        mdns_prefixes=tuple((doc.get("mdns") or {}).get("type_prefixes") or ()),
+        path=file, raw=doc,
     )
 
 
