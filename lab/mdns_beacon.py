@@ -56,7 +56,9 @@ async def advertise(adverts: list[tuple[str, str, str, int, dict[str, str]]], in
     azc = AsyncZeroconf(interfaces=[interface], ip_version=IPVersion.V4Only)
     for service_type, instance, address, port, txt in adverts:
         fq = f"{service_type}.local."
-        server = f"{txt.get('lanHost', 'lab.local').removesuffix('.local')}.local."
+        # one host name per address: records of one name are one host's, and would merge
+        host = txt.get("lanHost", "").removesuffix(".local") or "lab-" + address.replace(".", "-")
+        server = f"{host}.local."
         info = AsyncServiceInfo(fq, f"{instance}.{fq}", addresses=[socket.inet_aton(address)], port=port,
                                 properties=txt, server=server)
         await azc.async_register_service(info, allow_name_change=True)

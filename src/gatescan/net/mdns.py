@@ -93,7 +93,7 @@ class _Browse:
         """zeroconf's handler (called in the event loop): remember new names, within bounds."""
         from zeroconf import ServiceStateChange
 
-        if state_change is ServiceStateChange.Removed:
+        if state_change is ServiceStateChange.Removed or self.stop.is_set():
             return
         if service_type == SERVICES_META:  # the type enumeration: `name` is a type
             if (name not in self.wanted and name.startswith(self.prefixes) and name.endswith("._tcp.local.")
