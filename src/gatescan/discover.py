@@ -68,8 +68,12 @@ async def discover(plan: ScanPlan, limits: BrowseLimits | None = None,
     """Browse, then police every advertised endpoint into `plan`."""
     limits = limits or BrowseLimits()
     types, prefixes = advertised_types(fingerprints)
-    result = await browse(types, prefixes, limits, interfaces=interfaces)
     errors, items, owners = [], [], []
+    try:
+        result = await browse(types, prefixes, limits, interfaces=interfaces)
+    except OSError as exc:  # no multicast-capable interface, or sockets refused: nothing advertised
+        result = BrowseResult(adverts=(), types=types)
+        errors.append(ErrorRecord(where="mdns", message=f"cannot browse: {exc.strerror or exc}"))
     for advert in result.adverts:
         endpoints = _endpoints(advert)
         if not endpoints:

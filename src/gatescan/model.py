@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from . import __version__
 
 SCHEMA = "gatescan.report/v1"
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"  # 1.2: services[].discovery (mDNS)
 
 
 class Severity(str, enum.Enum):
