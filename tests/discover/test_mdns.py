@@ -230,3 +230,36 @@ async def test_an_advert_with_a_huge_txt_and_control_characters_is_trimmed(multi
     [advert] = result.adverts
     assert len(advert.txt) <= 8 and all(len(v) <= 64 for _k, v in advert.txt)
     assert all(c.isprintable() for _k, v in advert.txt for c in v)  # no terminal escapes reach a console
+
+
+@requires_netns
+@pytest.mark.real
+@pytest.mark.slow
+async def test_the_real_gateways_own_beacon_is_found_scanned_and_recorded(multicast_lo):
+    """openclaw@2026.9.6 with its bonjour plugin on, in full mode (sshPort, cliPath): its beacon
+    reaches the scanner across the namespace's lo, and the service it advertises is scanned."""
+    from tests.openclaw_real import start_gateway, why_unavailable
+
+    if why_unavailable():
+        pytest.skip(why_unavailable())
+    try:
+        gateway = await asyncio.to_thread(start_gateway, "token", mdns="full")
+    except RuntimeError as exc:  # 2026.9.6 gives up when its state lease is not up in 5 s (a loaded machine)
+        if "heartbeat did not become ready" not in str(exc):
+            raise
+        gateway = await asyncio.to_thread(start_gateway, "token", mdns="full")
+    try:
+        await asyncio.sleep(2)  # it announces once listening
+        async with asyncio.timeout(HANG):
+            report = await app.scan_async(app.ScanRequest(mdns=True, mdns_seconds=6, checks=False))
+    finally:
+        await asyncio.to_thread(gateway.stop)
+    [service] = [s for s in report.services if (s.host, s.port) == ("127.0.0.1", gateway.port)]
+    assert service.product == "openclaw-gateway" and service.version == gateway.version
+    [seen] = service.discovery
+    assert seen["service_type"] == "_openclaw-gw._tcp" and seen["instance"].endswith("(OpenClaw)")
+    assert seen["server"] == "gatescan-lab.local." and seen["port"] == gateway.port
+    txt = seen["txt"]
+    assert txt["gatewayPort"] == str(gateway.port) and txt["lanHost"] == "gatescan-lab.local" and txt["displayName"]
+    assert txt["role"] == "gateway" and txt["transport"] == "gateway"
+    assert txt["sshPort"] == "22" and txt["cliPath"].endswith("openclaw")  # full mode only
