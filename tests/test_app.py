@@ -40,7 +40,7 @@ def test_a_scan_request_round_trips_through_json(request):
     text = request.to_json()
     assert app.ScanRequest.from_json(text) == request
     assert set(json.loads(text)) == {"targets", "ports", "excludes", "exclude_files", "allow_public",
-                                     "shard", "sweep", "identify", "checks", "intrusive"}
+                                     "shard", "sweep", "identify", "checks", "intrusive", "mdns", "mdns_seconds"}
 
 
 @given(skills_requests)

@@ -93,12 +93,19 @@ class ScanRequest(_Request):
     identify: bool = True
     checks: bool = True
     intrusive: bool = False  # checks that leave a trace on the target (auth.ratelimit.missing)
+    # mDNS/DNS-SD (gatescan.discover): browse this long first; advertised endpoints join the plan
+    mdns: bool = False
+    mdns_seconds: float = 3.0
 
     def _check(self) -> None:
         try:
             self.sweep.check()
         except ValueError as exc:
             raise RequestError(f"ScanRequest.sweep: {exc}") from None
+        from .discover import MAX_SECONDS
+
+        if not 0 < self.mdns_seconds <= MAX_SECONDS:
+            raise RequestError(f"ScanRequest.mdns_seconds: {self.mdns_seconds:g} is not in (0, {MAX_SECONDS:g}]")
 
 
 @dataclass(frozen=True)
@@ -166,11 +173,11 @@ def prepare_scan(request: ScanRequest) -> ScanJob:
     from .scope.ports import named_port_sets
 
     spec = request.ports if request.ports is not None else (
-        scope.TARGET_PORTS if request.targets else scope.DEFAULT_PORTS)
+        scope.TARGET_PORTS if request.targets or request.mdns else scope.DEFAULT_PORTS)
     try:
         port_list = scope.parse_ports(spec, named_port_sets())
-        plan = scope.build_plan(
-            list(request.targets) or list(scope.DEFAULT_TARGETS), port_list,
+        plan = scope.build_plan(  # --mdns alone: only what the LAN advertises
+            list(request.targets) or ([] if request.mdns else list(scope.DEFAULT_TARGETS)), port_list,
             excludes=request.excludes, exclude_files=request.exclude_files,
             allow_public=request.allow_public,
             shard=scope.Shard.parse(request.shard) if request.shard else None,
@@ -206,10 +213,13 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
         report.errors.append(error)
         observer.error(error)
 
+    plan, advertised = job.plan, None
     try:
+        if job.request.mdns:
+            plan, advertised = await _mdns(job, on_error)
         async with network_stages(identify=job.request.identify, checks=job.request.checks,
                                   intrusive=job.request.intrusive, on_error=on_error) as stages:
-            await run_scan(job.plan, job.request.sweep, report, observer=observer, stages=stages)
+            await run_scan(plan, job.request.sweep, report, observer=observer, stages=stages, discovered=advertised)
     except asyncio.CancelledError:
         report.finish(complete=False)
         raise
@@ -217,13 +227,29 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
         report.errors.append(ErrorRecord(where="scan", message=f"{type(exc).__name__}: {exc}"))
         report.finish(complete=False)
         return report
-    reason = job.plan.empty_reason() or _unreachable(job.plan, report)
+    reason = plan.empty_reason() or _unreachable(plan, report)
+    if reason and job.request.mdns and not job.request.targets:
+        reason = f"mDNS found no advertised agent service in scope in {job.request.mdns_seconds:g} s"
     if reason:  # a run that probed nothing is never a pass (docs/architecture.md, Exit codes: 3)
         record = ErrorRecord(where="scan", message=f"nothing was scanned: {reason}")
         report.errors.insert(0, record)  # first: the console lists only the first errors
         observer.error(record)
     report.finish(complete=False if reason else None)  # None: what an observer already marked stays
     return report
+
+
+async def _mdns(job: ScanJob, on_error: Callable[[ErrorRecord], None]):
+    """--mdns: browse (bounded), police what was advertised into the plan; the refusals are the
+    new plan's errors (run_scan reports them), the rest of what went wrong is reported here."""
+    from .discover import discover
+    from .net.mdns import BrowseLimits
+
+    found = await discover(job.plan, BrowseLimits(seconds=job.request.mdns_seconds))
+    job.report.scope.extra["mdns"] = {"seconds": job.request.mdns_seconds, "types": list(found.result.types),
+                                      "advertised": len(found.result.adverts)}
+    for error in found.errors:
+        on_error(error)
+    return found.plan, found.records
 
 
 def _unreachable(plan: ScanPlan, report: Report) -> str | None:
@@ -334,13 +360,15 @@ async def run_scan(
     report: Report,
     observer: ScanObserver | None = None,
     stages: ScanStages | None = None,
+    discovered: dict[tuple[str, int], list[dict[str, Any]]] | None = None,
 ) -> Report:
     """Run the whole network pipeline for `plan`, filling `report` as results arrive.
 
     One TaskGroup owns every task of the scan (the sweep, the identify stream, one task per
     service), so the scan ends only when all have: a check that raises costs its service an
     error record, but any other failure cancels the rest and is raised as itself, not wrapped
-    in an ExceptionGroup. Cancellation (Ctrl-C) stops the sweep's workers on its way out."""
+    in an ExceptionGroup. Cancellation (Ctrl-C) stops the sweep's workers on its way out.
+    `discovered`: what advertised an endpoint (--mdns), kept on the service found there."""
     observer = observer or NullObserver()
     stages = stages or ScanStages()
     counters = _Counters()
@@ -421,6 +449,8 @@ async def run_scan(
         async for service in services:
             if stages.identify:
                 identify_clock.end(_where(service.host, service.port))
+            if discovered and (service.host, service.port) in discovered:
+                service.discovery = discovered[(service.host, service.port)]
             report.services.append(service)
             scan.create_task(one(service))
 

@@ -35,6 +35,9 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               default pep440; identify/versions.py)
   advisories: [{id, summary, affected[], fixed, severity, cvss?, note?, references[]}], read by
               version.vulnerable; validated here (identify/advisories.py)
+  recognition, version_source: one line each for the README's product table (how the product
+              is recognised; where its version comes from without credentials, null: nowhere)
+  mdns:       {types: [_x._tcp], type_prefixes: [_x-]}: what it advertises on the LAN (--mdns)
 """
 
 from __future__ import annotations
@@ -136,6 +139,10 @@ class Fingerprint:
     version_scheme: str = versions.DEFAULT_SCHEME
     description: str = ""
     references: list[str] = field(default_factory=list)
+    recognition: str = ""  # "" when the file does not say
+    version_source: str | None = ""  # None: the product shows no version without credentials
+    mdns_types: tuple[str, ...] = ()
+    mdns_prefixes: tuple[str, ...] = ()
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -312,7 +319,11 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         attributes=extractors("attributes"),
         checks=checks,
         advisories=advisories, version_scheme=scheme, description=doc.get("description", ""),
-        references=list(doc.get("references") or []), path=file, raw=doc,
+        references=list(doc.get("references") or []),
+        recognition=doc.get("recognition", ""), version_source=doc.get("version_source", ""),
+        mdns_types=tuple((doc.get("mdns") or {}).get("types") or ()),
+        mdns_prefixes=tuple((doc.get("mdns") or {}).get("type_prefixes") or ()),
+        path=file, raw=doc,
     )
 
 
