@@ -29,6 +29,12 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               the parameters the check declares (catalog.py); `open` / `closed` rules are
               conditions of the same language (HTTP ones)
   advisories: [{id, ...}] (fields owned by the advisories check)
+  embeds[]:   {protocol, name, path, probe, match: {<conditions>}, role?, transport?, variant?,
+              checks_from?, checks?, attributes[]?}: a surface of another protocol the product
+              serves (an MCP gateway, a plugin route). When `match` holds on `probe`'s answer the
+              service records it in attributes.embedded and the checks run it: `checks_from`'s
+              fingerprint's checks retargeted to `path`/`transport`, plus its own `checks`. The
+              service stays the product that serves it (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -112,6 +118,28 @@ class Extractor:
     name: str = "version"
 
 
+@dataclass(frozen=True)
+class Embed:
+    """A surface of another protocol on the product's own endpoint (fingerprint `embeds:`)."""
+
+    protocol: str
+    name: str
+    path: str
+    probe: str
+    match: dict[str, Any]
+    role: str = "server"
+    transport: str | None = None
+    variant: str | None = None
+    checks_from: str | None = None
+    checks: dict[str, catalog.CheckParams] = field(default_factory=dict)
+    attributes: tuple[Extractor, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How findings and check results name it: `MCP gateway at /mcp`."""
+        return f"{self.name} at {self.path}"
+
+
 @dataclass
 class Fingerprint:
     id: str
@@ -125,6 +153,7 @@ class Fingerprint:
     attributes: list[Extractor] = field(default_factory=list)
     checks: dict[str, catalog.CheckParams] = field(default_factory=dict)  # validated, typed
     advisories: list[dict[str, Any]] = field(default_factory=list)
+    embeds: list[Embed] = field(default_factory=list)
     description: str = ""
     references: list[str] = field(default_factory=list)
     path: Path | None = None
@@ -263,8 +292,11 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
                                 version_range=m.get("version_range")))
 
     def extractors(key: str) -> list[Extractor]:
+        return extractors_of(doc.get(key) or [], key)
+
+    def extractors_of(items: list, key: str) -> list[Extractor]:
         out = []
-        for i, e in enumerate(doc.get(key) or []):
+        for i, e in enumerate(items):
             where = f"{key}[{i}]"
             if e["probe"] not in kinds:
                 raise FingerprintError(file, f"{where}.probe", f"unknown probe {e['probe']!r}")
@@ -278,6 +310,19 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
 
     checks = parse_checks(doc.get("checks"), file)
 
+    embeds = []
+    for i, e in enumerate(doc.get("embeds") or []):
+        where = f"embeds[{i}]"
+        if e["probe"] not in kinds:
+            raise FingerprintError(file, f"{where}.probe", f"unknown probe {e['probe']!r} (probes: {', '.join(kinds)})")
+        _check_conditions(file, f"{where}.match", e["match"])
+        attrs = tuple(extractors_of(e.get("attributes") or [], f"{where}.attributes"))
+        embeds.append(Embed(protocol=e["protocol"], name=e["name"], path=e["path"], probe=e["probe"],
+                            match=dict(e["match"]), role=e.get("role", "server"), transport=e.get("transport"),
+                            variant=e.get("variant"), checks_from=e.get("checks_from"),
+                            checks=parse_checks(e.get("checks"), file, prefix=f"{where}.checks"),
+                            attributes=attrs))
+
     ports = set(doc["ports"])
     for first, last in doc.get("port_ranges") or []:
         if last < first:
@@ -290,7 +335,7 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         probes=probes, matchers=matchers, version=extractors("version"),
         attributes=extractors("attributes"),
         checks=checks,
-        advisories=list(doc.get("advisories") or []), description=doc.get("description", ""),
+        advisories=list(doc.get("advisories") or []), embeds=embeds, description=doc.get("description", ""),
         references=list(doc.get("references") or []), path=file, raw=doc,
     )
 
@@ -298,13 +343,14 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
 # ---------------------------------------------------------------- check parameters
 
 
-def parse_checks(raw: Mapping[str, Any] | None, file: str | Path = "<fingerprint>") -> dict[str, catalog.CheckParams]:
+def parse_checks(raw: Mapping[str, Any] | None, file: str | Path = "<fingerprint>",
+                 prefix: str = "checks") -> dict[str, catalog.CheckParams]:
     """A `checks:` block as the typed parameters its checks declare (catalog.py; null means the
     defaults). A check id this build does not run, a parameter its check does not declare, or a
     value of the wrong type or enum fails with FingerprintError naming the file, check and field."""
     out = {}
     for check_id, params in (raw or {}).items():
-        where = f"checks.{check_id}"
+        where = f"{prefix}.{check_id}"
         try:
             entry = catalog.get(check_id)
         except KeyError:
@@ -391,7 +437,16 @@ def load_fingerprints(path: str | Path | None = None) -> list[Fingerprint]:
             raise FingerprintError(file, "id", f"duplicate product id {fp.id!r} (also in {ids[fp.id]})")
         ids[fp.id] = file.name
         out.append(fp)
+    if Path(path).is_dir() and (problems := embed_problems(out)):
+        raise problems[0]
     return out
+
+
+def embed_problems(fps: list[Fingerprint]) -> list[FingerprintError]:
+    """An `embeds[].checks_from` must name a fingerprint of the same set."""
+    ids = {fp.id for fp in fps}
+    return [FingerprintError(fp.path or fp.id, f"embeds[{i}].checks_from", f"unknown product id {e.checks_from!r}")
+            for fp in fps for i, e in enumerate(fp.embeds) if e.checks_from and e.checks_from not in ids]
 
 
 @lru_cache(maxsize=1)
@@ -404,7 +459,7 @@ def validate_path(path: str | Path | None = None) -> list[str]:
     root = Path(path) if path is not None else default_dir()
     if not root.exists():
         return [f"{root}: no such file or directory"]
-    problems, ids = [], {}
+    problems, ids, loaded = [], {}, []
     for file in _files(root):
         try:
             fp = load_file(file)
@@ -414,6 +469,9 @@ def validate_path(path: str | Path | None = None) -> list[str]:
         if fp.id in ids:
             problems.append(str(FingerprintError(file, "id", f"duplicate product id {fp.id!r} (also in {ids[fp.id]})")))
         ids[fp.id] = file.name
+        loaded.append(fp)
+    if root.is_dir():
+        problems += [str(p) for p in embed_problems(loaded)]
     return problems
 
 
