@@ -72,10 +72,6 @@ def _app(version: str, *, master_key: str | None) -> web.Application:
         else:
             response = _json({"error": {"message": "Authentication Error, No api key passed in.",
                                         "type": "auth_error", "param": "None", "code": "401"}}, 401)
-        for name, value in _SECURITY.items():
-            response.headers.setdefault(name, value)
-        if request.headers.get("Origin"):
-            response.headers["access-control-allow-origin"] = "*"
         return response
 
     async def mcp_guard(request: web.Request) -> web.Response | None:
@@ -129,10 +125,15 @@ def _app(version: str, *, master_key: str | None) -> web.Application:
     app.router.add_post("/mcp/", mcp)
     app.router.add_route("*", "/{tail:.*}", not_found)
 
-    async def no_server(request, response):
+    async def headers(request, response):
+        # set as the response starts, so streamed MCP answers carry them too
         response.headers.popall("Server", None)  # uvicorn runs with server_header off here
+        for name, value in _SECURITY.items():
+            response.headers.setdefault(name, value)
+        if request.headers.get("Origin"):
+            response.headers["access-control-allow-origin"] = "*"
 
-    app.on_response_prepare.append(no_server)
+    app.on_response_prepare.append(headers)
     return app
 
 
