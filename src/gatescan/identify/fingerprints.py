@@ -23,7 +23,8 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               version_range: the versions an era marker implies, e.g. '>=2026.1.5 <2026.1.29',
               reported as attributes.version_range when no version is observable)
               conditions (all must hold): the matcher language of matcher.py.
-  version[]:  {probe, source: body|frame|reply|close_reason, header, json, regex}; first hit wins
+  version[]:  {probe, source: body|frame|reply|close_reason, header, json, regex, decode: base64,
+              decoded_regex}; first hit wins (decode: the regex's value is decoded, then read)
   attributes[]: the same with a `name` (e.g. protocol)
   checks:     {check-id: {parameters for that check} | null}: only ids this build runs, with
               the parameters the check declares (catalog.py); `open` / `closed` rules are
@@ -116,6 +117,8 @@ class Extractor:
     json: str | None = None
     regex: str | None = None
     name: str = "version"
+    decode: str | None = None  # base64: the regex's value is decoded, then decoded_regex reads it
+    decoded_regex: str | None = None
 
 
 @dataclass(frozen=True)
@@ -304,8 +307,13 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
                 raise FingerprintError(file, where, "needs json, regex or header")
             if e.get("regex"):
                 _compile(file, f"{where}.regex", e["regex"])
+            if e.get("decoded_regex"):
+                _compile(file, f"{where}.decoded_regex", e["decoded_regex"])
+            if e.get("decode") and not e.get("regex"):
+                raise FingerprintError(file, where, "decode needs the regex that finds the encoded value")
             out.append(Extractor(probe=e["probe"], source=e.get("source", "body"), header=e.get("header"),
-                                 json=e.get("json"), regex=e.get("regex"), name=e.get("name", "version")))
+                                 json=e.get("json"), regex=e.get("regex"), name=e.get("name", "version"),
+                                 decode=e.get("decode"), decoded_regex=e.get("decoded_regex")))
         return out
 
     checks = parse_checks(doc.get("checks"), file)
