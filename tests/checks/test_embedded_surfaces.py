@@ -96,3 +96,22 @@ def test_an_embed_names_a_probe_of_its_file(tmp_path):
     (tmp_path / "litellm-proxy.yaml").write_text(src)
     with pytest.raises(FingerprintError, match=r"embeds\[0\]\.probe: unknown probe 'nope'"):
         load_fingerprints(tmp_path)
+
+
+async def test_n8n_instance_mcp_server_is_checked_as_mcp():
+    service, findings = await _scan(_twin("n8n", "n8n-hardened"))
+    assert service.product == "n8n" and service.version == "2.8.4"
+    results = _surface_results(service, "/mcp-server/http")
+    assert results["auth.missing"].result.value == "passed"
+    assert results["http.host.unchecked"].result.value == "not_applicable"
+    assert findings == []
+
+
+async def test_letta_mcp_registry_is_lettas_and_open_without_the_password():
+    service, findings = await _scan(_twin("letta", "letta-vulnerable"))
+    assert service.product == "letta"
+    [surface] = service.extra["attributes"]["embedded"]
+    assert (surface["protocol"], surface["role"], surface["path"]) == ("mcp", "client", "/v1/tools/mcp/servers")
+    registry = next(f for f in findings if f.extra)
+    assert registry.check == "auth.missing" and "MCP servers Letta's agents call" in registry.evidence.summary
+    assert "(MCP server registry at /v1/tools/mcp/servers)" in registry.title
