@@ -15,7 +15,10 @@ its editor UI's index.html:
 - `/healthz` {"status": "ok"}. Express serves it (no Server header).
 - Instance-level MCP: POST /mcp-server/http (streamable HTTP, the TypeScript SDK) checks the MCP
   bearer token first: 401 `WWW-Authenticate: Bearer realm="n8n MCP Server"` {"message":
-  "Unauthorized"}; HEAD is 401 too. MCP Server Trigger nodes serve /mcp/<path> per workflow.
+  "Unauthorized: Authorization header not sent"}; HEAD is 401 too. MCP Server Trigger nodes
+  serve /mcp/<path> per workflow (an unknown one: 404 "The requested webhook ... is not registered.").
+Checked on the real n8n 2.8.4 (npm, offline in a private namespace): all of the above as written;
+while its database migrates at start it answers every path 200 "n8n is starting up. Please wait".
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def _app(version: str, *, owner: bool) -> web.Application:
 
     async def mcp_server(request):
         # McpServerApiKeyService middleware: no valid bearer -> 401 before any MCP work
-        return web.json_response({"message": "Unauthorized"}, status=401,
+        return web.json_response({"message": "Unauthorized: Authorization header not sent"}, status=401,
                                  headers={"WWW-Authenticate": 'Bearer realm="n8n MCP Server"'})
 
     async def webhook_404(request):
