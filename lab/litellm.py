@@ -7,8 +7,9 @@ Facts, checked on the real `litellm[proxy]` 1.108.7 (pip, run offline in a priva
   earlier releases started open.
 - Public routes (litellm/proxy/_types.py public_routes): `/` (Swagger UI, title "LiteLLM API -
   Swagger UI"), `/health/liveliness` (the JSON string "I'm alive!"), `/health/readiness`,
-  `/.well-known/litellm-ui-config`; `/openapi.json` carries the version (FastAPI(version=...)
-  in proxy_server.py) and takes seconds to build on first use.
+  `/.well-known/litellm-ui-config`, `/public/model_hub/info` (its `litellm_version` is the
+  version without a key). `/openapi.json` carries it too, but the real one builds that schema on
+  first use for long enough (single worker) that other requests time out meanwhile.
 - Open: GET /v1/models 200 {"data": [...], "object": "list"}; with a master key 401
   {"error": {"message": "Authentication Error, No api key passed in.", "type": "auth_error", ...}}.
 - CORS middleware allows every origin (`access-control-allow-origin: *`, no credentials) on every
@@ -48,7 +49,7 @@ _SWAGGER = """
     </body>
     </html>
 """
-_PUBLIC = ("/", "/health/liveliness", "/health/liveness", "/health/readiness", "/openapi.json",
+_PUBLIC = ("/", "/health/liveliness", "/health/liveness", "/health/readiness", "/openapi.json", "/public/model_hub/info",
            "/.well-known/litellm-ui-config", "/litellm/.well-known/litellm-ui-config")
 
 
@@ -106,6 +107,10 @@ def _app(version: str, *, master_key: str | None) -> web.Application:
             "description": "Proxy Server to call 100+ LLMs in the OpenAI format.",
             "version": version}, "paths": {}})
 
+    async def model_hub_info(request):
+        return _json({"docs_title": "LiteLLM API", "custom_docs_description": None, "litellm_version": version,
+                      "useful_links": {}})
+
     async def models(request):
         return _json(_MODELS)
 
@@ -119,6 +124,7 @@ def _app(version: str, *, master_key: str | None) -> web.Application:
     app.router.add_get("/health/readiness", readiness)
     app.router.add_get("/.well-known/litellm-ui-config", ui_config)
     app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/public/model_hub/info", model_hub_info)
     app.router.add_get("/v1/models", models)
     app.router.add_get("/models", models)
     app.router.add_post("/mcp", mcp)
