@@ -49,6 +49,7 @@ async def test_twins_answer_as_flowise_does(path, vulnerable, hardened):
 
 
 async def test_a_null_origin_is_never_granted():
+    """3.1.4's XSS.js blocks `null` even with CORS_ORIGINS=* (the twins use its CORS rules)."""
     async with started(BY_TWIN["vulnerable"]) as handle:
         _, got = await exchange("127.0.0.1", handle.port, "GET", "/api/v1/chatflows", {"Origin": "null"})
     assert "access-control-allow-origin" not in got
