@@ -1,5 +1,10 @@
 """Flowise twins: the flow builder's Express server on 3000.
 
+Checked against the real flowise@3.1.4 (npm, run in a private namespace after building its
+sqlite3 binding by hand): `/api/v1/chatflows` 401 `{"error":"Unauthorized Access"}` (also for
+`/API/V1/...` and unknown `/api/v1/*` paths), `/api/v1/ping` "pong", `/api/v1/version`
+`{"version":"3.1.4"}`, no Access-Control-Allow-Origin for a foreign Origin, any Host answered.
+
 Facts: the npm package flowise@3.1.4 as installed here (`dist/index.js`: every `/api/v1/*` path
 outside `WHITELIST_URLS` needs the session cookie or an API key, else 401
 `{"error":"Unauthorized Access"}`, and so does any case variant of `/api/v1/` (the fix for
@@ -78,7 +83,10 @@ def _app(version: str, title: str, *, login: bool, cors_origins: str) -> web.App
     app.router.add_get("/api/v1/settings", settings)
     app.router.add_get("/api/v1/chatflows", chatflows)
     app.router.add_get("/{tail:.*}", page)
-    return strip_server_header(app)  # Express with x-powered-by disabled names nothing
+    # Express with x-powered-by disabled names nothing; getIframeSecurityHeaders() on every answer
+    # (seen on the real 3.1.4)
+    return strip_server_header(app, {"Content-Security-Policy": "frame-ancestors 'self'",
+                                     "X-Frame-Options": "SAMEORIGIN"})
 
 
 SERVICES = [
