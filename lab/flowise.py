@@ -98,7 +98,7 @@ SERVICES = [
         version="2.2.6",
         twin="vulnerable",
         port=3000,
-        expected=("auth.missing", "http.cors.permissive", "http.host.unchecked"),
+        expected=("auth.missing", "http.cors.permissive", "http.host.unchecked", "version.vulnerable"),
         start=app_service(lambda: _app("2.2.6", "Flowise - Low-code LLM apps builder", login=False, cors_origins="*")),
         notes="Flowise 2.2.6, no login, CORS_ORIGINS=*",
     ),

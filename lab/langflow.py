@@ -82,7 +82,7 @@ SERVICES = [
         version="1.2.0",
         twin="vulnerable",
         port=7860,
-        expected=("auth.missing", "http.cors.permissive", "http.host.unchecked"),
+        expected=("auth.missing", "http.cors.permissive", "http.host.unchecked", "version.vulnerable"),
         start=app_service(lambda: _app("1.2.0", skip_auth=True, credentials=True)),
         notes="Langflow 1.2.0 defaults (AUTO_LOGIN, no auth, CORS *)",
     ),

@@ -79,7 +79,7 @@ SERVICES = [
         version="2.51.1",
         twin="vulnerable",
         port=8265,
-        expected=("auth.missing", "http.host.unchecked"),
+        expected=("auth.missing", "http.host.unchecked", "version.vulnerable"),
         start=app_service(lambda: _app("2.51.1", token=None)),
         notes="Ray 2.51.1 dashboard, no authentication (ShadowRay)",
     ),

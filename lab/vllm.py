@@ -75,7 +75,7 @@ SERVICES = [
         version="0.7.3",
         twin="vulnerable",
         port=8000,
-        expected=("auth.missing", "http.cors.permissive", "http.host.unchecked"),
+        expected=("auth.missing", "http.cors.permissive", "http.host.unchecked", "version.vulnerable"),
         start=app_service(lambda: _app("0.7.3", None, "*")),
         notes="vLLM 0.7.3, no --api-key, CORS *",
     ),
