@@ -91,6 +91,7 @@ class ScanRequest(_Request):
     sweep: SweepConfig = field(default_factory=SweepConfig)
     identify: bool = True
     checks: bool = True
+    browser_proof: bool = False  # --browser-proof: headless Chromium replays the browser-shaped findings
 
     def _check(self) -> None:
         try:
@@ -193,6 +194,7 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
 
     try:
         async with network_stages(identify=job.request.identify, checks=job.request.checks,
+                                  browser_proof=job.request.browser_proof,
                                   on_error=on_error) as stages:
             await run_scan(job.plan, job.request.sweep, report, observer=observer, stages=stages)
     except asyncio.CancelledError:
@@ -455,6 +457,7 @@ def _stats(plan: ScanPlan, counters: _Counters, report: Report) -> dict[str, Any
 
 @asynccontextmanager
 async def network_stages(*, identify: bool, checks: bool,
+                         browser_proof: bool = False,
                          on_error: Callable[[ErrorRecord], None]) -> AsyncIterator[ScanStages]:
     """The identify and check stages asked for (none with --no-identify).
 
@@ -469,13 +472,20 @@ async def network_stages(*, identify: bool, checks: bool,
     from .checks.runner import run_checks
     from .net.client import Client
 
-    async with Client() as client:
+    from contextlib import AsyncExitStack
+
+    async with Client() as client, AsyncExitStack() as stack:
         fingerprints = load_fingerprints()
         by_product = {fp.id: fp for fp in fingerprints}
+        prover = None
+        if browser_proof:  # one browser for the whole scan, started at the first proof
+            from .checks.browser import BrowserProof
+            prover = await stack.enter_async_context(BrowserProof())
 
         async def check(service: Service) -> list[Finding]:
             fingerprint = by_product.get(service.product)
-            return await run_checks(service, fingerprint, client) if fingerprint else []
+            return await run_checks(service, fingerprint, client,
+                                    proof=prover.prove if prover else None) if fingerprint else []
 
         yield ScanStages(
             identify=identify_mod.stage(client, on_error=on_error, fingerprints=fingerprints),

@@ -136,6 +136,7 @@ def scan(
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Sweep processes (default: one per core for big scans).")] = None,
     identify: Annotated[bool, typer.Option("--identify/--no-identify", help="Identify the product on each open port.")] = True,
     checks: Annotated[bool, typer.Option("--checks/--no-checks", help="Run the checks each product's fingerprint names.")] = True,
+    browser_proof: Annotated[bool, typer.Option("--browser-proof", help="Replay WebSocket-Origin, rebinding and CORS findings in headless Chromium (as a loopback page and as a public one).")] = False,
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
 ) -> None:
@@ -153,6 +154,7 @@ def scan(
             exclude_files=tuple(str(p) for p in exclude_file or ()), allow_public=allow_public, shard=shard,
             sweep=SweepConfig(concurrency=concurrency, rate=rate, timeout=timeout, retries=retries, workers=workers),
             identify=identify, checks=checks,
+            browser_proof=browser_proof,
         ))
     except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))

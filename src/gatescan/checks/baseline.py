@@ -12,16 +12,26 @@ from . import spec as specs
 from .registry import Outcome
 
 
-async def privileged(run, params: RequestParams):
-    """(spec, access, exchange): the request to replay, whether it got in without credentials, its proof."""
+def _specs(run, params: RequestParams):
+    """(own, auth.missing's): the check's own request spec and the one it falls back on."""
     auth_params = run.params.get("auth.missing") or AuthMissingParams()
     merged = params
     if params.request is not None and params.open is None:
         # a replay of auth.missing's request without its own match rules borrows them
         merged = replace(params, open=auth_params.open,
                          closed=params.closed if params.closed is not None else auth_params.closed)
-    own = specs.from_params(merged)
-    theirs = specs.from_params(auth_params)
+    return specs.from_params(merged), specs.from_params(auth_params)
+
+
+def request_spec(run, params: RequestParams):
+    """The privileged request a replaying check sends (the browser proof sends it again)."""
+    own, theirs = _specs(run, params)
+    return own or theirs
+
+
+async def privileged(run, params: RequestParams):
+    """(spec, access, exchange): the request to replay, whether it got in without credentials, its proof."""
+    own, theirs = _specs(run, params)
     req = own or theirs
     if req is None:
         return None, Access.UNDECIDED, None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from ..model import Access, CheckResult, CheckStatus, Exchange, Finding, FindingEvidence, Service
 from .. import catalog
@@ -105,10 +105,15 @@ def _variant(service: Service) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def run_checks(service: Service, fingerprint: Any, client: Client) -> list[Finding]:
+# (run, check id, parameters, outcome) -> the finding's evidence.browser, or None (checks/browser.py)
+Proof = Callable[["ServiceRun", str, catalog.CheckParams, Outcome], Awaitable[dict[str, Any] | None]]
+
+
+async def run_checks(service: Service, fingerprint: Any, client: Client, *, proof: Proof | None = None) -> list[Finding]:
     """Run the fingerprint's checks on `service`; append CheckResults; return the findings.
 
-    Pass `client.scope()` to count this service's probes apart."""
+    Pass `client.scope()` to count this service's probes apart. `proof` (--browser-proof) adds a
+    real browser's attempt to each finding it proves, outside the per-service deadline (it has its own)."""
     variant = _variant(service)
     params = for_variant(fingerprint_checks(fingerprint), variant)
     checks = ordered(params)
@@ -144,6 +149,10 @@ async def run_checks(service: Service, fingerprint: Any, client: Client) -> list
         service.checks.append(CheckResult(check.id, outcome.status, redact_text(outcome.reason)))
         if outcome.status is CheckStatus.FINDING:
             findings.append(_finding(run, check, params[check.id], outcome))
+            if proof is not None:
+                began = loop.time()
+                findings[-1].evidence.browser = await proof(run, check.id, params[check.id], outcome)
+                deadline += loop.time() - began  # the proof has its own deadline, not the checks' one
     return findings
 
 
