@@ -105,12 +105,20 @@ async def test_real_openclaw_gateway_refuses_the_page(client, real_openclaw_toke
     assert not local["connected"] and "origin not allowed" in local["note"].lower()
 
 
-async def test_no_chromium_is_inconclusive_and_the_scan_goes_on(client, validate_report):
-    async with proofs.BrowserProof(executable="/nonexistent/chromium") as prover:
+@pytest.mark.parametrize("broken", ["missing", "crashing"])
+async def test_no_chromium_is_inconclusive_and_the_scan_goes_on(client, validate_report, tmp_path, broken):
+    executable = "/nonexistent/chromium"
+    if broken == "crashing":  # starts, then dies before it opens its DevTools port
+        executable = str(tmp_path / "chromium")
+        (tmp_path / "chromium").write_text("#!/bin/sh\nexit 3\n")
+        (tmp_path / "chromium").chmod(0o755)
+    async with proofs.BrowserProof(executable=executable) as prover:
         found = await _scan(client, _twin("ollama", "ollama-vulnerable"), "ollama", prover, validate_report)
     assert {"auth.missing", "http.cors.permissive", "http.host.unchecked"} <= set(found)
-    browser = found["http.cors.permissive"].evidence.browser
-    assert browser["result"] == "inconclusive" and "no Chromium" in browser["reason"]
+    for check_id in ("http.cors.permissive", "http.host.unchecked"):
+        browser = found[check_id].evidence.browser
+        assert browser["result"] == "inconclusive" and not browser["connected"]
+        assert ("no Chromium" if broken == "missing" else "exited at start (status 3)") in browser["reason"]
     assert found["auth.missing"].evidence.browser is None
 
 

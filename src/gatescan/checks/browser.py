@@ -199,8 +199,8 @@ class BrowserProof:
         """`evidence.browser` for one finding (None for a check the browser does not prove)."""
         if check_id not in PROVES:
             return None
-        started = time.monotonic()
-        async with self._lock:
+        async with self._lock:  # proofs take turns: the seconds below are this proof's own
+            started = time.monotonic()
             try:
                 async with asyncio.timeout(self.deadline):
                     result = await self._prove(run, check_id, params, outcome)
@@ -211,7 +211,7 @@ class BrowserProof:
             except Exception as exc:  # noqa: BLE001 - a proof must never stop the scan
                 log.debug("browser proof failed", exc_info=True)
                 result = _inconclusive(f"the proof failed: {type(exc).__name__}: {exc}"[:200])
-        result["seconds"] = round(time.monotonic() - started, 2)
+            result["seconds"] = round(time.monotonic() - started, 2)  # a browser's start included
         self.seconds.append(result["seconds"])
         return result
 
