@@ -151,3 +151,16 @@ async def test_a_target_that_never_answers_costs_the_deadline(client):
             writer.close()
         for server in servers:
             server.close()
+
+
+async def test_an_ipv6_loopback_target_is_reached(client, validate_report):
+    """`[::1]` is let through the resolver rules, and `rebind.test` maps to it."""
+    svc = _twin("ollama", "ollama-vulnerable")
+    async with proofs.BrowserProof() as prover:
+        async with started(svc, "::1") as handle:
+            service = Service(host="::1", port=handle.port, product="ollama")
+            findings = {f.check: f for f in await run_checks(service, fpmod.get("ollama"), client, proof=prover.prove)}
+    cors = findings["http.cors.permissive"].evidence.browser
+    assert cors["runs"][0]["connected"] and cors["verdict"] == proofs.LNA_BLOCKED
+    rebind = findings["http.host.unchecked"].evidence.browser
+    assert rebind["runs"][1]["connected"] and rebind["verdict"] == proofs.LNA_BLOCKED_REBIND

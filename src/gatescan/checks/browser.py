@@ -168,8 +168,8 @@ class BrowserProof:
     # --- the browser, started once ----------------------------------------------------------------
 
     def _config(self, host: str, *, lna: bool = True) -> LaunchConfig:
-        direct = () if host.startswith("127.") or host in ("::1", "localhost") else (host,)
-        return LaunchConfig(rebind_ip=host if ":" not in host else "127.0.0.1", direct=direct,
+        direct = () if host.startswith("127.") or host == "localhost" else (f"[{host}]" if ":" in host else host,)
+        return LaunchConfig(rebind_ip=f"[{host}]" if ":" in host else host, direct=direct,
                             public=(f"127.0.0.1:{self.public_port}",),
                             features_off=() if lna else ("LocalNetworkAccessChecks",))
 

@@ -56,7 +56,8 @@ class LaunchConfig:
     features_off: tuple[str, ...] = ()  # --disable-features (LocalNetworkAccessChecks)
 
     def argv(self, executable: str, profile: Path) -> list[str]:
-        excludes = ", ".join(f"EXCLUDE {a}" for a in ("localhost", "127.*", *self.direct))
+        # an IPv6 literal is matched without its brackets
+        excludes = ", ".join(f"EXCLUDE {a.strip('[]')}" for a in ("localhost", "127.*", "::1", *self.direct))
         argv = [executable, *SAFE_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
                 f"--host-resolver-rules=MAP rebind.test {self.rebind_ip}, MAP {PAGE_HOST} 127.0.0.1, "
                 f"MAP * ~NOTFOUND, {excludes}",
