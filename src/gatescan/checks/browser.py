@@ -140,6 +140,13 @@ class BrowserProof:
         self.seconds: list[float] = []  # per proof, for the scan's stats
 
     async def __aenter__(self) -> "BrowserProof":
+        return self
+
+    async def _serve_pages(self) -> None:
+        """Start the page servers at the first proof, not with the scan, so a sweep of
+        127.0.0.1 that is still running is less likely to meet them."""
+        if self._runner is not None:
+            return
         app = web.Application()
         app.router.add_get("/{token}", self._serve)
         self._runner = web.AppRunner(app, access_log=None)
@@ -150,7 +157,6 @@ class BrowserProof:
             await site.start()
             ports.append(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
         self.local_port, self.public_port = ports
-        return self
 
     async def __aexit__(self, *exc: Any) -> None:
         for browser in self._browsers.values():
@@ -216,6 +222,7 @@ class BrowserProof:
         return result
 
     async def _prove(self, run, check_id: str, params: Any, outcome) -> dict[str, Any]:
+        await self._serve_pages()
         if run.service.tls:
             return _inconclusive("the service speaks TLS: a browser would stop at its certificate first, "
                                  "and the proof does not click through certificate warnings")
