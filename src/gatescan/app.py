@@ -96,6 +96,7 @@ class ScanRequest(_Request):
     # mDNS/DNS-SD (gatescan.discover): browse this long first; advertised endpoints join the plan
     mdns: bool = False
     mdns_seconds: float = 3.0
+    browser_proof: bool = False  # --browser-proof: headless Chromium replays the browser-shaped findings
 
     def _check(self) -> None:
         try:
@@ -218,7 +219,8 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
         if job.request.mdns:
             plan, advertised = await _mdns(job, on_error)
         async with network_stages(identify=job.request.identify, checks=job.request.checks,
-                                  intrusive=job.request.intrusive, on_error=on_error) as stages:
+                                  intrusive=job.request.intrusive, browser_proof=job.request.browser_proof,
+                                  on_error=on_error) as stages:
             await run_scan(plan, job.request.sweep, report, observer=observer, stages=stages, discovered=advertised)
     except asyncio.CancelledError:
         report.finish(complete=False)
@@ -505,6 +507,7 @@ def _stats(plan: ScanPlan, counters: _Counters, report: Report) -> dict[str, Any
 
 @asynccontextmanager
 async def network_stages(*, identify: bool, checks: bool, intrusive: bool = False,
+                         browser_proof: bool = False,
                          on_error: Callable[[ErrorRecord], None]) -> AsyncIterator[ScanStages]:
     """The identify and check stages asked for (none with --no-identify).
 
@@ -519,13 +522,20 @@ async def network_stages(*, identify: bool, checks: bool, intrusive: bool = Fals
     from .checks.runner import run_checks
     from .net.client import Client
 
-    async with Client() as client:
+    from contextlib import AsyncExitStack
+
+    async with Client() as client, AsyncExitStack() as stack:
         fingerprints = load_fingerprints()
         by_product = {fp.id: fp for fp in fingerprints}
+        prover = None
+        if browser_proof:  # one browser for the whole scan, started at the first proof
+            from .checks.browser import BrowserProof
+            prover = await stack.enter_async_context(BrowserProof())
 
         async def check(service: Service) -> list[Finding]:
             fingerprint = by_product.get(service.product)
-            return await run_checks(service, fingerprint, client, intrusive=intrusive) if fingerprint else []
+            return await run_checks(service, fingerprint, client, intrusive=intrusive,
+                                    proof=prover.prove if prover else None) if fingerprint else []
 
         yield ScanStages(
             identify=identify_mod.stage(client, on_error=on_error, fingerprints=fingerprints),

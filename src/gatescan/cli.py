@@ -141,6 +141,7 @@ def scan(
     intrusive: Annotated[bool, typer.Option("--intrusive", help="Also run checks that leave a trace on the target (auth.ratelimit.missing: a burst of random wrong credentials).")] = False,
     mdns: Annotated[bool, typer.Option("--mdns", help="Also scan what the LAN advertises over mDNS/DNS-SD (scope-checked); alone, only that.")] = False,
     mdns_time: Annotated[float, typer.Option("--mdns-time", min=0.1, max=60, help="Seconds to browse mDNS.")] = 3.0,
+    browser_proof: Annotated[bool, typer.Option("--browser-proof", help="Replay WebSocket-Origin, rebinding and CORS findings in headless Chromium (as a loopback page and as a public one).")] = False,
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
 ) -> None:
@@ -158,6 +159,7 @@ def scan(
             exclude_files=tuple(str(p) for p in exclude_file or ()), allow_public=allow_public, shard=shard,
             sweep=SweepConfig(concurrency=concurrency, rate=rate, timeout=timeout, retries=retries, workers=workers),
             identify=identify, checks=checks, intrusive=intrusive, mdns=mdns, mdns_seconds=mdns_time,
+            browser_proof=browser_proof,
         ))
     except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))

@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from ..model import Access, CheckResult, CheckStatus, Exchange, Finding, FindingEvidence, Service
 from .. import catalog
@@ -125,12 +125,19 @@ def _variant(service: Service) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def run_checks(service: Service, fingerprint: Any, client: Client, *, intrusive: bool = False) -> list[Finding]:
+# (run, check id, parameters, outcome) -> the finding's evidence.browser, or None (checks/browser.py)
+Proof = Callable[["ServiceRun", str, catalog.CheckParams, Outcome], Awaitable[dict[str, Any] | None]]
+
+
+async def run_checks(service: Service, fingerprint: Any, client: Client, *, intrusive: bool = False,
+                     proof: Proof | None = None) -> list[Finding]:
     """Run the fingerprint's checks on `service`, then those of each embedded surface it recorded
     (attributes.embedded); append CheckResults; return the findings.
 
     Pass `client.scope()` to count this service's probes apart. Checks the catalogue marks
-    intrusive (they leave failed-login entries) run only with `intrusive`."""
+    intrusive (they leave failed-login entries) run only with `intrusive`. `proof` (--browser-proof)
+    adds a real browser's attempt to each finding it proves, outside the per-service deadline (it
+    has its own)."""
     variant = _variant(service)
     params = for_variant(fingerprint_checks(fingerprint), variant)
     surfaces = embedded_checks(service, fingerprint)
@@ -141,12 +148,12 @@ async def run_checks(service: Service, fingerprint: Any, client: Client, *, intr
     deadline = asyncio.get_running_loop().time() + limit  # one budget for the product and its surfaces
     run = ServiceRun(service, params, client, fingerprint_impact=impact,
                      fingerprint=_loaded(fingerprint, service.product), intrusive=intrusive)
-    findings = await _run_set(run, variant, deadline)
+    findings = await _run_set(run, variant, deadline, proof)
     for embed, surface_params in surfaces:
         # no fingerprint: the product's advisories are not the embedded protocol's
         surface = ServiceRun(service, surface_params, client, fingerprint_impact=impact, embed=embed,
                              intrusive=intrusive)
-        findings += await _run_set(surface, embed.variant, deadline)
+        findings += await _run_set(surface, embed.variant, deadline, proof)
     return findings
 
 
@@ -183,7 +190,7 @@ def _retarget(params: catalog.CheckParams, embed: fpmod.Embed) -> catalog.CheckP
     return dataclasses.replace(params, **changes) if changes else params
 
 
-async def _run_set(run: ServiceRun, variant: str | None, deadline: float) -> list[Finding]:
+async def _run_set(run: ServiceRun, variant: str | None, deadline: float, proof: Proof | None = None) -> list[Finding]:
     """Run `run.params` in catalogue order under the shared deadline; record and judge each."""
     service, params = run.service, run.params
     loop = asyncio.get_running_loop()
@@ -222,6 +229,10 @@ async def _run_set(run: ServiceRun, variant: str | None, deadline: float) -> lis
                                           extra={"surface": surface} if surface else {}))
         if outcome.status is CheckStatus.FINDING:
             findings.append(_finding(run, check, params[check.id], outcome))
+            if proof is not None:
+                began = loop.time()
+                findings[-1].evidence.browser = await proof(run, check.id, params[check.id], outcome)
+                deadline += loop.time() - began  # the proof has its own deadline, not the checks' one
     return findings
 
 
