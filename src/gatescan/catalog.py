@@ -260,6 +260,14 @@ _ENTRIES = [
     _config("config.secrets.readable", "A file holding the agent's secrets is readable by other users",
             "A file holding the agent's secrets is readable by other users.",
             "Restrict the file to its owner (chmod 600) and rotate the secrets it held.", Severity.HIGH),
+    # ---- local configuration added by `gatescan local` (local/*.py; listed in the README)
+    _config("config.mdns.full", "The agent advertises its CLI path and SSH port on the LAN (mDNS full mode)",
+            "The agent's mDNS beacon runs in full mode: every LAN neighbour learns the CLI path (the user name) "
+            "and the SSH port.",
+            "Set the mDNS mode to minimal, or off where nothing needs discovery.", Severity.MEDIUM),
+    _config("config.hooks.token-reuse", "The webhook token is the gateway's operator token",
+            "The hook token equals the gateway token, so a leaked webhook secret is the operator credential.",
+            "Give hooks their own long random token and rotate both.", Severity.HIGH),
     _config("ide.auth.missing", "A Claude Code IDE lock file has no auth token",
             "A Claude Code IDE lock file has no auth token.",
             "Update the IDE integration (VS Code extension 1.0.24+, JetBrains plugin 0.1.9+).", Severity.HIGH),

@@ -93,3 +93,32 @@ def test_report_renders_in_every_format(home, lab_thread, tmp_path):
     assert text.index("This machine:") < text.index("What matters most:") < text.index("Findings (")
     again = Report.from_dict(json.loads((tmp_path / "r.json").read_text()))
     assert again.local["listeners"][0]["process"]["pid"] == os.getpid()
+
+
+def test_the_cause_next_to_the_effect(home, lab_thread, validate_report):
+    """A gateway with auth none bound wide (0.0.0.0: loopback and the 10.99.0.1 alias), and the
+    config that makes it so: the service names the keys, each finding the key to change."""
+    from gatescan.report.console import render_console_text
+    from tests.local.conftest import write
+
+    port = lab_thread.start(OPENCLAW["openclaw-gateway-2026.9.6-authnone"], "0.0.0.0")
+    cfg = write(home / ".openclaw" / "openclaw.json",
+                '{\n  "gateway": {\n    "port": %d,\n    "bind": "lan",\n    "auth": {"mode": "none"}\n  }\n}\n' % port)
+    report = app.local(app.LocalRequest(home=str(home), cwd=str(home), skills=False))
+    validate_report(report.to_dict())
+    assert report.local["configs"] == [{"agent": "openclaw", "path": str(cfg)}]
+    config = [f for f in report.findings if f.port is None]
+    assert [(f.check, f.path, f.line) for f in config] == [("config.auth.none", str(cfg), 5)]
+    for host in ("127.0.0.1", "10.99.0.1"):
+        (service,) = [s for s in report.services if (s.host, s.port) == (host, port)]
+        assert service.product == "openclaw-gateway" and service.bind == "0.0.0.0"
+        causes = {c["check"]: c for c in service.extra["config_causes"]}
+        assert causes["auth.missing"]["key"] == "gateway.auth.mode" and causes["auth.missing"]["line"] == 5
+        network = {f.check: f for f in report.findings if (f.host, f.port) == (host, port)}
+        assert network["auth.missing"].extra["config_cause"]["path"] == str(cfg)
+        for check, f in network.items():  # every network finding this config explains names its key
+            if check in ("exposure.network", "tls.missing"):
+                assert f.extra["config_cause"]["key"].startswith(("gateway.bind", "gateway.tls"))
+    text = render_console_text(report, width=160)
+    head = text[: text.index("Findings (")]
+    assert 'fix: gateway.auth.mode: "token"' in head and f"{cfg}:5" in head

@@ -76,3 +76,20 @@ class Listener:
 
     def to_dict(self) -> dict[str, Any]:
         return {"bind": self.bind, "port": self.port, "process": self.process()}
+
+
+def config_finding(check: str, *, path: str, line: int | None, summary: str, product: str | None = None,
+                   key: str | None = None, fix: str | None = None, title: str | None = None) -> Finding:
+    """A finding read from a file, worded and rated by the check's catalogue entry; `key`/`fix`
+    name the setting to change (the console shows it, `extra.fix_key` carries it)."""
+    from .. import catalog
+    from ..model import FindingEvidence
+
+    entry = catalog.get(check)
+    finding = Finding(check=check, severity=entry.severity or catalog.severity(check), title=title or entry.title,
+                      target=path, path=path, line=line, product=product,
+                      evidence=FindingEvidence(summary=summary), remediation=entry.remediation,
+                      references=list(entry.references))
+    if key:
+        finding.extra["fix_key"] = {"key": key, "fix": fix or key, "path": path, "line": line}
+    return finding

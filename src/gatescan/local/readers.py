@@ -13,7 +13,9 @@ Reader = Callable[[Path, Mapping[str, str], Path], LocalFindings]
 
 
 def _readers() -> list[tuple[str, Reader]]:
-    return []
+    from . import openclaw_config
+
+    return [("openclaw_config", openclaw_config.read)]
 
 
 def read_all(home: Path, env: Mapping[str, str], cwd: Path) -> LocalFindings:
