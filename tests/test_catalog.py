@@ -19,7 +19,9 @@ DESIGN_IDS = {
                "config.tailscale.funnel", "config.tailscale.serve", "config.proxies.wide",
                "config.secrets.readable", "ide.auth.missing",
                # added by `gatescan local` in the same style, each listed in the README
-               *(LOCAL_IDS := ["config.mdns.full", "config.hooks.token-reuse"])],
+               *(LOCAL_IDS := ["config.mdns.full", "config.hooks.token-reuse", "config.hooks.remote-code",
+                             "config.env.injection", "config.env.base-url", "config.mcp.auto-approve",
+                             "config.permissions.bypass", "mcp.launcher.unpinned", "mcp.package.known-bad"])],
     "skill": ["skill.unlisted", "skill.modified", "skill.known-malicious", "skill.manifest.invalid",
               "skill.manifest.conflict", "skill.shadowed", "skill.symlink.escape"],
 }

@@ -36,8 +36,9 @@ def present(path: Path) -> bool:
         return False
 
 
-def read_config(path: Path, limit: int = MAX_CONFIG_BYTES, *, toml: bool = False) -> ConfigText | ErrorRecord | None:
-    """The parsed file, None when absent, or an ErrorRecord saying why it cannot be used."""
+def read_config(path: Path, limit: int = MAX_CONFIG_BYTES, *, fmt: str = "json") -> ConfigText | ErrorRecord | None:
+    """The parsed file (`fmt`: json, which takes JSON5 too, toml or yaml), None when absent, or an
+    ErrorRecord saying why it cannot be used."""
     if not present(path):
         return None
     where = str(path)
@@ -51,7 +52,14 @@ def read_config(path: Path, limit: int = MAX_CONFIG_BYTES, *, toml: bool = False
     if len(raw) > limit:
         return ErrorRecord(where=where, message=f"larger than the {limit} byte limit: not read")
     text = raw.decode("utf-8", "replace")
-    if toml:
+    if fmt == "yaml":
+        from ..userio import YamlError, load_yaml
+
+        try:
+            return ConfigText(path, text, load_yaml(text), mode)
+        except YamlError as exc:
+            return ErrorRecord(where=where, message=f"not valid YAML: {exc}")
+    if fmt == "toml":
         import tomllib
 
         try:

@@ -13,9 +13,10 @@ Reader = Callable[[Path, Mapping[str, str], Path], LocalFindings]
 
 
 def _readers() -> list[tuple[str, Reader]]:
-    from . import openclaw_config
+    from . import ide, mcp_clients, openclaw_config, settings
 
-    return [("openclaw_config", openclaw_config.read)]
+    return [("openclaw_config", openclaw_config.read), ("ide", ide.read), ("mcp_clients", mcp_clients.read),
+            ("settings", settings.read)]
 
 
 def read_all(home: Path, env: Mapping[str, str], cwd: Path) -> LocalFindings:
