@@ -6,7 +6,7 @@
     python bench/sweep.py --quick    # one round, no /14 memory run
 
 Prints markdown tables: probes/s and ratios, peak RSS on /18 vs /14, and a filtered run where
-nftables drops SYNs to 127.1.0.0/16 so timeouts dominate. Timings are medians of --rounds runs,
+nftables drops SYNs to 127.1.0.0/16 so timeouts dominate (and to a fifth of a /16), and an IPv6 run on fd00::/112. Timings are medians of --rounds runs,
 interleaved so drift hits every tool alike.
 """
 
@@ -31,7 +31,6 @@ from pathlib import Path
 PORTS = list(range(18780, 18812))  # 32 ports, the OpenClaw neighbourhood
 RANGE = "127.0.0.0/18"  # 16,384 hosts x 32 ports = 524,288 probes
 BIG_RANGE = "127.0.0.0/14"  # 262,144 hosts: same ports, 16x the plan
-FILTERED = ["127.0.0.0/20", "127.1.0.0/22"]  # the /22 sits behind the SYN-dropping rule
 LISTENERS = [  # inside RANGE (and inside FILTERED's first part), on ports of PORTS
     ("127.0.0.1", 18789), ("127.0.0.1", 18790), ("127.0.3.7", 18780), ("127.0.9.200", 18811),
     ("127.0.15.255", 18800), ("127.0.33.1", 18789), ("127.0.63.254", 18795),
@@ -66,7 +65,7 @@ def child_gatescan(args: argparse.Namespace) -> None:
     from gatescan.scope import build_plan
     from gatescan.sweep import SweepConfig, sweep_sync
 
-    plan = build_plan(args.targets, PORTS)
+    plan = build_plan(args.targets, [int(p) for p in args.ports.split(",")] if args.ports else PORTS)
     config = SweepConfig(concurrency=args.concurrency, timeout=args.timeout, retries=args.retries)
     workers: dict[int, int] = {}
     stop = threading.Event()
@@ -78,6 +77,7 @@ def child_gatescan(args: argparse.Namespace) -> None:
     print(json.dumps({
         "seconds": result.seconds, "done": result.done, "total": result.total,
         "open": sorted(f"{e.host}:{e.port}" for e in result.open),
+        "timed_out_notices": [n for n in result.notices if "limit" in n],
         "rss_parent_kib": _peak_rss_kib(os.getpid()),
         "rss_worker_kib": max(workers.values(), default=0),
     }))
@@ -212,8 +212,8 @@ def measure_cli(targets: list[str], workdir: Path) -> dict:
     return {"wall": run["wall"], "open": sorted(f"{s['host']}:{s['port']}" for s in doc["services"])}
 
 
-def measure_nmap(targets: list[str]) -> dict:
-    run = run_child([*NMAP, "-p", ",".join(map(str, PORTS)), "-oG", "-", *targets])
+def measure_nmap(targets: list[str], ports: list[int] = PORTS, extra: tuple[str, ...] = ()) -> dict:
+    run = run_child([*NMAP, *extra, "-p", ",".join(map(str, ports)), "-oG", "-", *targets])
     found = []
     for line in run["stdout"].splitlines():
         m = re.match(r"Host: (\S+) .*Ports: (.*?)(\t|$)", line)
@@ -270,7 +270,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--child", choices=["gatescan", "bare"])
     ap.add_argument("--targets", nargs="+", default=[RANGE])
-    ap.add_argument("--concurrency", type=int, default=2048)
+    ap.add_argument("--concurrency", type=int, default=None, help="default: gatescan's (adaptive)")
+    ap.add_argument("--ports", help="comma-separated ports for --child gatescan (default: the 32 of PORTS)")
     ap.add_argument("--timeout", type=float, default=1.0)
     ap.add_argument("--retries", type=int, default=0)
     ap.add_argument("--procs", type=int, default=1)
@@ -278,6 +279,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="one round; skip the /14 memory run")
     ap.add_argument("--skip-filtered", action="store_true")
+    ap.add_argument("--skip-ipv6", action="store_true")
+    ap.add_argument("--only-filtered", action="store_true", help="skip the loopback and memory runs")
     ap.add_argument("--json", help="also write the raw numbers here")
     args = ap.parse_args()
     if args.child == "gatescan":
@@ -294,6 +297,14 @@ def main() -> None:
     expected = sorted(f"{h}:{p}" for h, p in LISTENERS)
     probes = (1 << (32 - int(RANGE.split("/")[1]))) * len(PORTS)
     workdir = Path(tempfile.mkdtemp(prefix="gatescan-bench-"))
+
+    if args.only_filtered:
+        raw = filtered_run(rounds, have_nmap) if shutil.which("nft") else {}
+        if not args.skip_ipv6:
+            raw["ipv6"] = ipv6_run(rounds, have_nmap)
+        if args.json:
+            Path(args.json).write_text(json.dumps(raw, indent=1, default=str))
+        return
 
     runs: dict[str, list[dict]] = {}
     for i in range(rounds):
@@ -357,43 +368,105 @@ def main() -> None:
         print("\n".join(mem) + "\n", flush=True)
 
     if not args.skip_filtered and shutil.which("nft"):
-        raw["filtered"] = filtered_run(rounds, have_nmap)
+        loop_rss = runs["gatescan"][0]["rss_parent_kib"] + runs["gatescan"][0]["rss_worker_kib"]
+        raw.update(filtered_run(rounds, have_nmap, loop_rss))
+    if not args.skip_ipv6:
+        raw["ipv6"] = ipv6_run(rounds, have_nmap)
     if args.json:
         Path(args.json).write_text(json.dumps(raw, indent=1, default=str))
     for sock in listeners:
         sock.close()
 
 
-def filtered_run(rounds: int, have_nmap: bool) -> dict:
-    cmds = ["add table ip gsbench",
-            "add chain ip gsbench out { type filter hook output priority 0 ; }",
-            f"add rule ip gsbench out {NFT_DROP}"]
-    for cmd in cmds:
-        subprocess.run(["nft", *cmd.split()], check=True)
+def _nft(*rules: str) -> None:
+    """An output-hook table of SYN-drop rules (deleted by the caller)."""
+    subprocess.run(["nft", "add", "table", "ip", "gsbench"], check=True)
+    subprocess.run(["nft", "add", "chain", "ip", "gsbench", "out", "{ type filter hook output priority 0 ; }"],
+                   check=True)
+    for rule in rules:
+        subprocess.run(["nft", "add", "rule", "ip", "gsbench", "out", *rule.split()], check=True)
+
+
+def _scenario(title: str, targets: list[str], ports: list[int], dropped: int, refused_part: list[str],
+              rounds: int, have_nmap: bool, loopback_rss: int | None) -> dict:
+    """gatescan defaults, nmap -sT -T5 and the latency limit (one timeout plus the refused part
+    swept alone) on one filtered sweep, interleaved round by round."""
+    portlist = ",".join(map(str, ports))
+    probes = sum(1 << (32 - int(t.split("/")[1])) for t in targets) * len(ports)
+    out: dict[str, list[dict]] = {}
+    for _ in range(rounds):
+        out.setdefault("gatescan", []).append(measure_gatescan(targets, ports=portlist))
+        out.setdefault("refused", []).append(measure_gatescan(refused_part, ports=portlist))
+        if have_nmap:
+            out.setdefault("nmap", []).append(measure_nmap(targets, ports))
+    timeout = 1.0  # gatescan's default --timeout: what a dropped probe costs at least once
+    limit = timeout + med([r["wall"] for r in out["refused"]])
+    gs = med([r["wall"] for r in out["gatescan"]])
+    lines = [f"### {title}: {' + '.join(targets)} x {len(ports)} ports ({probes:,} probes, {dropped:,} dropped)", "",
+             "| sweep | wall s (whole process) | open found | / latency limit |", "|---|---:|---:|---:|",
+             f"| gatescan defaults | {gs:.1f} | {len(out['gatescan'][0]['open'])} | {gs / limit:.2f}x |",
+             f"| latency limit: {timeout:g} s timeout + refused part alone ({med([r['wall'] for r in out['refused']]):.1f} s) "
+             f"| {limit:.1f} | | 1.00x |"]
+    if "nmap" in out:
+        nm = med([r["wall"] for r in out["nmap"]])
+        lines.append(f"| `{' '.join(NMAP)}` | {nm:.1f} | {len(out['nmap'][0]['open'])} | {nm / limit:.2f}x |")
+        same = all(r["open"] == out["gatescan"][0]["open"] for r in out["nmap"] + out["gatescan"])
+        lines += ["", f"gatescan is {nm / gs:.1f}x faster than nmap -sT -T5; same open ports: {same}"]
+    rss = max(r["rss_parent_kib"] + r["rss_worker_kib"] for r in out["gatescan"])
+    lines.append(f"peak RSS (parent + largest worker): {rss:,} KiB"
+                 + (f", {rss / loopback_rss:.2f}x the loopback run's" if loopback_rss else ""))
+    print("\n".join(lines) + "\n", flush=True)
+    return out
+
+
+FILTERED_PORTS = PORTS[:8]  # 18780-18787
+FILTERED_BIG = ["127.0.0.0/18", "127.1.0.0/20"]  # 163,840 probes; 32,768 behind the drop rule
+FIFTH = ["127.3.0.0/16"]  # a fifth of it (127.3.0-50.x) dropped
+
+
+def filtered_run(rounds: int, have_nmap: bool, loopback_rss: int | None = None) -> dict:
+    raw = {}
     try:
-        hosts = sum(1 << (32 - int(t.split("/")[1])) for t in FILTERED)
-        probes = hosts * len(PORTS)
-        dropped = (1 << (32 - int(FILTERED[1].split("/")[1]))) * len(PORTS)
-        out: dict[str, list[dict]] = {}
-        configs = {
-            "gatescan (defaults: timeout 1 s, concurrency 2048, no retries)": {},
-            "gatescan --timeout 0.3 --retries 2 --concurrency 8192 (nmap -T5-like)":
-                {"timeout": 0.3, "retries": 2, "concurrency": 8192},
-        }
-        for _ in range(rounds):
-            for label, kw in configs.items():
-                out.setdefault(label, []).append(measure_gatescan(FILTERED, **kw))
-            if have_nmap:
-                out.setdefault(f"`{' '.join(NMAP)}`", []).append(measure_nmap(FILTERED))
-        lines = [f"### Filtered sweep: {' + '.join(FILTERED)} x {len(PORTS)} ports ({probes:,} probes; "
-                 f"SYNs to {dropped:,} of them dropped by nftables `{NFT_DROP}`)", "",
-                 "| sweep | wall s (whole process) | open found |", "|---|---:|---:|"]
-        for label, results in out.items():
-            lines.append(f"| {label} | {med([r['wall'] for r in results]):.1f} | {len(results[0]['open'])} |")
-        print("\n".join(lines) + "\n", flush=True)
-        return out
+        _nft(NFT_DROP)
+        raw["filtered"] = _scenario("Filtered sweep", FILTERED_BIG, FILTERED_PORTS, 4096 * 8, ["127.0.0.0/18"],
+                                    rounds, have_nmap, loopback_rss)
     finally:
         subprocess.run(["nft", "delete", "table", "ip", "gsbench"], check=False)
+    try:
+        _nft("ip daddr 127.3.0.0-127.3.50.255 tcp flags syn drop")
+        raw["fifth"] = _scenario("A fifth of a /16 dropped", FIFTH, FILTERED_PORTS[:2], 51 * 256 * 2,
+                                 ["127.3.51.0-127.3.255.255"], rounds, have_nmap, loopback_rss)
+    finally:
+        subprocess.run(["nft", "delete", "table", "ip", "gsbench"], check=False)
+    return raw
+
+
+IPV6_RANGE = "fd00::/112"  # 65,536 addresses made local on lo (a `local` route), no other interface
+
+
+def ipv6_run(rounds: int, have_nmap: bool) -> dict:
+    subprocess.run(["ip", "-6", "route", "add", "local", IPV6_RANGE, "dev", "lo"], check=True)
+    subprocess.run(["ip", "-6", "addr", "add", "fd00::7/128", "dev", "lo", "nodad"], check=True)  # to bind to
+    listener = socket.create_server(("fd00::7", PORTS[0]), family=socket.AF_INET6)
+    ports = PORTS[:4]
+    probes = (1 << 16) * len(ports)
+    out: dict[str, list[dict]] = {}
+    try:
+        for _ in range(rounds):
+            out.setdefault("gatescan", []).append(measure_gatescan([IPV6_RANGE], ports=",".join(map(str, ports))))
+            if have_nmap:
+                out.setdefault("nmap", []).append(measure_nmap([IPV6_RANGE], ports, ("-6",)))
+    finally:
+        listener.close()
+    gs = med([r["wall"] for r in out["gatescan"]])
+    lines = [f"### IPv6: {IPV6_RANGE} x {len(ports)} ports ({probes:,} probes)", "",
+             "| sweep | wall s | probes/s | open found |", "|---|---:|---:|---:|",
+             f"| gatescan defaults | {gs:.1f} | {probes / gs:,.0f} | {len(out['gatescan'][0]['open'])} |"]
+    if "nmap" in out:
+        nm = med([r["wall"] for r in out["nmap"]])
+        lines.append(f"| `{' '.join(NMAP)} -6` | {nm:.1f} | {probes / nm:,.0f} | {len(out['nmap'][0]['open'])} |")
+    print("\n".join(lines) + "\n", flush=True)
+    return out
 
 
 if __name__ == "__main__":

@@ -33,12 +33,15 @@ class LabService:
     version   the version it imitates (None for decoys)
     twin      vulnerable | hardened | decoy
     port      the product's default port (the runner binds a distinct 127.x address per service)
-    expected  check ids a scan reports on it: only checks this build runs (tests hold it so)
+    expected  check ids a `--intrusive` scan reports on it (without it the intrusive ones, such as
+              auth.ratelimit.missing, are not_applicable): only checks this build runs (tests hold it so)
     start     async (host, port) -> Handle
     notes     one line for humans (the table `gatescan lab up` prints)
     hostile   True for servers that exist only to break the scanner (not in `lab up` by default)
     version_observable  False when the product does not reveal its version without credentials
               (identification then reports version null; tests expect that)
+    loopback_only  True when it refuses every request whose Host is not loopback, as the product
+              does, so nothing identifies it from another address (bench/checks.py's exposed lab)
     """
 
     key: str
@@ -52,6 +55,7 @@ class LabService:
     hostile: bool = False
     tls: bool = False
     version_observable: bool = True
+    loopback_only: bool = False
 
     @property
     def identified_version(self) -> str | None:

@@ -93,7 +93,7 @@ SERVICES = [
         version="1.0.23",
         twin="vulnerable",
         port=38117,
-        expected=("auth.missing", "ws.origin.unchecked"),
+        expected=("auth.missing", "ws.origin.unchecked", "version.vulnerable"),
         # [UNVERIFIED] serverInfo name; the version is the extension's.
         start=app_service(lambda: _app(token=None, server_info={"name": "claude-code-vscode", "version": "1.0.23"})),
         notes="Claude Code IDE WebSocket before 1.0.24: no auth header, any Origin",

@@ -111,7 +111,10 @@ def _app(version: str, *, token: bool, allow_origin_any: bool, allow_remote: boo
 
     @web.middleware
     async def host_guard(request: web.Request, handler):
-        if not allow_remote and not _local_host(request.host or ""):
+        # allow_remote_access defaults to True when ServerApp.ip is not a loopback address
+        # (jupyter_server serverapp.py, _default_allow_remote): the Host check guards loopback binds only
+        bound = (request.transport.get_extra_info("sockname") or ("127.0.0.1",))[0] if request.transport else "127.0.0.1"
+        if not allow_remote and _local_host(bound) and not _local_host(request.host or ""):
             return api_json({"message": "Forbidden", "reason": None}, 403)
         return await handler(request)
 
@@ -187,7 +190,8 @@ SERVICES = [
         version="2.17.0",
         twin="vulnerable",
         port=8888,
-        expected=("auth.missing", "ws.origin.unchecked", "http.cors.permissive", "http.host.unchecked"),
+        expected=("auth.missing", "ws.origin.unchecked", "http.cors.permissive", "http.host.unchecked",
+                  "version.vulnerable"),
         start=app_service(lambda: _app("2.17.0", token=False, allow_origin_any=True, allow_remote=True)),
         notes="Jupyter Server 2.17.0, no token, allow_origin='*', allow_remote_access",
     ),
@@ -199,7 +203,8 @@ SERVICES = [
         version="2.17.0",
         twin="vulnerable",
         port=8888,
-        expected=("auth.missing", "ws.origin.unchecked", "http.cors.permissive", "http.host.unchecked"),
+        expected=("auth.missing", "ws.origin.unchecked", "http.cors.permissive", "http.host.unchecked",
+                  "version.vulnerable"),
         start=app_service(lambda: _app("2.17.0", token=False, allow_origin_any=False, allow_remote=True,
                                        any_origin_with_credentials=True)),
         notes="Jupyter Server 2.17.0, no token, allow_origin_pat='.*', allow_credentials=True",

@@ -163,7 +163,7 @@ SERVICES = [
         version="0.14.0",
         twin="vulnerable",
         port=6274,
-        expected=(),
+        expected=("version.vulnerable",),  # CVE-2025-49596: < 0.14.1
         start=app_service(lambda: _ui_app("0.14.0")),
         notes="MCP Inspector 0.14.0 UI (its bundle names the version)",
     ),

@@ -113,7 +113,7 @@ SERVICES = [
         version="0.1.28",
         twin="vulnerable",
         port=11434,
-        expected=("auth.missing", "http.cors.permissive", "http.host.unchecked"),
+        expected=("auth.missing", "http.cors.permissive", "http.host.unchecked", "version.vulnerable"),
         start=app_service(lambda: _app("0.1.28", origins_any=True, host_check=False)),
         notes="Ollama 0.1.28, OLLAMA_ORIGINS=*, no Host check",
     ),

@@ -3,7 +3,7 @@
 Facts cite the openclaw/openclaw source and docs of each era (files named inline) and, for
 current builds, what the real openclaw@2026.9.6 does (its answers, and its dist/ code:
 relay-server, server-middleware). Each twin's
-`expected` lists the check ids (docs/checks.md) a default scan reports on it.
+`expected` lists the check ids (docs/checks.md) an `--intrusive` scan reports on it.
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ class Era:
     details_codes: bool  # error details.code (current, OpenClaw docs/gateway/protocol.md, frames, seen on the real openclaw@2026.9.6)
     device_less_token_ok: bool  # a correct shared token without a device gets hello-ok (old; current: empty scopes)
     build_id: str | None = None  # data-openclaw-control-ui-build-id in GET / (current, seen on the real openclaw@2026.9.6)
+    # auth limiter: none (no limiter before 2026.2.13, and until 2026.2.24 only when gateway.auth.rateLimit
+    # is configured: OpenClaw src/gateway/auth-rate-limit.ts) | current (seen on the real openclaw@2026.9.6:
+    # 10 wrong tokens from one browser Origin, loopback included, then AUTH_RATE_LIMITED with
+    # retryAfterMs ~300000; keyed per Origin; clients without an Origin are keyed by address, loopback exempt)
+    rate_limit: str = "none"
     state_dir: str = "/home/u/.openclaw"
 
 
@@ -58,6 +63,7 @@ OPENCLAW_2026_9_6 = Era(
     config_endpoint="auth", healthz=True, http_origin_guard=True, hello_host_commit=False, canvas_open=False,
     details_codes=True, device_less_token_ok=True,
     build_id="2026.9.6-release-eb377ac59e6c-2026-09-23T16-33-12.144Z-314f5d487e3c5ae6aed7f2edbb68f93f",
+    rate_limit="current",
 )
 
 # client.id enum (OpenClaw docs/gateway/protocol.md, client ids) and the ids whose Origin 2026.2.2..2.24 checked (OpenClaw src/gateway/origin-check.ts)
@@ -141,6 +147,8 @@ class Gateway:
     def __init__(self, era: Era, auth: str = "none", secret: str | None = None):
         self.era, self.auth, self.secret = era, auth, secret
         self.started = time.time()
+        self._failures: dict[str, list[float]] = {}  # limiter key -> failure times (last 60 s)
+        self._locked: dict[str, float] = {}  # limiter key -> lockout end
 
     # -- HTTP
 
@@ -292,7 +300,35 @@ class Gateway:
             await self._fail(ws, rid, "INVALID_REQUEST", ORIGIN_REJECT,
                              details={"code": "CONTROL_UI_ORIGIN_NOT_ALLOWED", "reason": "origin not allowed"})
             return
-        await self._authenticate(ws, rid, params, client)
+        await self._authenticate(ws, rid, params, client, request)
+
+    RATE_WINDOW_S, RATE_MAX, RATE_LOCK_S = 60.0, 10, 300.0  # OpenClaw docs/gateway/security/rate-limiting.md
+
+    def _limiter_key(self, request: web.Request) -> str | None:
+        """The limiter bucket of this attempt, or None when it is exempt (or there is no limiter)."""
+        if self.era.rate_limit == "none":
+            return None
+        origin = request.headers.get("Origin")
+        if origin:
+            return f"browser-origin:{origin}"  # no loopback exemption (2026.2.25+; per Origin since 2026.4.5)
+        peer = request.remote or ""
+        return None if is_loopback_name(peer) else f"ip:{peer}"
+
+    def _throttled(self, key: str | None) -> float | None:
+        """Milliseconds left of a lockout, or None."""
+        if key is None:
+            return None
+        left = self._locked.get(key, 0.0) - time.monotonic()
+        return left * 1000 if left > 0 else None
+
+    def _failed(self, key: str | None) -> None:
+        if key is None:
+            return
+        now = time.monotonic()
+        recent = [t for t in self._failures.get(key, []) if now - t < self.RATE_WINDOW_S] + [now]
+        self._failures[key] = recent
+        if len(recent) >= self.RATE_MAX:
+            self._locked[key] = now + self.RATE_LOCK_S
 
     def _validate(self, params) -> str | None:
         if not isinstance(params, dict):
@@ -350,7 +386,7 @@ class Gateway:
             return "open a tokenized dashboard URL or paste token in Control UI settings"
         return "provide gateway auth token"
 
-    async def _authenticate(self, ws, rid, params, client) -> None:
+    async def _authenticate(self, ws, rid, params, client, request) -> None:
         era, auth = self.era, params.get("auth") or {}
         device = params.get("device")
         kind = "password" if self.auth == "password" else "token"
@@ -376,7 +412,14 @@ class Gateway:
                 return
             await self._fail(ws, rid, "NOT_PAIRED", "device identity required", details={"code": "DEVICE_IDENTITY_REQUIRED"})
             return
+        key = self._limiter_key(request)
+        left = self._throttled(key)
+        if left is not None:
+            await self._fail(ws, rid, "INVALID_REQUEST", "unauthorized: too many failed authentication attempts (retry later)",
+                             details={"code": "AUTH_RATE_LIMITED"}, retryable=True, retryAfterMs=int(left))
+            return
         if given != self.secret:
+            self._failed(key)
             await self._fail(ws, rid, "INVALID_REQUEST", f"unauthorized: gateway {kind} mismatch ({self._hint(client)})",
                              details={"code": f"AUTH_{kind.upper()}_MISMATCH"})
             return
@@ -554,7 +597,8 @@ SERVICES = [
         port=18789,
         # the v2026.1.24 source profile A: auth none (any token, no device -> hello-ok operator.admin), no Origin
         # check (≤2026.2.1), no Host check on HTTP, CVE-2026-25253 (≤2026.1.28, the CVE-2026-25253 advisory).
-        expected=("auth.missing", "ws.origin.unchecked", "http.host.unchecked"),
+        # version.vulnerable rests on the Clawdbot era's band (>=2026.1.5 <2026.1.27), inside CVE-2026-25253's range.
+        expected=("auth.missing", "ws.origin.unchecked", "http.host.unchecked", "version.vulnerable"),
         start=_gateway(CLAWDBOT_2026_1_24, "none"),
         notes="Clawdbot 2026.1.24, auth none, no Origin check; version only in hello-ok (era-inferred)",
         version_observable=False,
@@ -563,7 +607,8 @@ SERVICES = [
         key="openclaw-gateway-moltbot-2026.1.27", product="openclaw-gateway", version="2026.1.27-beta.1",
         twin="vulnerable", port=18789,
         # OpenClaw's CHANGELOG.md Moltbot era; token auth; still no Origin check (≤2026.2.1) and ≤2026.1.28 (CVE-2026-25253)
-        expected=("ws.origin.unchecked",),
+        # no auth limiter before 2026.2.13 (OpenClaw src/gateway/auth-rate-limit.ts): auth.ratelimit.missing (info over loopback)
+        expected=("ws.origin.unchecked", "version.vulnerable", "auth.ratelimit.missing"),
         start=_gateway(MOLTBOT_2026_1_27, "token", LAB_TOKEN),
         notes="Moltbot 2026.1.27-beta.1, token auth, no Origin check",
         version_observable=False,
@@ -574,7 +619,8 @@ SERVICES = [
         # the v2026.2.24 source profile B (ClawJacked target): Origin checked only for Control UI/webchat client
         # ids, so client.id "cli" with a foreign Origin reaches the token check; serverVersion
         # leaks at /__openclaw/control-ui-config.json; fixed in 2026.2.25 (OpenClaw src/gateway/origin-check.ts).
-        expected=("ws.origin.unchecked",),
+        # no limiter unless gateway.auth.rateLimit is set, none for browser Origins before 2026.2.25
+        expected=("ws.origin.unchecked", "version.vulnerable", "auth.ratelimit.missing"),
         start=_gateway(OPENCLAW_2026_2_24, "token", LAB_TOKEN),
         notes="OpenClaw 2026.2.24, token auth, Origin checked for UI clients only (ClawJacked)",
     ),
@@ -625,5 +671,6 @@ SERVICES = [
         twin="hardened", port=18792, expected=(),
         start=_relay(legacy_open=False),
         notes="extension relay with relay-auth v2", version_observable=False,
+        loopback_only=True,  # loopback Host only (403), in 2026.9.6's dist/relay-server
     ),
 ]

@@ -30,7 +30,7 @@ sweep_configs = st.builds(
 scan_requests = st.builds(
     app.ScanRequest, targets=texts, ports=st.text(max_size=30), excludes=texts, exclude_files=texts,
     allow_public=st.booleans(), shard=st.none() | st.text(max_size=10), sweep=sweep_configs,
-    identify=st.booleans(), checks=st.booleans(),
+    identify=st.booleans(), checks=st.booleans(), intrusive=st.booleans(),
 )
 skills_requests = st.builds(app.SkillsRequest, roots=texts, allowlists=texts)
 
@@ -40,7 +40,7 @@ def test_a_scan_request_round_trips_through_json(request):
     text = request.to_json()
     assert app.ScanRequest.from_json(text) == request
     assert set(json.loads(text)) == {"targets", "ports", "excludes", "exclude_files", "allow_public",
-                                     "shard", "sweep", "identify", "checks"}
+                                     "shard", "sweep", "identify", "checks", "intrusive", "mdns", "mdns_seconds"}
 
 
 @given(skills_requests)
@@ -51,7 +51,8 @@ def test_a_skills_request_round_trips_through_json(request):
 def test_missing_fields_take_the_cli_defaults():
     request = app.ScanRequest.from_json('{"targets": ["127.0.0.1"], "sweep": {"timeout": 2}}')
     assert request == app.ScanRequest(targets=("127.0.0.1",), sweep=SweepConfig(timeout=2.0))
-    assert (request.ports, request.sweep.concurrency, request.identify, request.checks) == (None, 2048, True, True)
+    # concurrency None: the adaptive window up to its default ceiling (the CLI default too)
+    assert (request.ports, request.sweep.concurrency, request.identify, request.checks) == (None, None, True, True)
 
 
 @pytest.mark.parametrize("text, where", [

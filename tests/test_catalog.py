@@ -62,7 +62,9 @@ def test_skill_rule_ids_follow_the_template():
 def test_registered_checks_are_catalogue_entries():
     from gatescan.checks import REGISTRY, register
 
-    assert set(REGISTRY) == {"auth.missing", "ws.origin.unchecked", "http.host.unchecked", "http.cors.permissive"}
+    assert set(REGISTRY) == {"auth.missing", "ws.origin.unchecked", "http.host.unchecked", "http.cors.permissive",
+                             "mcp.tool.poisoned", "mcp.tools.changed",
+                             "version.vulnerable", "exposure.network", "tls.missing", "auth.ratelimit.missing"}
     for check_id, check in REGISTRY.items():
         assert check.entry is catalog.CATALOGUE[check_id]
     with pytest.raises(KeyError):

@@ -26,11 +26,13 @@ from .sweep import Notice, OpenPort, ProbeError, Progress, SweepConfig, sweep
 
 if TYPE_CHECKING:
     from .skills.allowlist import Allowlist
+    from .skills.registry import RegistryAnswers
 
 __all__ = [
     "RequestError", "ScanRequest", "SkillsRequest", "ScanJob", "SkillsJob", "ScanObserver", "NullObserver",
     "SkillsObserver", "prepare_scan", "scan", "scan_async", "run_scan", "ScanStages", "network_stages",
-    "prepare_skills", "audit_skills", "skills_audit", "LocalRequest", "LocalJob", "prepare_local", "local",
+    "prepare_skills", "audit_skills", "query_registry", "skills_audit", "LocalRequest", "LocalJob", "prepare_local",
+    "local",
 ]
 
 
@@ -91,12 +93,20 @@ class ScanRequest(_Request):
     sweep: SweepConfig = field(default_factory=SweepConfig)
     identify: bool = True
     checks: bool = True
+    intrusive: bool = False  # checks that leave a trace on the target (auth.ratelimit.missing)
+    # mDNS/DNS-SD (gatescan.discover): browse this long first; advertised endpoints join the plan
+    mdns: bool = False
+    mdns_seconds: float = 3.0
 
     def _check(self) -> None:
         try:
             self.sweep.check()
         except ValueError as exc:
             raise RequestError(f"ScanRequest.sweep: {exc}") from None
+        from .discover import MAX_SECONDS
+
+        if not 0 < self.mdns_seconds <= MAX_SECONDS:
+            raise RequestError(f"ScanRequest.mdns_seconds: {self.mdns_seconds:g} is not in (0, {MAX_SECONDS:g}]")
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,16 @@ class SkillsRequest(_Request):
 
     roots: tuple[str, ...] = ()
     allowlists: tuple[str, ...] = ()  # allowlist files, merged in order
+    registry: str | None = None  # ask this marketplace (ClawHub's base URL); None: never online
+
+    def _check(self) -> None:
+        if self.registry is not None:
+            from .skills.registry import RegistryOptions
+
+            try:
+                RegistryOptions(url=self.registry)
+            except ValueError as exc:
+                raise RequestError(str(exc)) from None
 
 
 # --- the network scan: what it tells its observer, the job, the entry points ---------------------
@@ -121,6 +141,8 @@ class ScanObserver(Protocol):
     # identify or checks moved: `done` of the `total` handed to it so far; `slowest` is the
     # endpoint in flight longest and `since` its time.monotonic() start (None: none in flight)
     def stage_progress(self, stage: str, done: int, total: int, slowest: str | None, since: float | None) -> None: ...
+    # the sweep's sockets in flight, probes given up after timing out, timed-out probes waiting to retry
+    def sweep_state(self, inflight: int, timed_out: int, retries_waiting: int) -> None: ...
 
 
 class NullObserver:
@@ -133,6 +155,7 @@ class NullObserver:
     def notice(self, message: str) -> None: ...
     def interrupted(self) -> None: ...
     def stage_progress(self, stage: str, done: int, total: int, slowest: str | None, since: float | None) -> None: ...
+    def sweep_state(self, inflight: int, timed_out: int, retries_waiting: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -151,11 +174,11 @@ def prepare_scan(request: ScanRequest) -> ScanJob:
     from .scope.ports import named_port_sets
 
     spec = request.ports if request.ports is not None else (
-        scope.TARGET_PORTS if request.targets else scope.DEFAULT_PORTS)
+        scope.TARGET_PORTS if request.targets or request.mdns else scope.DEFAULT_PORTS)
     try:
         port_list = scope.parse_ports(spec, named_port_sets())
-        plan = scope.build_plan(
-            list(request.targets) or list(scope.DEFAULT_TARGETS), port_list,
+        plan = scope.build_plan(  # --mdns alone: only what the LAN advertises
+            list(request.targets) or ([] if request.mdns else list(scope.DEFAULT_TARGETS)), port_list,
             excludes=request.excludes, exclude_files=request.exclude_files,
             allow_public=request.allow_public,
             shard=scope.Shard.parse(request.shard) if request.shard else None,
@@ -191,10 +214,13 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
         report.errors.append(error)
         observer.error(error)
 
+    plan, advertised = job.plan, None
     try:
+        if job.request.mdns:
+            plan, advertised = await _mdns(job, on_error)
         async with network_stages(identify=job.request.identify, checks=job.request.checks,
-                                  on_error=on_error) as stages:
-            await run_scan(job.plan, job.request.sweep, report, observer=observer, stages=stages)
+                                  intrusive=job.request.intrusive, on_error=on_error) as stages:
+            await run_scan(plan, job.request.sweep, report, observer=observer, stages=stages, discovered=advertised)
     except asyncio.CancelledError:
         report.finish(complete=False)
         raise
@@ -202,13 +228,29 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
         report.errors.append(ErrorRecord(where="scan", message=f"{type(exc).__name__}: {exc}"))
         report.finish(complete=False)
         return report
-    reason = job.plan.empty_reason() or _unreachable(job.plan, report)
+    reason = plan.empty_reason() or _unreachable(plan, report)
+    if reason and job.request.mdns and not job.request.targets:
+        reason = f"mDNS found no advertised agent service in scope in {job.request.mdns_seconds:g} s"
     if reason:  # a run that probed nothing is never a pass (docs/architecture.md, Exit codes: 3)
         record = ErrorRecord(where="scan", message=f"nothing was scanned: {reason}")
         report.errors.insert(0, record)  # first: the console lists only the first errors
         observer.error(record)
     report.finish(complete=False if reason else None)  # None: what an observer already marked stays
     return report
+
+
+async def _mdns(job: ScanJob, on_error: Callable[[ErrorRecord], None]):
+    """--mdns: browse (bounded), police what was advertised into the plan; the refusals are the
+    new plan's errors (run_scan reports them), the rest of what went wrong is reported here."""
+    from .discover import discover
+    from .net.mdns import BrowseLimits
+
+    found = await discover(job.plan, BrowseLimits(seconds=job.request.mdns_seconds))
+    job.report.scope.extra["mdns"] = {"seconds": job.request.mdns_seconds, "types": list(found.result.types),
+                                      "advertised": len(found.result.adverts)}
+    for error in found.errors:
+        on_error(error)
+    return found.plan, found.records
 
 
 def _unreachable(plan: ScanPlan, report: Report) -> str | None:
@@ -288,8 +330,12 @@ def sweep_eta(total: int, config: SweepConfig) -> tuple[float, str]:
     when set, else the window of connects each waiting out its timeout (a filtered network)."""
     if config.rate:
         return total / config.rate, f"--rate {config.rate:,g}/s"
-    per_s = config.concurrency / config.timeout
-    return total / per_s, f"{per_s:,.0f} probes/s if nothing answers (--concurrency {config.concurrency}, --timeout {config.timeout:g})"
+    from .sweep.runner import AUTO_CEILING
+
+    ceiling = config.concurrency or AUTO_CEILING
+    per_s = ceiling / config.timeout
+    return total / per_s, (f"{per_s:,.0f} probes/s if nothing answers "
+                           f"({ceiling:,} sockets in flight at most, --timeout {config.timeout:g})")
 
 
 def _duration(seconds: float) -> str:
@@ -315,13 +361,15 @@ async def run_scan(
     report: Report,
     observer: ScanObserver | None = None,
     stages: ScanStages | None = None,
+    discovered: dict[tuple[str, int], list[dict[str, Any]]] | None = None,
 ) -> Report:
     """Run the whole network pipeline for `plan`, filling `report` as results arrive.
 
     One TaskGroup owns every task of the scan (the sweep, the identify stream, one task per
     service), so the scan ends only when all have: a check that raises costs its service an
     error record, but any other failure cancels the rest and is raised as itself, not wrapped
-    in an ExceptionGroup. Cancellation (Ctrl-C) stops the sweep's workers on its way out."""
+    in an ExceptionGroup. Cancellation (Ctrl-C) stops the sweep's workers on its way out.
+    `discovered`: what advertised an endpoint (--mdns), kept on the service found there."""
     observer = observer or NullObserver()
     stages = stages or ScanStages()
     counters = _Counters()
@@ -350,6 +398,7 @@ async def run_scan(
                         counters.probes_done = event.done
                         elapsed = max(time.monotonic() - counters.started, 1e-6)
                         observer.progress(event.done, event.total, event.open, event.done / elapsed)
+                        observer.sweep_state(event.inflight, event.timed_out, event.retries_waiting)
                     elif isinstance(event, ProbeError):
                         counters.probe_errors += 1
                         record = ErrorRecord(where=_where(event.host, event.port), message=event.message)
@@ -401,6 +450,8 @@ async def run_scan(
         async for service in services:
             if stages.identify:
                 identify_clock.end(_where(service.host, service.port))
+            if discovered and (service.host, service.port) in discovered:
+                service.discovery = discovered[(service.host, service.port)]
             report.services.append(service)
             scan.create_task(one(service))
 
@@ -454,13 +505,12 @@ def _stats(plan: ScanPlan, counters: _Counters, report: Report) -> dict[str, Any
 # --- the stage wiring: identify and checks over one network client -------------------------------
 
 @asynccontextmanager
-async def network_stages(*, identify: bool, checks: bool, on_error: Callable[[ErrorRecord], None],
-                         limits: Any = None) -> AsyncIterator[ScanStages]:
+async def network_stages(*, identify: bool, checks: bool, intrusive: bool = False,
+                         on_error: Callable[[ErrorRecord], None], limits: Any = None) -> AsyncIterator[ScanStages]:
     """The identify and check stages asked for (none with --no-identify).
 
-    Both stages share one network client (one aiohttp session, one set of limits: net.Limits,
-    default when None) that lives exactly as long as the scan, so it is built here, inside the
-    running event loop.
+    Both stages share one network client (one aiohttp session, one set of limits) that lives
+    exactly as long as the scan, so it is built here, inside the running event loop.
     """
     if not identify:
         yield ScanStages()
@@ -470,13 +520,13 @@ async def network_stages(*, identify: bool, checks: bool, on_error: Callable[[Er
     from .checks.runner import run_checks
     from .net.client import Client
 
-    async with Client(limits) as client:
+    async with Client(limits) as client:  # limits: net.Limits (None: the defaults)
         fingerprints = load_fingerprints()
         by_product = {fp.id: fp for fp in fingerprints}
 
         async def check(service: Service) -> list[Finding]:
             fingerprint = by_product.get(service.product)
-            return await run_checks(service, fingerprint, client) if fingerprint else []
+            return await run_checks(service, fingerprint, client, intrusive=intrusive) if fingerprint else []
 
         yield ScanStages(
             identify=identify_mod.stage(client, on_error=on_error, fingerprints=fingerprints),
@@ -501,6 +551,25 @@ class SkillsJob:
     report: Report
 
 
+# --- the marketplace, only when asked (skills/registry.py) ---------------------------------------
+
+def query_registry(job: SkillsJob) -> RegistryAnswers:
+    """Ask `job.request.registry` about the skills the audit will see; the answers go to
+    `audit_skills(job, registry=...)` and can be saved (registry.snapshot). Raises
+    registry.RegistryUnreachable when the registry never answers (offline)."""
+    from .skills.registry import RegistryOptions, ask_registry, local_skills
+
+    roots = [Path(root) for root in job.request.roots] or None
+    return ask_registry(local_skills(roots), RegistryOptions(url=job.request.registry or ""))
+
+
+def _skill_hooks() -> list:
+    """What every skills audit matches besides identity: the indicators (rules/iocs.yaml)."""
+    from .skills.iocs import ioc_hook
+
+    return [ioc_hook()]
+
+
 def prepare_skills(request: SkillsRequest) -> SkillsJob:
     """Read and merge the allowlists; RequestError naming the file that cannot be used."""
     from functools import reduce
@@ -516,21 +585,29 @@ def prepare_skills(request: SkillsRequest) -> SkillsJob:
 
 
 def skills_audit(roots: tuple[str, ...], allowlist: Allowlist | None, **where: Any):
-    """The skills audit with the static rules (rules/, skills/rules.py); the allowlist's slugs are
-    what typosquats imitate. `where`: home, cwd, env for the default roots (local mode's)."""
+    """The skills audit with the static rules (rules/, skills/rules.py; the allowlist's slugs are
+    what typosquats imitate) and the indicators. `where`: home, cwd, env for the default roots."""
     from .skills.audit import audit_skills as run_audit
     from .skills.rules import StaticRules
 
     known = [e.slug or e.name for e in allowlist.entries] if allowlist else ()
     return run_audit([Path(root) for root in roots] or None, allowlist=allowlist,
-                     rules=[StaticRules(known_slugs=known)], **where)
+                     rules=[StaticRules(known_slugs=known), *_skill_hooks()], **where)
 
 
-def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | None = None) -> Report:
+def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | None = None,
+                 registry: RegistryAnswers | None = None) -> Report:
     """Audit the skills into the job's Report; the observer hears every skill, finding and error.
     Never raises for what it reads: unreadable or hostile files are findings or errors."""
     job = request if isinstance(request, SkillsJob) else prepare_skills(request)
-    audit = skills_audit(job.request.roots, job.allowlist)
+    approved = job.allowlist
+    if registry is not None:  # the registry's answers are one more allowlist, keyed to exact hashes
+        approved = registry.allowlist if approved is None else approved.merge(registry.allowlist)
+    audit = skills_audit(job.request.roots, approved)
+    if registry is not None:
+        registry.annotate(audit.skills)
+        audit.errors.extend(registry.errors)
+        audit.stats["registry"] = {"url": registry.url, **registry.stats}
     report = audit.to_report(job.report)
     if not any(root.path.is_dir() for root in audit.roots):  # nothing audited is never a pass
         report.errors.insert(0, ErrorRecord(where="skills", message="nothing was scanned: no skills root exists"

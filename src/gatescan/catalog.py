@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Literal, Mapping
+from typing import Annotated, Any, Iterable, Literal, Mapping
+
+from annotated_types import Interval  # pydantic's own constraint type (pydantic validates it)
 
 from .model import Severity
 from .typed import STRICT
@@ -104,6 +106,45 @@ class OriginParams(CheckParams):
     confirm: Literal["mcp"] | None = None  # accepted means the MCP initialize is answered too
 
 
+# ---- MCP tools (checks/mcp_tools.py): read from the tools/list auth.missing made, never sent again
+
+
+@dataclass(frozen=True)
+class ToolPoisonedParams(CheckParams):
+    """mcp.tool.poisoned: the skill rule families (rules/) matched over each tool's name,
+    description and input schema."""
+
+    families: tuple[str, ...] = ("prompt-injection", "exfiltration", "hidden-unicode")
+
+
+@dataclass(frozen=True)
+class ToolsChangedParams(CheckParams):
+    """mcp.tools.changed: the listed tool set is pinned (services[].mcp_tools, gatescan/toolpins.py)
+    and compared with a baseline report's pins by `--baseline` and `report diff`."""
+
+
+@dataclass(frozen=True)
+class VersionParams(CheckParams):
+    """version.vulnerable: the advisories are the fingerprint's own `advisories:` list."""
+
+
+@dataclass(frozen=True)
+class ExposureParams(CheckParams):
+    """exposure.network and tls.missing judge where the service answered; nothing to send."""
+
+
+@dataclass(frozen=True)
+class RateLimitParams(CheckParams):
+    """auth.ratelimit.missing (--intrusive only): `attempts` random wrong credentials in a burst.
+
+    `openclaw-connect`: the gateway's connect with a wrong token (or password), sent with the
+    target's own Origin so the browser-origin limiter (which exempts no loopback client) counts it."""
+
+    protocol: Literal["openclaw-connect"] = "openclaw-connect"
+    attempts: Annotated[int, Interval(ge=2, le=50)] = 20  # a short burst, never a brute force
+    origin: Literal["own", "none"] = "own"
+
+
 # ---------------------------------------------------------------- severity policy
 
 # The product's impact class (its fingerprint's `impact:`): what driving it means, and the
@@ -144,6 +185,11 @@ class CheckEntry:
     severity: Severity | None = None  # fixed; None: the product's impact class decides
     lower_when_auth_enforced: bool = False  # the page still needs a credential it does not have
     lower_when: str | None = None  # a fact of the outcome (Outcome.data key) that, when true, lowers it a step
+    lower_unless: str | None = None  # a fact that, unless true, lowers it a step
+    lower_by: int = 0  # steps below the impact class's severity, always
+    severity_from: str | None = None  # a fact holding the severity the check read (an advisory's, a rule's)
+    cap_when: Mapping[str, Severity] = field(default_factory=dict)  # fact -> the most it may be
+    intrusive: bool = False  # leaves a trace on the target: runs only with --intrusive
     order: int = 100  # run order among a product's checks (auth.missing feeds the others)
     cases: Mapping[str, Wording] = field(default_factory=dict)
     params: type[CheckParams] | None = None  # network checks this build runs: what a fingerprint gives
@@ -203,40 +249,52 @@ _ENTRIES = [
         references=("CWE-942",), order=40, params=CorsParams, lower_when_auth_enforced=True,
         lower_when="uncredentialed",  # no Allow-Credentials: a page reads only what needs no cookie
     ),
-    # named by the check-id contract (docs/architecture.md), built by the advisories, exposure and MCP-tools issues
-    _network(
-        "auth.ratelimit.missing", "{product} never throttles wrong credentials",
-        "Repeated wrong credentials are never throttled (only with --intrusive; over loopback at most info).",
-        "Throttle or lock out repeated failed authentication attempts.",
-        references=("CWE-307",),
-    ),
+    # advisories, exposure, rate limits (issue 19)
     _network(
         "version.vulnerable", "{product} runs a version with a known advisory",
-        "The identified version falls in a known advisory's range.",
+        "The identified version (or the version band identification reports) falls in a known "
+        "advisory's affected range.",
         "Upgrade to a version the advisory lists as fixed.",
+        order=50, params=VersionParams, severity_from="severity",
     ),
     _network(
         "exposure.network", "{product} answers on a non-loopback address",
-        "An agent service answers on a non-loopback address.",
-        "Bind the service to 127.0.0.1 (or ::1) unless other machines must reach it.",
-        references=("CWE-1327",),
+        "An agent service answers on a non-loopback address, so other machines can reach it; "
+        "rated by the product's impact class when it also answers without authentication, a step "
+        "lower when that is undecided and two when authentication is enforced.",
+        "Bind the service to 127.0.0.1 (or ::1) unless other machines must reach it, and keep "
+        "authentication on when they must.",
+        references=("CWE-1327",), order=60, params=ExposureParams,
+        lower_unless="auth_missing", lower_when_auth_enforced=True,
     ),
     _network(
         "tls.missing", "{product} speaks plaintext on a non-loopback address",
-        "A non-loopback agent service speaks plaintext.",
-        "Serve the service over TLS, or keep it on loopback.",
-        references=("CWE-319",),
+        "A non-loopback agent service speaks plaintext, so its traffic (tokens, prompts, files) "
+        "can be read and changed on the way (a step below the product's impact class).",
+        "Serve the service over TLS (or behind a TLS-terminating proxy), or keep it on loopback.",
+        references=("CWE-319",), order=61, params=ExposureParams, lower_by=1,
+    ),
+    _network(
+        "auth.ratelimit.missing", "{product} never throttles wrong credentials",
+        "Repeated random wrong credentials are never throttled (only with --intrusive; it leaves "
+        "failed-login entries; a step below the product's impact class, over loopback at most info, "
+        "since products exempt loopback by design).",
+        "Throttle or lock out repeated failed authentication attempts.",
+        references=("CWE-307",), order=90, params=RateLimitParams, lower_by=1,
+        cap_when={"loopback": Severity.INFO}, intrusive=True,
     ),
     _network(
         "mcp.tool.poisoned", "{product} offers tools whose definitions carry instructions to the model",
         "An MCP server's tool names, descriptions or schemas carry prompt injection, exfiltration "
         "instructions or hidden characters.",
         "Remove the server, or review its tool definitions before any agent uses it.",
+        order=50, params=ToolPoisonedParams, severity_from="rule_severity",
     ),
     _network(
         "mcp.tools.changed", "{product} changed its tool definitions since the baseline",
         "An MCP server's tool definitions changed since the baseline (a rug pull).",
         "Review what changed before agents use the server again; pin the server's version.",
+        order=60, params=ToolsChangedParams,
     ),
     # ---- local configuration (read from files by the local-mode audit, not built yet)
     _config("config.auth.none", "The agent's configuration turns authentication off",
@@ -378,12 +436,22 @@ def severity(check_id: str, impact: str | None = None, *, tools: Iterable[str] |
     """A finding's severity under its check's policy (docs/architecture.md; docs/checks.md, Severity);
     `facts` are the outcome's (Outcome.data) that `lower_when` names."""
     entry = get(check_id)
-    if entry.severity is not None:
-        return entry.severity
-    sev = IMPACT_CLASSES[impact_class(impact, tools)][0]
-    steps = int(auth_enforced and entry.lower_when_auth_enforced)
-    steps += int(bool(entry.lower_when and (facts or {}).get(entry.lower_when)))
-    return list(Severity)[max(sev.rank - steps, 0)]
+    facts = facts or {}
+    if entry.severity_from and facts.get(entry.severity_from):
+        read = facts[entry.severity_from]  # an advisory's severity, the worst matching rule's
+        sev = read if isinstance(read, Severity) else Severity.parse(str(read))
+    elif entry.severity is not None:
+        sev = entry.severity
+    else:
+        sev = IMPACT_CLASSES[impact_class(impact, tools)][0]
+    steps = entry.lower_by + int(auth_enforced and entry.lower_when_auth_enforced)
+    steps += int(bool(entry.lower_when and facts.get(entry.lower_when)))
+    steps += int(bool(entry.lower_unless and not facts.get(entry.lower_unless)))
+    sev = list(Severity)[max(sev.rank - steps, 0)]
+    for fact, cap in entry.cap_when.items():
+        if facts.get(fact) and sev.rank > cap.rank:
+            sev = cap
+    return sev
 
 
 def impact_table(products: Mapping[str, str]) -> list[dict]:

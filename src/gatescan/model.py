@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from . import __version__
 
 SCHEMA = "gatescan.report/v1"
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"  # 1.2: services[].discovery (mDNS)
 
 
 class Severity(str, enum.Enum):
@@ -172,6 +172,9 @@ class Service(_Record):
     banner: str | None = None
     vantage: str | None = None
     machine: str | None = None
+    # how it was found when not by the sweep alone: [{via: mdns, service_type, instance, server,
+    # port, addresses, txt}] per advertisement naming this endpoint (written only when set)
+    discovery: list[dict[str, Any]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     _nested = {"evidence": _list_of(Evidence), "checks": _list_of(CheckResult)}
@@ -179,6 +182,12 @@ class Service(_Record):
     @property
     def endpoint(self) -> Endpoint:
         return Endpoint(self.host, self.port)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if out.get("discovery") is None:
+            out.pop("discovery", None)
+        return out
 
 
 @dataclass

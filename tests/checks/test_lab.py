@@ -29,7 +29,8 @@ def lab_scan():
                 endpoints = [Endpoint(h, p) for h, p in by_endpoint]
                 async for service in identify.identify_all(endpoints, client):
                     fp = fps.get(service.product)
-                    findings = await run_checks(service, fp, client) if fp else []
+                    # --intrusive: the manifest's `expected` is what an intrusive scan reports
+                    findings = await run_checks(service, fp, client, intrusive=True) if fp else []
                     results[by_endpoint[(service.host, service.port)]["key"]] = (
                         by_endpoint[(service.host, service.port)], service, findings)
             return results

@@ -120,7 +120,7 @@ def test_installed_scan_identifies_the_lab_ollama_and_reports_its_finding(wheel_
     with _wheel_lab_ollama(wheel_venv, tmp_path) as entries:
         host, port = entries[0]["host"], entries[0]["port"]
         out = _run(wheel_venv, "scan", host, "-p", str(port), "--json", "-", "--quiet")
-    assert out.returncode == 0, out.stderr  # ollama's unauthenticated API is medium, below --fail-on high
+    assert out.returncode == 1, out.stderr  # version.vulnerable on Ollama 0.1.28 is critical (CVE-2026-7482)
     doc = validate_report(json.loads(out.stdout))
     assert doc["complete"] is True
     (service,) = doc["services"]

@@ -19,6 +19,27 @@ async def test_twin_is_named_with_its_version(svc):
     assert (service.product, service.version) == ("mcp-server", svc.identified_version)
 
 
+# which era answered identification (None: a 401 came before any protocol work)
+ERAS = {"mcp-server-vulnerable": "legacy", "mcp-server-sse-vulnerable": "legacy",
+        "mcp-server-ws-vulnerable": "legacy", "mcp-server-host-checked": "legacy", "mcp-server-hardened": None,
+        "mcp-server-modern-vulnerable": "modern", "mcp-server-modern-hardened": None,
+        "mcp-server-poisoned": "modern", "mcp-server-rug-pull": "legacy"}
+
+
+@pytest.mark.parametrize("svc", TWINS, ids=lambda s: s.key)
+async def test_twin_era_is_recorded(svc):
+    """attributes.mcp_era: server/discover answered (modern) or only initialize did (legacy)."""
+    service = await identify_twin(svc)
+    attributes = service.extra.get("attributes", {})
+    assert attributes.get("mcp_era") == ERAS.get(svc.key, attributes.get("mcp_era")), attributes
+    if svc.key == "mcp-server-modern-hardened":  # RFC 9728: the 401 names its metadata
+        assert attributes["oauth_resource_metadata"].endswith("/.well-known/oauth-protected-resource/mcp")
+
+
+def test_every_twin_has_its_era_stated():
+    assert {s.key for s in TWINS} == set(ERAS)
+
+
 @requires_netns
 @pytest.mark.parametrize("svc", TWINS, ids=lambda s: s.key)
 async def test_twin_on_its_default_port(svc):
@@ -85,6 +106,8 @@ async def test_real_sdk_server_is_named(tmp_path, transport):
     assert attributes["server_name"] == "gatescan-real"
     if importlib.util.find_spec("mcp.server.mcpserver") is not None:
         assert service.version == "3.1.4"  # serverInfo.version: the server's, not the SDK's
+        # mcp 2.x serves both eras: server/discover answers first, so the modern era is named
+        assert attributes["mcp_era"] == "modern"
     else:
         assert service.version
 
@@ -233,3 +256,80 @@ async def test_real_websocket_transport_is_named_and_answers_like_its_twin(tmp_p
     async with started(next(s for s in TWINS if s.key == "mcp-server-ws-vulnerable")) as handle:
         lab = await _ws_answers(handle.port)
     assert lab == real
+
+
+# ---------------------------------------------------------------- the 2026-07-28 era
+
+_V = "2026-07-28"
+
+
+def _modern_body(method: str, version: str = _V) -> bytes:
+    meta = {"io.modelcontextprotocol/protocolVersion": version,
+            "io.modelcontextprotocol/clientInfo": {"name": "gatescan-test", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {}}
+    return json.dumps({"jsonrpc": "2.0", "id": 7, "method": method, "params": {"_meta": meta}}).encode()
+
+
+def _modern_requests() -> list[tuple[dict[str, str], bytes]]:
+    head = {**_BOTH, "MCP-Protocol-Version": _V}
+    return [
+        ({**head, "Mcp-Method": "server/discover"}, _modern_body("server/discover")),
+        ({**head, "Mcp-Method": "tools/list"}, _modern_body("tools/list")),
+        (head, _modern_body("server/discover")),  # Mcp-Method missing: HeaderMismatch
+        ({**head, "Mcp-Method": "tools/list"}, _modern_body("server/discover")),  # mismatch
+        ({**head, "Mcp-Method": "gatescan/unknown"}, _modern_body("gatescan/unknown")),  # 404 -32601
+    ]
+
+
+async def _modern_answers(port: int) -> list[tuple]:
+    import aiohttp
+
+    out = []
+    async with aiohttp.ClientSession() as session:
+        for headers, body in _modern_requests():
+            async with session.post(f"http://127.0.0.1:{port}/mcp", headers=headers, data=body) as resp:
+                doc = json.loads(await resp.read())
+            error = doc.get("error") or {}
+            result = doc.get("result") or {}
+            out.append((resp.status, resp.content_type, doc.get("id"), error.get("code"),
+                        sorted(k for k in result if k != "capabilities"), "mcp-session-id" in resp.headers))
+    return out
+
+
+@requires_netns
+@needs_mcp
+async def test_modern_twin_answers_like_the_real_sdk(tmp_path):
+    """The modern requests identification and the checks send get the same answers from the
+    modern-only twin as from the real mcp 2.3.0 (which also serves the legacy era)."""
+    if importlib.util.find_spec("mcp.server.mcpserver") is None:
+        pytest.skip("mcp 1.x has no 2026-07-28 era")
+    port = free_port()
+    async with _sdk_server(tmp_path, "streamable-http", "0.0.0.0", port):
+        real = await _modern_answers(port)
+    async with started(next(s for s in TWINS if s.key == "mcp-server-modern-vulnerable")) as handle:
+        lab = await _modern_answers(handle.port)
+    assert lab == real
+    assert real[0][0] == 200 and "supportedVersions" in real[0][4] and real[2][3] == -32020 and real[4][:4] == (
+        404, "application/json", 7, -32601)
+
+
+@requires_netns
+@needs_mcp
+@pytest.mark.parametrize("transport", ["streamable-http", "sse"])
+async def test_real_sdk_tools_are_listed_in_each_era(tmp_path, transport):
+    """auth.missing's client on the real dual-era SDK: modern by default, legacy when asked."""
+    from gatescan.model import Access
+    from gatescan.protocols import mcp
+
+    if importlib.util.find_spec("mcp.server.mcpserver") is None:
+        pytest.skip("mcp 1.x has no 2026-07-28 era")
+    port = free_port()
+    async with _sdk_server(tmp_path, transport, "127.0.0.1", port), Client() as client:
+        base = f"http://127.0.0.1:{port}"
+        call = mcp.list_tools_sse if transport == "sse" else mcp.list_tools_http
+        modern = await call(client, base)
+        legacy = await call(client, base, era=mcp.LEGACY)
+    for result, era in ((modern, mcp.MODERN), (legacy, mcp.LEGACY)):
+        assert (result.state, result.era, result.tools) == (Access.OPEN, era, ["add"]), result.reason
+        assert result.server_info["name"] == "gatescan-real"
+        assert result.tool_defs[0]["inputSchema"]["required"] == ["a", "b"]

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import socket
+import sys
+import textwrap
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from gatescan.model import Endpoint
 from gatescan.sweep import Notice, OpenPort, ProbeError, Progress, SweepConfig, sweep
+from tests.netns import run_in_netns
 
 
 @dataclass
@@ -79,3 +85,40 @@ def stuffed_listener(host: str = "127.0.0.1"):
     finally:
         for sock in held:
             sock.close()
+
+
+# SYNs to 127.1.0.0/16 dropped (they time out, as dead hosts do), to 127.0.0.0/16 counted (the
+# kernel refuses them), to 127.2.0.0/16 answered with ICMP host-unreachable; each rule counts.
+NFT = " && ".join([
+    "nft add table ip gs",
+    "nft add chain ip gs out '{ type filter hook output priority 0; }'",
+    "nft add rule ip gs out ip daddr 127.1.0.0/16 'tcp flags & (syn|ack) == syn' counter drop comment '\"dropped\"'",
+    "nft add rule ip gs out ip daddr 127.0.0.0/16 'tcp flags & (syn|ack) == syn' counter comment '\"refused\"'",
+    "nft add rule ip gs out ip daddr 127.2.0.0/16 'tcp flags & (syn|ack) == syn' counter "
+    "reject with icmp type host-unreachable comment '\"unreachable\"'",
+])
+
+SCRIPT_HEAD = """
+import json, os, resource, socket, sys
+from gatescan.scope import build_plan
+from gatescan.sweep import SweepConfig, sweep_sync
+
+def report(result):
+    print("RESULT " + json.dumps({
+        "open": sorted(f"{e.host}:{e.port}" for e in result.open),
+        "errors": [e.message for e in result.errors],
+        "notices": result.notices, "done": result.done, "total": result.total,
+    }))
+"""
+
+
+def run_sweep_script(tmp_path: Path, body: str, prefix: str = "") -> tuple[dict, dict[str, int]]:
+    """Run `body` after SCRIPT_HEAD in a fresh namespace behind the NFT rules; (its RESULT, the
+    rules' packet counters). `prefix` goes before the interpreter (e.g. `prlimit ... `)."""
+    script = tmp_path / "sweep_script.py"
+    script.write_text(SCRIPT_HEAD + textwrap.dedent(body))
+    proc = run_in_netns(f"{NFT} && {prefix}{sys.executable} {script} && nft list table ip gs", timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    result = next(json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT "))
+    found = re.findall(r'counter packets (\d+) bytes \d+ (?:drop |reject[^"]*)?comment "(\w+)"', proc.stdout)
+    return result, {name: int(packets) for packets, name in found}

@@ -12,46 +12,13 @@ import re
 import shutil
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from tests.netns import run_in_netns
+from tests.sweep.helpers import SCRIPT_HEAD, run_sweep_script as _run
 
 pytestmark = pytest.mark.skipif(shutil.which("nft") is None, reason="needs nftables (Debian: nftables)")
-
-NFT = " && ".join([
-    "nft add table ip gs",
-    "nft add chain ip gs out '{ type filter hook output priority 0; }'",
-    "nft add rule ip gs out ip daddr 127.1.0.0/16 'tcp flags & (syn|ack) == syn' counter drop comment '\"dropped\"'",
-    "nft add rule ip gs out ip daddr 127.0.0.0/16 'tcp flags & (syn|ack) == syn' counter comment '\"refused\"'",
-    "nft add rule ip gs out ip daddr 127.2.0.0/16 'tcp flags & (syn|ack) == syn' counter "
-    "reject with icmp type host-unreachable comment '\"unreachable\"'",
-])
-
-SCRIPT_HEAD = """
-import json, os, resource, socket, sys
-from gatescan.scope import build_plan
-from gatescan.sweep import SweepConfig, sweep_sync
-
-def report(result):
-    print("RESULT " + json.dumps({
-        "open": sorted(f"{e.host}:{e.port}" for e in result.open),
-        "errors": [e.message for e in result.errors],
-        "notices": result.notices, "done": result.done, "total": result.total,
-    }))
-"""
-
-
-def _run(tmp_path: Path, body: str) -> tuple[dict, dict[str, int]]:
-    script = tmp_path / "sweep_script.py"
-    script.write_text(SCRIPT_HEAD + textwrap.dedent(body))
-    proc = run_in_netns(f"{NFT} && {sys.executable} {script} && nft list table ip gs", timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    result = next(json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT "))
-    found = re.findall(r'counter packets (\d+) bytes \d+ (?:drop |reject[^"]*)?comment "(\w+)"', proc.stdout)
-    return result, {name: int(packets) for packets, name in found}
-
 
 @pytest.mark.parametrize("workers", [0, 2])
 @pytest.mark.parametrize("retries", [0, 2])

@@ -1,9 +1,10 @@
 """auth.missing: a privileged, read-only request answered without any credential.
 
 Kinds (fingerprint `checks: auth.missing:` parameters): an HTTP spec (`request`, `open`,
-`closed`, see spec.py), `protocol: mcp` (initialize + tools/list over streamable HTTP or
-`transport: ws`), `protocol: ws` (a WebSocket that should demand a credential on upgrade), or
-`protocol: a2a` (the agent card's declared interface, asked a read-only task call).
+`closed`, see spec.py), `protocol: mcp` (server/discover or initialize, then tools/list, over
+streamable HTTP, `transport: sse` or `transport: ws`), `protocol: ws` (a WebSocket that should
+demand a credential on upgrade), or `protocol: a2a` (the agent card's declared interface, asked
+a read-only task call).
 Never a tool call, a chat, a config change or a real credential.
 """
 
@@ -49,27 +50,34 @@ async def auth_missing(run, params: AuthMissingParams) -> Outcome:
 
 
 async def _mcp(run, params: AuthMissingParams) -> Outcome:
+    """server/discover + tools/list (modern) or initialize + tools/list (legacy), whichever era
+    the server speaks (identification's attributes.mcp_era goes first when it named one)."""
     path = params.path or "/mcp"
+    era = run.attribute("mcp_era")
     if params.transport == "ws":
         url = run.ws_url(path)
-        result = await mcp.list_tools_ws(run.client, url, subprotocol=params.subprotocol or "mcp")
+        result = await mcp.list_tools_ws(run.client, url, subprotocol=params.subprotocol or "mcp", era=era)
     elif params.transport == "sse":
         url = run.base_url + path
-        result = await mcp.list_tools_sse(run.client, run.base_url, path)
+        result = await mcp.list_tools_sse(run.client, run.base_url, path, era=era)
     else:
         url = run.base_url + path
-        result = await mcp.list_tools_http(run.client, run.base_url, path)
+        result = await mcp.list_tools_http(run.client, run.base_url, path, era=era)
+    facts = {"auth": result.state, "era": result.era, "protocol_version": result.protocol_version,
+             "endpoint": url, "resource_metadata": result.resource_metadata}
     if result.state is Access.OPEN:
         names = ", ".join(result.tools[:12]) + (" ..." if len(result.tools) > 12 else "")
         server = (result.server_info or {}).get("name", "the server")
-        summary = (f"MCP initialize was answered by {server} with no credentials"
+        asked = "server/discover" if result.era == mcp.MODERN else "initialize"
+        summary = (f"MCP {asked} ({result.era} era, protocol {result.protocol_version or 'unknown'}) was answered "
+                   f"by {server} with no credentials"
                    + (f", and tools/list named {len(result.tools)} tools ({names})" if result.tools else "")
                    + ". Any client that reaches it can call those tools. No tool was called.")
         return Outcome.finding(result.reason, summary, result.exchanges, target=url,
-                               data={"auth": result.state, "tools": result.tools})
+                               data={**facts, "tools": result.tools, "tool_defs": result.tool_defs})
     if result.state is Access.CLOSED:
-        return Outcome.passed(result.reason, data={"auth": result.state})
-    return Outcome.inconclusive(result.reason or "no MCP answer", data={"auth": result.state})
+        return Outcome.passed(result.reason, data=facts)
+    return Outcome.inconclusive(result.reason or "no MCP answer", data=facts)
 
 
 async def _ws(run, params: AuthMissingParams) -> Outcome:

@@ -20,8 +20,9 @@ async def privileged(run, params: RequestParams):
         # a replay of auth.missing's request without its own match rules borrows them
         merged = replace(params, open=auth_params.open,
                          closed=params.closed if params.closed is not None else auth_params.closed)
-    own = specs.from_params(merged)
-    theirs = specs.from_params(auth_params)
+    era = run.attribute("mcp_era")
+    own = specs.from_params(merged, mcp_era=era)
+    theirs = specs.from_params(auth_params, mcp_era=era)
     req = own or theirs
     if req is None:
         return None, Access.UNDECIDED, None

@@ -37,13 +37,23 @@ class Attempt:
     exchange: dict[str, Any]
     status: int | None = None  # the upgrade's HTTP status
 
+    @property
+    def refused_at(self) -> str | None:
+        """Where a refusal sat: `upgrade` (an HTTP status instead of 101, before any WebSocket
+        frame) or `after upgrade` (101, then a close or an error frame); None when not refused."""
+        if self.access is not Access.CLOSED:
+            return None
+        return "upgrade" if self.status not in (None, 101) else "after upgrade"
+
 
 async def upgrade(client: Client, url: str, origin: str | None, *, subprotocol: str | None = None,
                   headers: dict[str, str] | None = None) -> Attempt:
     """A bare WebSocket upgrade: OPEN when 101 came and the socket stayed open through the grace
     read, CLOSED when refused (any HTTP status, or an immediate close 1008)."""
+    status = None
     async with client.websocket(url, origin=origin, subprotocols=[subprotocol] if subprotocol else (),
                                 headers=headers) as ws:
+        status = ws.status
         if ws.status is not None and not ws.accepted:
             access, reason = Access.CLOSED, f"upgrade refused with HTTP {ws.status}"
         elif not ws.accepted:
@@ -51,6 +61,7 @@ async def upgrade(client: Client, url: str, origin: str | None, *, subprotocol: 
                                                 else f"the WebSocket upgrade failed ({ws.error})")
         else:
             access, reason = Access.OPEN, "upgrade accepted (101) and the socket stayed open"
+            status = 101
             try:
                 await ws.recv(CLOSE_GRACE)  # any frame is fine; we only watch for an immediate close
             except TimeoutError:
@@ -59,7 +70,7 @@ async def upgrade(client: Client, url: str, origin: str | None, *, subprotocol: 
                 code, why = ws.close_code, ws.close_reason or ""
                 access = Access.CLOSED if code == 1008 else Access.UNDECIDED
                 reason = f"accepted, then closed 1008 {why!r}" if code == 1008 else f"accepted, then closed ({code} {why!r})"
-    return Attempt(access, reason, ws.exchange, ws.status)
+    return Attempt(access, reason, ws.exchange, status)
 
 
 def variants(scheme: str, host: str) -> list[tuple[str, str]]:
@@ -141,7 +152,7 @@ async def _openclaw(run, params: OriginParams) -> Outcome:
     attempts = []
     for label, origin in variants(run.scheme, run.host):
         outcome = await attempt(origin)
-        attempts.append((label, origin, Attempt(outcome.access, outcome.reason, outcome.exchange)))
+        attempts.append((label, origin, _gate(outcome)))
     verdict = _verdict(url, exchanges, attempts,
                        what="the gateway's connect request (client id `cli`, no credentials, no device)")
     sendable = [origin for label, origin, a in attempts if a.access is Access.OPEN and browser_sendable(origin)]
@@ -157,6 +168,26 @@ async def _openclaw(run, params: OriginParams) -> Outcome:
             verdict.summary += (" The Control UI client id is let through as well: no Origin check at all "
                                 "(2026.2.1 and older) or gateway.controlUi.allowedOrigins contains \"*\".")
     return verdict
+
+
+def _gate(outcome: openclaw.ConnectOutcome) -> Attempt:
+    """A connect outcome as an Attempt: the gateway checks Origin inside `connect` (2026.9.6: 101,
+    connect.challenge, then an error and close 1008), and a gateway that refuses the upgrade itself
+    (an upgrade-time Origin gate) answers 400/401/403 instead of 101 once the baseline got 101."""
+    if outcome.upgrade_status in (400, 401, 403):
+        return Attempt(Access.CLOSED, f"upgrade refused with HTTP {outcome.upgrade_status}", outcome.exchange,
+                       outcome.upgrade_status)
+    return Attempt(outcome.access, outcome.reason, outcome.exchange, outcome.upgrade_status)
+
+
+def _refusal_place(refused: list[tuple[str, str, Attempt]]) -> str:
+    """Where the refusals sat, in words (docs/checks.md: where the defence sits)."""
+    places = {a.refused_at for _, _, a in refused}
+    if places == {"upgrade"}:
+        return "refused before the upgrade (an HTTP status instead of 101: no WebSocket was opened)"
+    if places == {"after upgrade"}:
+        return "refused after the upgrade (101, then a close or an error: the socket opened first)"
+    return "refused partly before the upgrade (HTTP status) and partly after it (close)"
 
 
 def browser_sendable(origin: str) -> bool:
@@ -197,20 +228,25 @@ def _verdict(url, exchanges, attempts: list[tuple[str, str, Attempt]], *, what: 
             summary += (" Also accepted, though no browser can present it for this address: "
                         + ", ".join(f"{label} ({origin})" for label, origin, _ in unsendable) + ".")
         if refused:
-            summary += " Refused: " + ", ".join(label for label, _, _ in refused) + "."
+            summary += (" Refused: " + ", ".join(label for label, _, _ in refused)
+                        + f", {_refusal_place(refused)}.")
         return Outcome.finding(f"foreign Origin accepted: {', '.join(l for l, _, _ in passed)}",
                                summary, shown, target=url,
-                               data={"origins_passed": [o for _, o, _ in passed]})
+                               data={"origins_passed": [o for _, o, _ in passed],
+                                     "refused_at": sorted({a.refused_at for _, _, a in refused})})
     if undecided:
         first = undecided[0]
         return Outcome.inconclusive(f"no variant was accepted, but {len(undecided)} could not be decided "
                                     f"({first[0]}: {first[2].reason})")
-    return Outcome.passed(f"every foreign Origin variant was refused ({len(refused)} tried): "
-                          f"{refused[0][2].reason}" if refused else "no variant tried")
+    if not refused:
+        return Outcome.passed("no variant tried")
+    return Outcome.passed(f"every foreign Origin variant was {_refusal_place(refused)} ({len(refused)} tried): "
+                          f"{refused[0][2].reason}",
+                          data={"refused_at": sorted({a.refused_at for _, _, a in refused})})
 
 
 async def _mcp_upgrade(run, url: str, origin: str | None, sub: str | None) -> Attempt:
-    result = await mcp.list_tools_ws(run.client, url, origin=origin, subprotocol=sub)
+    result = await mcp.list_tools_ws(run.client, url, origin=origin, subprotocol=sub, era=run.attribute("mcp_era"))
     # an upgrade refused with any status keeps this Origin out (auth cares only for 401/403)
     refused = result.upgrade_status is not None
     return Attempt(Access.CLOSED if refused else result.state, result.reason, result.exchanges[0],

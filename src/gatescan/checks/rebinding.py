@@ -54,7 +54,8 @@ async def http_host_unchecked(run, params: HostUncheckedParams) -> Outcome:
 
 
 async def _mcp(run, params: HostUncheckedParams) -> Outcome:
-    """MCP: initialize (the privileged request) with Host and Origin both the rebinding name."""
+    """MCP: the privileged request of the server's era (legacy initialize; modern server/discover
+    and tools/list) with Host and Origin both the rebinding name."""
     transport = params.transport
     if transport == "ws":
         return Outcome.not_applicable("the WebSocket transport is judged by ws.origin.unchecked")
@@ -62,24 +63,26 @@ async def _mcp(run, params: HostUncheckedParams) -> Outcome:
     probe = mcp.list_tools_sse if transport == "sse" else mcp.list_tools_http
     done = run.results.get("auth.missing")
     auth = done.data.get("auth") if done else None
+    era = (done.data.get("era") if done else None) or run.attribute("mcp_era")
     exchanges = list(done.exchanges[:1]) if done and auth is Access.OPEN else []
     if auth is None:
-        base = await probe(run.client, run.base_url, path, tools=False)
-        auth = base.state
+        base = await probe(run.client, run.base_url, path, tools=False, era=era)
+        auth, era = base.state, base.era
         exchanges = base.exchanges[:1]
+    asked = "server/discover and tools/list" if era == mcp.MODERN else "initialize"
     if auth is Access.CLOSED:
-        return Outcome.not_applicable("MCP initialize is refused without credentials at the real host: "
+        return Outcome.not_applicable(f"MCP {asked} is refused without credentials at the real host: "
                                       "authentication stands in the way of a rebinding page")
     if auth is not Access.OPEN:
-        return Outcome.inconclusive("the baseline MCP initialize gave no clear answer")
+        return Outcome.inconclusive(f"the baseline MCP {asked} gave no clear answer")
     name = f"{random_token('gs')}.rebind.invalid:{run.port}"
     headers = {"Host": name, "Origin": f"{run.scheme}://{name}"}
-    result = await probe(run.client, run.base_url, path, headers=headers, tools=False)
+    result = await probe(run.client, run.base_url, path, headers=headers, tools=False, era=era)
     if result.state is Access.OPEN:
         tls_note, tls_facts = _over_tls(run, name)
         return Outcome.finding(
-            f"MCP initialize with Host and Origin {name} was answered like at the real host",
-            f"MCP initialize over {transport} succeeds without credentials at the real host and "
+            f"MCP {asked} with Host and Origin {name} was answered like at the real host",
+            f"MCP {asked} over {transport} ({era} era) succeeds without credentials at the real host and "
             f"succeeds the same with Host and Origin set to the unrelated name {name}, as a browser "
             "sends it after DNS rebinding: a web page can list and call this server's tools." + tls_note,
             exchanges + result.exchanges, target=run.base_url + path, data=tls_facts,
@@ -87,5 +90,5 @@ async def _mcp(run, params: HostUncheckedParams) -> Outcome:
     first = result.exchanges[0].get("response") if result.exchanges else None
     status = first.get("status") if isinstance(first, dict) else None
     if status is not None and status != 200:
-        return Outcome.passed(f"the rebinding-shaped initialize was refused (HTTP {status})")
-    return Outcome.inconclusive(f"the rebinding-shaped initialize: {result.reason}")
+        return Outcome.passed(f"the rebinding-shaped {asked} was refused (HTTP {status})")
+    return Outcome.inconclusive(f"the rebinding-shaped {asked}: {result.reason}")

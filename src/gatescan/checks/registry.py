@@ -25,6 +25,7 @@ class Outcome:
     title: str | None = None  # overrides the check's default title
     target: str | None = None  # URL probed, when not the service's base URL
     data: dict[str, Any] = field(default_factory=dict)  # facts later checks and severity use
+    references: list[str] = field(default_factory=list)  # what this outcome rests on (advisory ids), first
 
     @classmethod
     def finding(cls, reason: str, summary: str, exchanges: list, **kw: Any) -> "Outcome":

@@ -32,6 +32,8 @@ class ServiceRun:
     client: Client
     fingerprint_impact: str | None = None
     results: dict[str, Outcome] = field(default_factory=dict)
+    fingerprint: Any = None  # the product's Fingerprint (advisories, version scheme), when loaded
+    intrusive: bool = False  # --intrusive: checks that leave a trace on the target may run
 
     @property
     def host(self) -> str:
@@ -59,6 +61,12 @@ class ServiceRun:
 
     async def http(self, method: str, path: str, **kw: Any) -> HttpResult:
         return await self.client.http(method, self.base_url + path, **kw)
+
+    def attribute(self, name: str) -> str | None:
+        """An attribute identification recorded (attributes.<name>), e.g. mcp_era."""
+        attrs = self.service.extra.get("attributes") if isinstance(self.service.extra, dict) else None
+        value = attrs.get(name) if isinstance(attrs, dict) else None
+        return value if isinstance(value, str) else None
 
     def auth_state(self) -> Access | None:
         """Whether auth.missing got in without credentials this run, else None."""
@@ -93,6 +101,16 @@ def _impact(fingerprint: Any, product: str) -> str | None:
     return value
 
 
+def _loaded(fingerprint: Any, product: str) -> fpmod.Fingerprint | None:
+    """The loaded Fingerprint; a bare `checks:` mapping (tests, tools) takes the shipped one's."""
+    if isinstance(fingerprint, fpmod.Fingerprint):
+        return fingerprint
+    try:
+        return fpmod.get(product)
+    except KeyError:
+        return None
+
+
 def for_variant(params: dict[str, catalog.CheckParams], variant: str | None) -> dict[str, catalog.CheckParams]:
     """Apply `by_variant` overrides for the variant identification recorded (e.g. the MCP
     transport that answered)."""
@@ -105,16 +123,18 @@ def _variant(service: Service) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def run_checks(service: Service, fingerprint: Any, client: Client) -> list[Finding]:
+async def run_checks(service: Service, fingerprint: Any, client: Client, *, intrusive: bool = False) -> list[Finding]:
     """Run the fingerprint's checks on `service`; append CheckResults; return the findings.
 
-    Pass `client.scope()` to count this service's probes apart."""
+    Pass `client.scope()` to count this service's probes apart. Checks the catalogue marks
+    intrusive (they leave failed-login entries) run only with `intrusive`."""
     variant = _variant(service)
     params = for_variant(fingerprint_checks(fingerprint), variant)
     checks = ordered(params)
     if not checks:
         return []
-    run = ServiceRun(service, params, client, fingerprint_impact=_impact(fingerprint, service.product))
+    run = ServiceRun(service, params, client, fingerprint_impact=_impact(fingerprint, service.product),
+                     fingerprint=_loaded(fingerprint, service.product), intrusive=intrusive)
     limit = client.limits.service_deadline
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
@@ -125,6 +145,9 @@ async def run_checks(service: Service, fingerprint: Any, client: Client) -> list
         if only is not None and variant not in only:
             outcome = Outcome.not_applicable(f"this check applies only to {', '.join(map(str, only))} "
                                              f"(this service: {variant or 'unknown variant'})")
+        elif check.entry.intrusive and not intrusive:
+            outcome = Outcome.not_applicable("not run: it leaves a trace on the target (failed-login "
+                                             "entries) and runs only with --intrusive")
         elif remaining <= 0:
             outcome = Outcome.inconclusive(f"the per-service deadline ({limit:g} s) "
                                            "ran out before this check")
@@ -155,7 +178,10 @@ def _finding(run: ServiceRun, check, params: catalog.CheckParams, outcome: Outco
         tools = tools or done.data.get("tools")
     sev = catalog.severity(check.id, run.fingerprint_impact,
                            tools=tools, auth_enforced=run.auth_state() is Access.CLOSED, facts=outcome.data)
-    references = list(params.references) + [r for r in check.entry.references if r not in params.references]
+    references: list[str] = []
+    for ref in (*outcome.references, *params.references, *check.entry.references):
+        if ref not in references:
+            references.append(ref)
     return Finding(
         check=check.id,
         severity=sev,

@@ -42,12 +42,21 @@ class PrivilegedRequest:
         return f"{self.method} {self.path}"
 
 
-def from_params(params: RequestParams) -> PrivilegedRequest | None:
+def from_params(params: RequestParams, *, mcp_era: str | None = None) -> PrivilegedRequest | None:
     """The spec in one check's parameters, or None when they name none.
 
     `open` and `closed` are rules in the matcher language (identify/matcher.py), checked when
-    the fingerprint loads.
+    the fingerprint loads. MCP's privileged request is the era's own: a modern server
+    (`mcp_era`, attributes.mcp_era) gets tools/list with its request metadata, a legacy one
+    initialize.
     """
+    if params.protocol == "mcp" and params.transport == "streamable" and mcp_era == mcp.MODERN:
+        listing = mcp.modern_request("tools/list", mcp.MODERN_LIST_ID)
+        return PrivilegedRequest(
+            "POST", params.path or "/mcp", headers={**mcp.POST_HEADERS, **mcp.modern_headers(listing)},
+            json_body=listing, open={"status": [200], "body_contains": ['"tools"']},
+            closed={"status": [401, 403]}, stop=mcp.reply_arrived(listing["id"]),
+        )
     if params.protocol == "mcp" and params.transport == "streamable":
         init = mcp.initialize_request()
         return PrivilegedRequest(

@@ -2,7 +2,8 @@
 
 Cheap first: GET / (which also tells HTTP from TLS from neither), then the probes of the
 fingerprints that claim the port; only if nothing matched, the generic WebSocket upgrade and
-every fingerprint's cheap probes, then the `unidentified` probes (MCP initialize). The winner's
+every fingerprint's cheap probes, then the `unidentified` probes (MCP server/discover), then the
+`fallback` ones (the legacy MCP initialize). The winner's
 `matched` probes then add evidence, the version and attributes. Identical requests go out once
 per endpoint, everything runs under the per-endpoint deadline, and nothing a server does
 raises: a hostile or silent port becomes an `unknown` Service with its banner and an error.
@@ -45,6 +46,7 @@ class Verdict:
     variant: str | None = None
     matched: int = 0
     version_range: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)  # set by the matchers that matched
 
 
 @dataclass
@@ -241,7 +243,7 @@ class _EndpointRun:
     def judge(self, fp: Fingerprint) -> Verdict | None:
         miss = 1.0
         evidence: list[Evidence] = []
-        variant, matched, version_range = None, 0, None
+        variant, matched, version_range, attributes = None, 0, None, {}
         for m in fp.matchers:
             if m.default_port_only and self.endpoint.port not in fp.ports:
                 continue
@@ -255,13 +257,15 @@ class _EndpointRun:
             miss *= 1.0 - m.confidence
             variant = variant or m.variant
             version_range = version_range or m.version_range
+            for name, value in m.attributes:
+                attributes.setdefault(name, value)
             observed = "; ".join(s for s in seen if s)
             ev = Evidence(probe=_describe(result), observed=observed[:300])
             if all((e.probe, e.observed) != (ev.probe, ev.observed) for e in evidence):
                 evidence.append(ev)
         if not matched:
             return None
-        return Verdict(fp, round(1.0 - miss, 3), evidence, variant, matched, version_range)
+        return Verdict(fp, round(1.0 - miss, 3), evidence, variant, matched, version_range, attributes)
 
     def best(self, claimed: list[Fingerprint]) -> Verdict | None:
         verdicts = [v for fp in self.fps if (v := self.judge(fp)) is not None and v.confidence >= THRESHOLD]
@@ -340,9 +344,10 @@ async def identify(endpoint: Endpoint, client: Client, *, fingerprints: list[Fin
                 if verdict is None:
                     await run.run([GENERIC_WS, *(p for fp in fps for p in fp.probes_when("always"))])
                     verdict = run.best(claimed)
-                if verdict is None:
-                    await run.run(p for fp in fps for p in fp.probes_when("unidentified"))
-                    verdict = run.best(claimed)
+                for when in ("unidentified", "fallback"):
+                    if verdict is None:
+                        await run.run(p for fp in fps for p in fp.probes_when(when))
+                        verdict = run.best(claimed)
                 if verdict is not None:
                     # the winner's remaining cheap probes and its deeper ones: evidence, version
                     fp = verdict.fingerprint
@@ -368,6 +373,8 @@ async def identify(endpoint: Endpoint, client: Client, *, fingerprints: list[Fin
         service.evidence = verdict.evidence + version_evidence
         if verdict.variant:
             attrs.setdefault("variant", verdict.variant)
+        for name, value in verdict.attributes.items():
+            attrs.setdefault(name, value)
         if verdict.version_range and version is None:
             attrs.setdefault("version_range", verdict.version_range)
         if attrs:

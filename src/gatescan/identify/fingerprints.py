@@ -7,7 +7,7 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
 
   id, name, category, impact (control|data|inference: rates the product's network findings),
   ports[], port_ranges[[a, b]], description, references[]
-  probes[]:   {id, kind: http|ws, when: always|matched|unidentified, path, headers}
+  probes[]:   {id, kind: http|ws, when: always|matched|unidentified|fallback, path, headers}
               http: method, body (text) | json (object), read_until (regex: stop reading there),
                     max_body (a larger read cap), path_from {probe, regex} (path taken from the
                     first group of regex in an earlier probe's body; `path` is the fallback),
@@ -16,19 +16,28 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               ws:   subprotocols[], origin, read_first_frame (default true), send (text or JSON)
               `always` probes are cheap and run whenever the product is a candidate;
               `matched` probes run only after a matcher of this product matched (version,
-              deeper evidence); `unidentified` probes run on every HTTP port nothing named.
+              deeper evidence); `unidentified` probes run on every HTTP port nothing named;
+              `fallback` probes only where the `unidentified` ones named nothing either (an
+              older protocol's handshake after the current one's probe: MCP initialize).
               Identical requests are sent once per endpoint, whichever products ask.
   matchers[]: {probe, confidence, variant?, default_port_only?, <conditions>, not: {<conditions>}}
               (default_port_only: a weak, generic signal that counts only on the default ports;
               version_range: the versions an era marker implies, e.g. '>=2026.1.5 <2026.1.29',
-              reported as attributes.version_range when no version is observable)
+              reported as attributes.version_range when no version is observable;
+              attributes: {name: value} set when it matches, e.g. mcp_era: modern)
               conditions (all must hold): the matcher language of matcher.py.
   version[]:  {probe, source: body|frame|reply|close_reason, header, json, regex}; first hit wins
   attributes[]: the same with a `name` (e.g. protocol)
   checks:     {check-id: {parameters for that check} | null}: only ids this build runs, with
               the parameters the check declares (catalog.py); `open` / `closed` rules are
               conditions of the same language (HTTP ones)
-  advisories: [{id, ...}] (fields owned by the advisories check)
+  version_scheme: calver|semver|pep440 (how versions, era bands and advisory ranges compare;
+              default pep440; identify/versions.py)
+  advisories: [{id, summary, affected[], fixed, severity, cvss?, note?, references[]}], read by
+              version.vulnerable; validated here (identify/advisories.py)
+  recognition, version_source: one line each for the README's product table (how the product
+              is recognised; where its version comes from without credentials, null: nowhere)
+  mdns:       {types: [_x._tcp], type_prefixes: [_x-]}: what it advertises on the LAN (--mdns)
 """
 
 from __future__ import annotations
@@ -42,7 +51,8 @@ from typing import Any, Iterable, Mapping
 
 from .. import _paths, catalog, typed
 from ..userio import UserFileError, YamlError, load_yaml, read_user_text
-from . import matcher
+from . import matcher, versions
+from .advisories import Advisory, AdvisoryError, parse_advisories
 from .matcher import RuleError
 
 MAX_FILE_BYTES = 1024 * 1024  # the largest shipped file is under 8 KiB
@@ -100,6 +110,7 @@ class Matcher:
     variant: str | None = None
     default_port_only: bool = False
     version_range: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()  # set on the service when this matcher matched
 
 
 @dataclass(frozen=True)
@@ -124,9 +135,14 @@ class Fingerprint:
     version: list[Extractor] = field(default_factory=list)
     attributes: list[Extractor] = field(default_factory=list)
     checks: dict[str, catalog.CheckParams] = field(default_factory=dict)  # validated, typed
-    advisories: list[dict[str, Any]] = field(default_factory=list)
+    advisories: list[Advisory] = field(default_factory=list)  # validated, ranges parsed
+    version_scheme: str = versions.DEFAULT_SCHEME
     description: str = ""
     references: list[str] = field(default_factory=list)
+    recognition: str = ""  # "" when the file does not say
+    version_source: str | None = ""  # None: the product shows no version without credentials
+    mdns_types: tuple[str, ...] = ()
+    mdns_prefixes: tuple[str, ...] = ()
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -246,21 +262,29 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
             _compile(file, f"{where}.regex", p["path_from"]["regex"])
             probes[i] = replace(probes[i], path_from=(earlier[src].key(), p["path_from"]["regex"]))
 
+    scheme = doc.get("version_scheme", versions.DEFAULT_SCHEME)
     matchers = []
     for i, m in enumerate(doc["matchers"]):
         where = f"matchers[{i}]"
         if m["probe"] not in kinds:
             raise FingerprintError(file, f"{where}.probe", f"unknown probe {m['probe']!r} (probes: {', '.join(kinds)})")
         conds = {k: v for k, v in m.items()
-                 if k not in ("probe", "confidence", "variant", "not", "default_port_only", "version_range")}
+                 if k not in ("probe", "confidence", "variant", "not", "default_port_only", "version_range",
+                              "attributes")}
         if not conds:
             raise FingerprintError(file, where, "a matcher needs at least one condition")
         _check_conditions(file, where, conds)
         _check_conditions(file, f"{where}.not", m.get("not") or {})
+        if m.get("version_range") is not None:  # an era band: compared with advisory ranges
+            try:
+                versions.parse_range(m["version_range"], scheme)
+            except versions.VersionError as exc:
+                raise FingerprintError(file, f"{where}.version_range", f"{exc} ({scheme} scheme)") from None
         matchers.append(Matcher(probe=m["probe"], confidence=float(m["confidence"]), conditions=conds,
                                 negated=dict(m.get("not") or {}), variant=m.get("variant"),
                                 default_port_only=bool(m.get("default_port_only", False)),
-                                version_range=m.get("version_range")))
+                                version_range=m.get("version_range"),
+                                attributes=tuple((m.get("attributes") or {}).items())))
 
     def extractors(key: str) -> list[Extractor]:
         out = []
@@ -277,6 +301,10 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         return out
 
     checks = parse_checks(doc.get("checks"), file)
+    try:
+        advisories = parse_advisories(doc.get("advisories"), scheme)
+    except AdvisoryError as exc:
+        raise FingerprintError(file, exc.where, exc.reason) from None
 
     ports = set(doc["ports"])
     for first, last in doc.get("port_ranges") or []:
@@ -290,8 +318,12 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         probes=probes, matchers=matchers, version=extractors("version"),
         attributes=extractors("attributes"),
         checks=checks,
-        advisories=list(doc.get("advisories") or []), description=doc.get("description", ""),
-        references=list(doc.get("references") or []), path=file, raw=doc,
+        advisories=advisories, version_scheme=scheme, description=doc.get("description", ""),
+        references=list(doc.get("references") or []),
+        recognition=doc.get("recognition", ""), version_source=doc.get("version_source", ""),
+        mdns_types=tuple((doc.get("mdns") or {}).get("types") or ()),
+        mdns_prefixes=tuple((doc.get("mdns") or {}).get("type_prefixes") or ()),
+        path=file, raw=doc,
     )
 
 

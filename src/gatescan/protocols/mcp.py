@@ -1,18 +1,26 @@
-"""Minimal MCP client: `initialize`, `notifications/initialized`, `tools/list`, nothing else.
+"""Minimal MCP client for both protocol eras: it learns whether a server answers without
+credentials and reads its tool list, and never sends `tools/call`.
 
-It proves whether an MCP server answers without credentials and names its tools, and never
-sends `tools/call` (the MCP specification's lifecycle: initialize, then tools/list). Streamable HTTP and the WebSocket transport
-(subprotocol `mcp`) are spoken; replies may arrive as JSON or as an SSE `message` event on
-a stream that never ends, so reading stops once our request id has answered.
+Modern (2026-07-28 and later): no handshake and no session; every request carries its protocol
+version in `params._meta` and, over HTTP, the `MCP-Protocol-Version` and `Mcp-Method` headers;
+servers MUST implement `server/discover`. Legacy (2025-11-25 and earlier): `initialize`,
+`notifications/initialized`, then `tools/list` on the session. As the 2026-07-28 specification
+tells a dual-era client (basic/versioning.mdx, basic/transports/streamable-http.mdx, "Backward
+Compatibility"), `server/discover` goes first; a DiscoverResult or a recognised modern error
+(-32020, -32021, -32022) means modern, anything else falls back to `initialize`. Streamable
+HTTP, the legacy HTTP+SSE transport and the WebSocket transport (subprotocol `mcp`) are spoken;
+replies may arrive as JSON or as SSE `message` events on a stream that never ends, so reading
+stops once our request id has answered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from websockets.exceptions import ConnectionClosed
 
@@ -21,21 +29,54 @@ from ..model import Access
 from ..net.client import Client
 from ..net.sse import EventStream, endpoint_event, same_endpoint
 
-PROTOCOL_VERSION = "2025-06-18"
+PROTOCOL_VERSION = "2025-06-18"  # the legacy handshake's offer
+MODERN_VERSION = "2026-07-28"
+LEGACY, MODERN = "legacy", "modern"  # attributes.mcp_era; the specification's own terms
 POST_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+# the codes the specification reserves for itself (basic/index.mdx, Error Codes): only a modern
+# server sends them, so they identify one even when it refuses our request
+MODERN_ERRORS = {-32020: "HeaderMismatch", -32021: "MissingRequiredClientCapability",
+                 -32022: "UnsupportedProtocolVersion"}
+META_VERSION = "io.modelcontextprotocol/protocolVersion"
+META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
+META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
+META_SERVER_INFO = "io.modelcontextprotocol/serverInfo"
+MAX_PAGES = 5  # tools/list pages followed (nextCursor): a whole tool set is what gets pinned
+MAX_TOOLS = 500
+# request ids: distinct per era, since a fallback continues on the same SSE stream or socket
+DISCOVER_ID, MODERN_LIST_ID = 1, 2
+INIT_ID, LEGACY_LIST_ID = 1, 2  # a legacy conversation of its own
+FALLBACK_INIT_ID, FALLBACK_LIST_ID = 11, 12  # after a failed server/discover on the same connection
+
+_CLIENT_INFO = {"name": "gatescan", "version": __version__}
 
 
-def initialize_request(req_id: int = 1) -> dict[str, Any]:
+def initialize_request(req_id: int = INIT_ID) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": req_id, "method": "initialize",
-            "params": {"protocolVersion": PROTOCOL_VERSION, "capabilities": {},
-                       "clientInfo": {"name": "gatescan", "version": __version__}}}
+            "params": {"protocolVersion": PROTOCOL_VERSION, "capabilities": {}, "clientInfo": _CLIENT_INFO}}
 
 
-def tools_list_request(req_id: int = 2) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": req_id, "method": "tools/list", "params": {}}
+def tools_list_request(req_id: int = LEGACY_LIST_ID, cursor: str | None = None) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": req_id, "method": "tools/list", "params": {"cursor": cursor} if cursor else {}}
 
 
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+
+
+def modern_request(method: str, req_id: int, params: dict[str, Any] | None = None, *,
+                   version: str = MODERN_VERSION) -> dict[str, Any]:
+    """A 2026-07-28 request: the version, who we are and our (empty) capabilities in `_meta`."""
+    meta = {META_VERSION: version, META_CLIENT_INFO: _CLIENT_INFO, META_CAPABILITIES: {}}
+    return {"jsonrpc": "2.0", "id": req_id, "method": method, "params": {**(params or {}), "_meta": meta}}
+
+
+def discover_request(req_id: int = DISCOVER_ID, *, version: str = MODERN_VERSION) -> dict[str, Any]:
+    return modern_request("server/discover", req_id, version=version)
+
+
+def modern_headers(message: dict[str, Any]) -> dict[str, str]:
+    """The request metadata headers a modern POST carries, mirrored from its body."""
+    return {"MCP-Protocol-Version": message["params"]["_meta"][META_VERSION], "Mcp-Method": message["method"]}
 
 
 def find_reply(body: bytes | str, req_id: int) -> dict[str, Any] | None:
@@ -63,6 +104,22 @@ def reply_arrived(req_id: int) -> Callable[[bytes], bool]:
     return lambda body: find_reply(body, req_id) is not None
 
 
+def modern_error(reply: dict[str, Any] | None) -> str | None:
+    """The name of a modern-only JSON-RPC error in `reply`, else None."""
+    error = reply.get("error") if isinstance(reply, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return MODERN_ERRORS.get(code) if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+def _supported(reply: dict[str, Any]) -> list[str]:
+    """The versions an UnsupportedProtocolVersionError or a DiscoverResult lists."""
+    result, error = reply.get("result"), reply.get("error")
+    found = (result.get("supportedVersions") if isinstance(result, dict)
+             else (error.get("data") or {}).get("supported") if isinstance(error, dict)
+             and isinstance(error.get("data"), dict) else None)
+    return [v for v in found if isinstance(v, str)][:16] if isinstance(found, list) else []
+
+
 @dataclass
 class McpResult:
     state: Access  # OPEN: answered without credentials; CLOSED: refused (401/403)
@@ -71,29 +128,174 @@ class McpResult:
     tools: list[str] = field(default_factory=list)
     exchanges: list[dict[str, Any]] = field(default_factory=list)
     upgrade_status: int | None = None  # a refused WebSocket upgrade's HTTP status
+    era: str | None = None  # MODERN or LEGACY: which one the server answered in
+    protocol_version: str | None = None  # the version the conversation used
+    tool_defs: list[dict[str, Any]] = field(default_factory=list)  # name, description, inputSchema
+    resource_metadata: str | None = None  # an OAuth protected resource metadata URL it advertised
+    authorization_servers: list[str] = field(default_factory=list)
 
 
 def _opened(result: McpResult, reply: dict[str, Any]) -> McpResult:
     result.state = Access.OPEN
     info = reply["result"].get("serverInfo")
     result.server_info = info if isinstance(info, dict) else None
+    result.era = result.era or LEGACY
+    version = reply["result"].get("protocolVersion")
+    result.protocol_version = version if isinstance(version, str) else result.protocol_version
     return result
 
 
+def _modern_info(result: McpResult, reply: dict[str, Any]) -> None:
+    """serverInfo as a modern result carries it (`_meta`), and the era."""
+    result.era = MODERN
+    meta = reply.get("result", {}).get("_meta") if isinstance(reply.get("result"), dict) else None
+    info = meta.get(META_SERVER_INFO) if isinstance(meta, dict) else None
+    if isinstance(info, dict):
+        result.server_info = info
+
+
+def _add_tools(result: McpResult, reply: dict[str, Any] | None) -> str | None:
+    """Keep the listed tools' definitions; the next page's cursor, if any."""
+    if not reply or not isinstance(reply.get("result"), dict):
+        return None
+    listed = reply["result"].get("tools")
+    if not isinstance(listed, list):
+        return None
+    for tool in listed:
+        if len(result.tool_defs) >= MAX_TOOLS:
+            return None
+        if isinstance(tool, dict) and isinstance(tool.get("name"), str) and tool["name"]:
+            result.tool_defs.append({k: tool[k] for k in ("name", "description", "inputSchema") if k in tool})
+            result.tools.append(tool["name"][:80])
+    cursor = reply["result"].get("nextCursor")
+    return cursor if isinstance(cursor, str) and cursor else None
+
+
+def _listed(result: McpResult) -> str:
+    return f"{len(result.tools)} tools"
+
+
+# ---------------------------------------------------------------- OAuth protected resource metadata
+
+_RESOURCE_METADATA = re.compile(r'resource_metadata\s*=\s*"([^"]{1,500})"', re.I)
+
+
+async def _resource_metadata(client: Client, url: str, refused, result: McpResult) -> str:
+    """A 401's OAuth Protected Resource Metadata (RFC 9728): the URL its WWW-Authenticate names,
+    else the well-known one for this path; fetched (GET, on this endpoint only) for the
+    authorization servers it lists. Words for the reason ("" when none is advertised)."""
+    named = _RESOURCE_METADATA.search(refused.headers.get("www-authenticate", ""))
+    parts = urlsplit(url)
+    well_known = f"{parts.scheme}://{parts.netloc}/.well-known/oauth-protected-resource{parts.path.rstrip('/')}"
+    target = urljoin(url, named.group(1)) if named else well_known
+    if not same_endpoint(url, target):
+        result.resource_metadata = target
+        return f"; OAuth protected resource metadata advertised at {target[:200]} (not fetched: another endpoint)"
+    answer = await client.http("GET", target, headers={"Accept": "application/json"}, max_body=65536,
+                               note="OAuth protected resource metadata (RFC 9728)")
+    doc = answer.json() if answer.status == 200 else None
+    if not isinstance(doc, dict) or not (named or "resource" in doc):
+        return ""
+    result.exchanges.append(answer.exchange)
+    result.resource_metadata = target
+    servers = doc.get("authorization_servers")
+    result.authorization_servers = [s[:200] for s in servers[:8] if isinstance(s, str)] if isinstance(servers, list) else []
+    return (f"; OAuth protected resource metadata at {target[:200]}"
+            + (f" (authorization servers: {', '.join(result.authorization_servers)})" if result.authorization_servers else ""))
+
+
+async def _closed(client: Client, url: str, answer, result: McpResult, what: str) -> McpResult:
+    auth = answer.headers.get("www-authenticate", "")
+    result.state = Access.CLOSED
+    result.reason = f"{what} refused with HTTP {answer.status}" + (f" ({auth[:80]})" if auth else "")
+    if answer.status == 401:
+        result.reason += await _resource_metadata(client, url, answer, result)
+    return result
+
+
+# ---------------------------------------------------------------- streamable HTTP
+
+
 async def list_tools_http(client: Client, base_url: str, path: str = "/mcp",
-                          headers: dict[str, str] | None = None, tools: bool = True) -> McpResult:
-    """initialize then (with `tools`) tools/list over streamable HTTP, with no credentials."""
+                          headers: dict[str, str] | None = None, tools: bool = True, *,
+                          era: str | None = None) -> McpResult:
+    """server/discover then tools/list (modern), else initialize then tools/list (legacy), over
+    streamable HTTP with no credentials. `era` skips the other era's attempt where it is known
+    (identification said so); `tools=False` stops a legacy conversation after initialize (the
+    handshake proves access), while a modern one always lists: it has no handshake to prove it."""
     url = base_url + path
-    sent_headers = {**POST_HEADERS, **(headers or {})}
-    first = await client.http("POST", url, headers=sent_headers, json_body=initialize_request(1),
-                              stop=reply_arrived(1))
-    result = McpResult(Access.UNDECIDED, "", exchanges=[first.exchange])
-    if first.status in (401, 403):
-        auth = first.headers.get("www-authenticate", "")
-        result.state, result.reason = Access.CLOSED, f"initialize refused with HTTP {first.status}" + (
-            f" ({auth[:80]})" if auth else "")
+    sent = {**POST_HEADERS, **(headers or {})}
+    result = McpResult(Access.UNDECIDED, "")
+    if era != LEGACY and await _modern_http(client, url, sent, result):
         return result
-    reply = find_reply(first.body, 1) if first.status is not None else None
+    if era == MODERN:
+        return result
+    fallback = bool(result.exchanges)
+    return await _legacy_http(client, url, sent, tools, result, fallback)
+
+
+async def _modern_http(client: Client, url: str, sent: dict[str, str], result: McpResult) -> bool:
+    """The modern attempt; True when it decided (modern, or refused), False to fall back."""
+    version = MODERN_VERSION
+    for attempt in range(2):  # a second time only with a version an UnsupportedProtocolVersion named
+        message = discover_request(version=version)
+        answer = await client.http("POST", url, headers={**sent, **modern_headers(message)}, json_body=message,
+                                   stop=reply_arrived(DISCOVER_ID))
+        result.exchanges.append(answer.exchange)
+        if answer.status in (401, 403):
+            await _closed(client, url, answer, result, "server/discover")
+            return True
+        reply = find_reply(answer.body, DISCOVER_ID) if answer.status is not None else None
+        if reply is not None and isinstance(reply.get("result"), dict):
+            break
+        named = modern_error(reply)
+        if named is None:  # not a modern server (or no answer): the legacy handshake decides
+            result.reason = (f"server/discover: {answer.error}" if answer.error and reply is None else
+                             f"server/discover answered HTTP {answer.status} without a modern reply")
+            return False
+        result.era = MODERN
+        offered = [v for v in _supported(reply) if v != version]
+        if named == "UnsupportedProtocolVersion" and offered and attempt == 0:
+            version = offered[0]
+            continue
+        result.reason = f"server/discover answered the modern error {named} ({reply['error'].get('message', '')!s:.120})"
+        return True
+    _modern_info(result, reply)
+    result.protocol_version = version
+    cursor: str | None = None
+    for page in range(MAX_PAGES):
+        message = modern_request("tools/list", MODERN_LIST_ID + page, {"cursor": cursor} if cursor else None,
+                                 version=version)
+        listing = await client.http("POST", url, headers={**sent, **modern_headers(message)}, json_body=message,
+                                    stop=reply_arrived(message["id"]))
+        result.exchanges.append(listing.exchange)
+        if listing.status in (401, 403):
+            await _closed(client, url, listing, result, "tools/list (after server/discover answered)")
+            return True
+        reply = find_reply(listing.body, message["id"]) if listing.status is not None else None
+        if reply is None or not isinstance(reply.get("result"), dict):
+            if page == 0:
+                result.reason = (f"server/discover answered, but tools/list answered HTTP {listing.status} "
+                                 "without a JSON-RPC result")
+                return True
+            break
+        result.state = Access.OPEN
+        cursor = _add_tools(result, reply)
+        if cursor is None:
+            break
+    result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
+    return True
+
+
+async def _legacy_http(client: Client, url: str, sent: dict[str, str], tools: bool, result: McpResult,
+                       fallback: bool) -> McpResult:
+    init_id = FALLBACK_INIT_ID if fallback else INIT_ID
+    first = await client.http("POST", url, headers=sent, json_body=initialize_request(init_id),
+                              stop=reply_arrived(init_id))
+    result.exchanges.append(first.exchange)
+    if first.status in (401, 403):
+        return await _closed(client, url, first, result, "initialize")
+    reply = find_reply(first.body, init_id) if first.status is not None else None
     if first.error and reply is None:
         result.reason = f"initialize: {first.error}"
         return result
@@ -106,48 +308,52 @@ async def list_tools_http(client: Client, base_url: str, path: str = "/mcp",
     if not tools:
         result.reason = "initialize answered without credentials"
         return result
-    follow = dict(sent_headers)
+    follow = dict(sent)
     if session_id:
         follow["mcp-session-id"] = session_id
     follow["mcp-protocol-version"] = str(reply["result"].get("protocolVersion", PROTOCOL_VERSION))
     note = await client.http("POST", url, headers=follow, json_body=INITIALIZED)
-    listing = await client.http("POST", url, headers=follow, json_body=tools_list_request(2), stop=reply_arrived(2))
-    result.exchanges += [note.exchange, listing.exchange]
-    result.tools = _tool_names(find_reply(listing.body, 2))
-    result.reason = (f"initialize and tools/list answered without credentials ({len(result.tools)} tools)"
+    result.exchanges.append(note.exchange)
+    list_id = FALLBACK_LIST_ID if fallback else LEGACY_LIST_ID
+    cursor: str | None = None
+    for page in range(MAX_PAGES):
+        listing = await client.http("POST", url, headers=follow, json_body=tools_list_request(list_id + page, cursor),
+                                    stop=reply_arrived(list_id + page))
+        result.exchanges.append(listing.exchange)
+        cursor = _add_tools(result, find_reply(listing.body, list_id + page))
+        if cursor is None:
+            break
+    result.reason = (f"initialize and tools/list answered without credentials ({_listed(result)})"
                      if result.tools else "initialize answered without credentials")
     if session_id:  # end our own session; the server forgets it (a DELETE of nothing else)
         await client.http("DELETE", url, headers={"mcp-session-id": session_id})
     return result
 
 
+# ---------------------------------------------------------------- legacy HTTP+SSE transport
+
+
 async def list_tools_sse(client: Client, base_url: str, path: str = "/sse",
-                         headers: dict[str, str] | None = None, tools: bool = True) -> McpResult:
-    """The legacy HTTP+SSE transport: GET the event stream, learn the POST endpoint from its
-    `endpoint` event, POST initialize (and tools/list); replies arrive on the stream."""
+                         headers: dict[str, str] | None = None, tools: bool = True, *,
+                         era: str | None = None) -> McpResult:
+    """The HTTP+SSE transport: GET the event stream, learn the POST endpoint from its `endpoint`
+    event, POST server/discover (then tools/list), or initialize (then tools/list) when the
+    server is not modern; replies arrive on the stream."""
     lim = client.limits
     url = base_url + path
     result = McpResult(Access.UNDECIDED, "")
-    replies: dict[int, dict] = {}
-    async with client.sse(url, headers=headers, timeout=lim.connect_timeout + 3 * lim.read_timeout) as stream:
-        await _sse_conversation(client, stream, url, path, headers, tools, result, replies)
+    async with client.sse(url, headers=headers, timeout=lim.connect_timeout + 5 * lim.read_timeout) as stream:
+        await _sse_conversation(client, stream, url, path, headers, tools, result, era)
     result.exchanges.insert(0, stream.result.exchange)
-    if result.reason:  # decided on the stream
-        return result
-    if 1 not in replies:  # cut short by the stream's deadline; after initialize it still proves it
+    if not result.reason:
         result.reason = "the event stream timed out"
-        return result
-    _opened(result, replies[1])
-    result.tools = _tool_names(replies.get(2))
-    result.reason = (f"initialize and tools/list answered without credentials ({len(result.tools)} tools)"
-                     if tools else "initialize answered without credentials")
     return result
 
 
 async def _sse_conversation(client: Client, stream: EventStream, url: str, path: str,
                             headers: dict[str, str] | None, tools: bool, result: McpResult,
-                            replies: dict[int, dict]) -> None:
-    """Sets result.state/reason when the stream decides early; fills `replies` otherwise."""
+                            era: str | None) -> None:
+    """Sets result.state and reason as the conversation decides."""
     if stream.status in (401, 403):
         result.state, result.reason = Access.CLOSED, f"the event stream was refused with HTTP {stream.status}"
         return
@@ -167,30 +373,124 @@ async def _sse_conversation(client: Client, stream: EventStream, url: str, path:
         result.reason = f"the endpoint event points off this endpoint ({endpoint[:80]})"
         return
     post_headers = {"Content-Type": "application/json", **(headers or {})}
-    steps = [initialize_request(1)] + ([INITIALIZED, tools_list_request(2)] if tools else [])
-    for msg in steps:
-        sent = await client.http("POST", post_url, headers=post_headers, json_body=msg)
+    wait = client.limits.read_timeout
+
+    async def ask(message: dict[str, Any]) -> dict[str, Any] | None | bool:
+        """Post one message; its reply from the stream (None: none in time), False if refused."""
+        extra = modern_headers(message) if "_meta" in message.get("params", {}) else {}
+        sent = await client.http("POST", post_url, headers={**post_headers, **extra}, json_body=message)
         result.exchanges.append(sent.exchange)
         if sent.status in (401, 403):
             result.state, result.reason = Access.CLOSED, f"POST to the session endpoint refused ({sent.status})"
+            return False
+        if "id" not in message:
+            return None
+        try:
+            async with asyncio.timeout(wait):
+                return await stream.read_until(lambda body, i=message["id"]: find_reply(body, i))
+        except TimeoutError:
+            return None
+
+    fallback = False
+    if era != LEGACY:
+        reply = await ask(discover_request())
+        if reply is False:
             return
-        if "id" in msg:
-            reply = await stream.read_until(lambda body, i=msg["id"]: find_reply(body, i))
-            if reply is None:
-                result.reason = f"no reply to {msg['method']} on the event stream"
+        if isinstance(reply, dict) and (isinstance(reply.get("result"), dict) or modern_error(reply)):
+            if not isinstance(reply.get("result"), dict):
+                result.era = MODERN
+                result.reason = f"server/discover answered the modern error {modern_error(reply)}"
                 return
-            replies[msg["id"]] = reply
-            if msg["id"] == 1 and not isinstance(reply.get("result"), dict):
-                result.reason = "initialize answered a JSON-RPC error"
-                return
+            _modern_info(result, reply)
+            result.protocol_version = MODERN_VERSION
+            cursor: str | None = None
+            for page in range(MAX_PAGES):
+                listed = await ask(modern_request("tools/list", MODERN_LIST_ID + page,
+                                                  {"cursor": cursor} if cursor else None))
+                if listed is False:
+                    result.reason = f"server/discover answered, but {result.reason}"
+                    return
+                if not isinstance(listed, dict) or not isinstance(listed.get("result"), dict):
+                    if page == 0:
+                        result.reason = "server/discover answered, but no tools/list result came on the stream"
+                        return
+                    break
+                result.state = Access.OPEN
+                cursor = _add_tools(result, listed)
+                if cursor is None:
+                    break
+            result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
+            return
+        if era == MODERN:
+            result.reason = "no modern reply to server/discover on the event stream"
+            return
+        fallback = True
+    init_id = FALLBACK_INIT_ID if fallback else INIT_ID
+    reply = await ask(initialize_request(init_id))
+    if reply is False:
+        return
+    if reply is None:
+        result.reason = "no reply to initialize on the event stream"
+        return
+    if not isinstance(reply.get("result"), dict):
+        result.reason = "initialize answered a JSON-RPC error"
+        return
+    _opened(result, reply)
+    if not tools:
+        result.reason = "initialize answered without credentials"
+        return
+    if await ask(INITIALIZED) is False:
+        result.state = Access.OPEN  # initialize answered already
+        return
+    list_id = FALLBACK_LIST_ID if fallback else LEGACY_LIST_ID
+    cursor = None
+    for page in range(MAX_PAGES):
+        listed = await ask(tools_list_request(list_id + page, cursor))
+        if listed is False:
+            result.state = Access.OPEN
+            break
+        cursor = _add_tools(result, listed if isinstance(listed, dict) else None)
+        if cursor is None:
+            break
+    result.reason = f"initialize and tools/list answered without credentials ({_listed(result)})"
+
+
+# ---------------------------------------------------------------- WebSocket transport
+
+
+@dataclass
+class _Frames:
+    """Frames one socket may still read (limits.max_frames), whichever era it speaks."""
+
+    total: int
+    left: int = -1
+
+    def __post_init__(self) -> None:
+        self.left = self.total
+
+
+class _Closed(Exception):
+    """The socket closed during server/discover: the legacy attempt gets a socket of its own."""
 
 
 async def list_tools_ws(client: Client, url: str, *, origin: str | None = None,
-                        subprotocol: str | None = "mcp") -> McpResult:
-    """initialize then tools/list over a WebSocket (the SDK transport offers subprotocol `mcp`;
-    the Claude Code IDE socket none)."""
-    lim = client.limits
+                        subprotocol: str | None = "mcp", era: str | None = None) -> McpResult:
+    """server/discover (else initialize) then tools/list over a WebSocket (the SDK transport
+    offers subprotocol `mcp`; the Claude Code IDE socket none). Frames read per socket are
+    bounded by limits.max_frames, whichever era."""
     result = McpResult(Access.UNDECIDED, "")
+    try:
+        await _ws_session(client, url, origin, subprotocol, era, result)
+    except _Closed:
+        again = McpResult(Access.UNDECIDED, "", exchanges=list(result.exchanges))
+        await _ws_session(client, url, origin, subprotocol, LEGACY, again, fallback=True)
+        return again
+    return result
+
+
+async def _ws_session(client: Client, url: str, origin: str | None, subprotocol: str | None,
+                      era: str | None, result: McpResult, fallback: bool = False) -> None:
+    lim = client.limits
     async with client.websocket(url, origin=origin, subprotocols=[subprotocol] if subprotocol else ()) as ws:
         result.exchanges.append(ws.exchange)  # completed when the block ends
         if not ws.accepted:
@@ -200,58 +500,90 @@ async def list_tools_ws(client: Client, url: str, *, origin: str | None = None,
                 result.reason = f"the upgrade was answered with HTTP {ws.status}"
             else:
                 result.reason = f"the WebSocket upgrade failed ({ws.error})"
-            return result
+            return
+        budget = _Frames(lim.max_frames)
         try:
-            async with asyncio.timeout(lim.read_timeout):
-                replies = await _ws_conversation(ws, result, lim.max_frames)
-        except TimeoutError:
-            result.reason = f"no JSON-RPC reply within {lim.read_timeout:g} s"
-            return result
+            await _ws_conversation(ws, result, budget, lim.read_timeout, era, fallback)
         except ConnectionClosed as exc:
             result.reason = f"the server closed the WebSocket ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
-            return result
-    if replies is not None:
-        _opened(result, replies[1])
-        result.tools = _tool_names(replies.get(2))
-        result.reason = f"initialize and tools/list answered without credentials ({len(result.tools)} tools)"
-    return result
 
 
-async def _ws_conversation(ws, result: McpResult, max_frames: int) -> dict[int, dict] | None:
-    """The replies to initialize and tools/list, or None with result.reason saying why not."""
-    replies: dict[int, dict] = {}
-    for msg in (initialize_request(1), INITIALIZED, tools_list_request(2)):
-        await ws.send(json.dumps(msg))
-        if "id" not in msg:
-            continue
-        for _ in range(max_frames):  # frames read while waiting for this reply
-            if msg["id"] in replies:
-                break
-            raw = await ws.recv()
-            if isinstance(raw, bytes):
-                result.reason = "the server sent a binary frame"
-                return None
-            try:
-                json.loads(raw)
-            except ValueError:
-                result.reason = "the server sent a frame that is not JSON-RPC"
-                return None
-            found = find_reply(raw, msg["id"])
-            if found is not None:
-                replies[msg["id"]] = found
-        if msg["id"] not in replies:
-            result.reason = f"no reply to {msg['method']} among the first {max_frames} frames"
-            return None
-        if msg["id"] == 1 and not isinstance(replies[1].get("result"), dict):
-            result.reason = "initialize answered a JSON-RPC error"
-            return None
-    return replies
+async def _ws_ask(ws, message: dict[str, Any], result: McpResult, budget: _Frames, wait: float):
+    """Send one message; its reply, or None with result.reason saying why not."""
+    await ws.send(json.dumps(message))
+    if "id" not in message:
+        return None
+    try:
+        async with asyncio.timeout(wait):
+            while budget.left > 0:
+                budget.left -= 1
+                raw = await ws.recv()
+                if isinstance(raw, bytes):
+                    result.reason = "the server sent a binary frame"
+                    return None
+                try:
+                    json.loads(raw)
+                except ValueError:
+                    result.reason = "the server sent a frame that is not JSON-RPC"
+                    return None
+                found = find_reply(raw, message["id"])
+                if found is not None:
+                    return found
+    except TimeoutError:
+        result.reason = f"no reply to {message['method']} within {wait:g} s"
+        return None
+    result.reason = f"no reply to {message['method']} among the first {budget.total} frames"
+    return None
 
 
-def _tool_names(reply: dict[str, Any] | None) -> list[str]:
-    if not reply or not isinstance(reply.get("result"), dict):
-        return []
-    tools = reply["result"].get("tools")
-    if not isinstance(tools, list):
-        return []
-    return [str(t.get("name"))[:80] for t in tools[:200] if isinstance(t, dict) and t.get("name")]
+async def _ws_conversation(ws, result: McpResult, budget: _Frames, wait: float, era: str | None,
+                           fallback: bool) -> None:
+    if era != LEGACY:
+        try:
+            reply = await _ws_ask(ws, discover_request(), result, budget, wait)
+        except ConnectionClosed:
+            if era == MODERN:
+                raise
+            raise _Closed() from None
+        if reply is not None and (isinstance(reply.get("result"), dict) or modern_error(reply)):
+            if not isinstance(reply.get("result"), dict):
+                result.era = MODERN
+                result.reason = f"server/discover answered the modern error {modern_error(reply)}"
+                return
+            _modern_info(result, reply)
+            result.protocol_version = MODERN_VERSION
+            cursor: str | None = None
+            for page in range(MAX_PAGES):
+                listed = await _ws_ask(ws, modern_request("tools/list", MODERN_LIST_ID + page,
+                                                          {"cursor": cursor} if cursor else None),
+                                       result, budget, wait)
+                if listed is None or not isinstance(listed.get("result"), dict):
+                    if page == 0:
+                        result.reason = "server/discover answered, but tools/list did not: " + result.reason
+                        return
+                    break
+                result.state = Access.OPEN
+                cursor = _add_tools(result, listed)
+                if cursor is None:
+                    break
+            result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
+            return
+        if era == MODERN or budget.left <= 0:
+            return
+        fallback = True
+    init_id, list_id = (FALLBACK_INIT_ID, FALLBACK_LIST_ID) if fallback else (INIT_ID, LEGACY_LIST_ID)
+    reply = await _ws_ask(ws, initialize_request(init_id), result, budget, wait)
+    if reply is None:
+        return
+    if not isinstance(reply.get("result"), dict):
+        result.reason = "initialize answered a JSON-RPC error"
+        return
+    _opened(result, reply)
+    await _ws_ask(ws, INITIALIZED, result, budget, wait)
+    cursor = None
+    for page in range(MAX_PAGES):
+        listed = await _ws_ask(ws, tools_list_request(list_id + page, cursor), result, budget, wait)
+        cursor = _add_tools(result, listed)
+        if cursor is None:
+            break
+    result.reason = f"initialize and tools/list answered without credentials ({_listed(result)})"

@@ -23,6 +23,7 @@ from ..net.client import Client
 ORIGIN_REJECTED = "origin_rejected"  # close 1008 "origin not allowed": the Origin gate held
 NEXT_GATE = "next_gate"  # an auth / device-identity / pairing error: the Origin gate let us by
 HELLO_OK = "hello_ok"  # admitted outright (no auth, no device needed)
+RATE_LIMITED = "rate_limited"  # past the Origin gate, refused by the auth limiter (AUTH_RATE_LIMITED)
 PROTOCOL_MISMATCH = "protocol_mismatch"  # our range missed; expected_protocol says the server's
 UNEXPECTED = "unexpected"  # anything else: no gate could be told from it
 
@@ -55,7 +56,7 @@ class ConnectOutcome:
     @property
     def access(self) -> Access:
         """Did the connect get past the Origin gate?"""
-        if self.kind in (NEXT_GATE, HELLO_OK):
+        if self.kind in (NEXT_GATE, HELLO_OK, RATE_LIMITED):
             return Access.OPEN
         return Access.CLOSED if self.kind == ORIGIN_REJECTED else Access.UNDECIDED
 
@@ -65,8 +66,10 @@ class ConnectOutcome:
         return self.exchanges[-1] if self.exchanges else {"request": {}, "response": None}
 
 
-def connect_frame(min_protocol: int, max_protocol: int, client_id: str = "cli") -> dict[str, Any]:
-    """A connect request with no `auth` and no `device` at all (nothing to count as a failure)."""
+def connect_frame(min_protocol: int, max_protocol: int, client_id: str = "cli",
+                  auth: dict[str, str] | None = None) -> dict[str, Any]:
+    """A connect request with no `device`, and no `auth` unless given (only the intrusive rate-limit
+    check gives one: a random wrong credential, which the gateway counts as a failed login)."""
     mode = {"openclaw-control-ui": "ui", "webchat": "webchat"}.get(client_id, "cli")
     return {
         "type": "req", "id": f"gatescan-{uuid.uuid4().hex[:12]}", "method": "connect",
@@ -74,6 +77,7 @@ def connect_frame(min_protocol: int, max_protocol: int, client_id: str = "cli") 
             "minProtocol": min_protocol, "maxProtocol": max_protocol,
             "client": {"id": client_id, "version": "0.0.0", "platform": "linux", "mode": mode},
             "role": "operator", "scopes": ["operator.read"],
+            **({"auth": dict(auth)} if auth else {}),
         },
     }
 
@@ -86,13 +90,14 @@ def ws_url(host: str, port: int, tls: bool = False, path: str = "/") -> str:
 async def connect_probe(
     client: Client, host: str, port: int, *, origin: str | None = None, client_id: str = "cli",
     protocol_range: tuple[int, int] = DEFAULT_RANGE, tls: bool = False, retry_mismatch: bool = True,
+    auth: dict[str, str] | None = None,
 ) -> ConnectOutcome:
     """One connect attempt (plus one retry on a protocol mismatch)."""
-    outcome = await _attempt(client, host, port, origin, client_id, protocol_range, tls)
+    outcome = await _attempt(client, host, port, origin, client_id, protocol_range, tls, auth)
     if (retry_mismatch and outcome.kind == PROTOCOL_MISMATCH and outcome.expected_protocol
             and not protocol_range[0] <= outcome.expected_protocol <= protocol_range[1]):
         n = outcome.expected_protocol
-        again = await _attempt(client, host, port, origin, client_id, (n, n), tls)
+        again = await _attempt(client, host, port, origin, client_id, (n, n), tls, auth)
         again.exchanges = outcome.exchanges + again.exchanges
         again.expected_protocol = again.expected_protocol or n
         return again
@@ -105,11 +110,12 @@ async def protocol_version(client: Client, host: str, port: int, *, tls: bool = 
     return outcome.expected_protocol
 
 
-async def _attempt(client: Client, host, port, origin, client_id, protocol_range, tls) -> ConnectOutcome:
+async def _attempt(client: Client, host, port, origin, client_id, protocol_range, tls, auth=None) -> ConnectOutcome:
     outcome = None
-    async with client.websocket(ws_url(host, port, tls), origin=origin, note=f"connect as {client_id}") as ws:
+    note = f"connect as {client_id}" + (", a random wrong credential (intrusive)" if auth else "")
+    async with client.websocket(ws_url(host, port, tls), origin=origin, note=note) as ws:
         if ws.accepted:
-            outcome = await _converse(ws, client_id, protocol_range, client.limits)
+            outcome = await _converse(ws, client_id, protocol_range, client.limits, auth)
             outcome.upgrade_status = 101
     if outcome is None:
         if ws.status is not None:
@@ -123,8 +129,8 @@ async def _attempt(client: Client, host, port, origin, client_id, protocol_range
     return outcome
 
 
-async def _converse(ws, client_id, protocol_range, limits) -> ConnectOutcome:
-    request = connect_frame(*protocol_range, client_id=client_id)
+async def _converse(ws, client_id, protocol_range, limits, auth=None) -> ConnectOutcome:
+    request = connect_frame(*protocol_range, client_id=client_id, auth=auth)
     reply_timeout, max_frames = limits.read_timeout, limits.max_frames
     frames_read = 0
     sent = False
@@ -195,6 +201,8 @@ def _classify_res(frame: dict[str, Any], done) -> ConnectOutcome:
                     expected_protocol=expected if isinstance(expected, int) else None)
     if code in ORIGIN_CODES or "origin not allowed" in low:
         return done(ORIGIN_REJECTED, f"refused on Origin: {message}", code=code)
+    if code == "AUTH_RATE_LIMITED" or "too many failed" in low:
+        return done(RATE_LIMITED, f"throttled: {message}", code=code)
     if code in NEXT_GATE_CODES or (code is None and low.startswith(NEXT_GATE_TEXT)):
         return done(NEXT_GATE, f"reached the credential/device gate: {message}", code=code)
     return done(UNEXPECTED, f"unexpected connect error: {message or 'no message'}", code=code)
@@ -205,6 +213,8 @@ def _classify_close(close: dict[str, Any], done, sent: bool) -> ConnectOutcome:
     low = reason.lower()
     if close.get("code") == 1008 and "origin not allowed" in low:
         return done(ORIGIN_REJECTED, f"closed 1008: {reason}", close=close)
+    if close.get("code") == 1008 and sent and "too many failed" in low:
+        return done(RATE_LIMITED, f"throttled: closed 1008 {reason}", close=close)
     if close.get("code") == 1002 and "protocol mismatch" in low:
         return done(PROTOCOL_MISMATCH, "closed 1002: protocol mismatch", close=close)
     if close.get("code") == 1008 and sent and low.startswith(NEXT_GATE_TEXT):
@@ -214,4 +224,4 @@ def _classify_close(close: dict[str, Any], done, sent: bool) -> ConnectOutcome:
 
 
 __all__ = ["ConnectOutcome", "connect_probe", "protocol_version", "connect_frame", "ws_url",
-           "ORIGIN_REJECTED", "NEXT_GATE", "HELLO_OK", "PROTOCOL_MISMATCH", "UNEXPECTED"]
+           "ORIGIN_REJECTED", "NEXT_GATE", "HELLO_OK", "RATE_LIMITED", "PROTOCOL_MISMATCH", "UNEXPECTED"]

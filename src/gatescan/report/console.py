@@ -87,6 +87,7 @@ class ConsoleReporter:
         self._stages: dict[str, tuple[int, int, str | None, float | None]] = {}  # name -> done, total, slowest, since
         self._stage_task = None
         self._last_stage_line = 0.0
+        self._sweep: tuple[int, int, int] | None = None  # in flight, timed out, retries waiting
 
     # -- live progress -------------------------------------------------------------------
     def start(self, total: int, label: str) -> None:
@@ -138,8 +139,25 @@ class ConsoleReporter:
     def _plain_status(self, now: float) -> str:
         total = f"/{self._total}" if self._total else ""
         pct = f" ({_percent(self._done, self._total)})" if self._total else ""
+        waiting = f", {self.waiting_status()}" if self.waiting_status() else ""
         return (f"{clean(self._label)}: {self._done}{total} probes{pct}, {self._open} open, "
-                f"{self.rate():,.0f}/s, {now - self._t0:.0f}s, ETA {self.eta()}")
+                f"{self.rate():,.0f}/s{waiting}, {now - self._t0:.0f}s, ETA {self.eta()}")
+
+    def sweep_state(self, inflight: int, timed_out: int, retries_waiting: int) -> None:
+        """Where a slow sweep stands: sockets waiting, probes given up, retries to come."""
+        self._sweep = (int(inflight), int(timed_out), int(retries_waiting))
+        if self._progress is not None and self.waiting_status():
+            self._progress.update(self._stage_task, visible=True)
+
+    def waiting_status(self) -> str:
+        """"32,768 in flight, 1,024 timed out, 96 retries waiting" (empty while nothing waits)."""
+        if self._sweep is None or self._done >= self._total:
+            return ""
+        inflight, timed_out, retries = self._sweep
+        if not (inflight or timed_out or retries):
+            return ""
+        text = f"{inflight:,} in flight, {timed_out:,} timed out"
+        return text + (f", {retries:,} retries waiting" if retries else "")
 
     def eta(self) -> str:
         """Time left at the current rate; never a bare 0% without one."""
@@ -170,6 +188,9 @@ class ConsoleReporter:
         text = ", ".join(parts)
         if slowest:
             text += f"; slowest {clean(slowest[0], 60)} ({now - slowest[1]:.0f} s)"
+        waiting = self.waiting_status()
+        if waiting and self._progress is not None:  # the plain status line says it already
+            text = f"sweep: {waiting}" + (f"; {text}" if text else "")
         return text
 
     def notice(self, text: str) -> None:

@@ -1,5 +1,7 @@
 """`gatescan report diff OLD NEW`: which findings are new, resolved or unchanged, matched on
 the stable finding key (check, host, port, product, skill, path), so CI can gate on new ones.
+An MCP server whose pinned tool set (services[].mcp_tools) differs from OLD's is a new
+mcp.tools.changed finding, as `scan --baseline OLD` would have reported it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .. import toolpins
 from ..model import Finding, Report, Severity, sort_findings
 from .console import SEVERITY_STYLE, cells, clean
 from .merge import kinds_differ, report_kind
@@ -68,6 +71,9 @@ def diff_reports(old: Report, new: Report) -> ReportDiff:
         else:
             result.added.append(f)
     result.resolved = [f for bucket in pool.values() for f in bucket]
+    known = {f.key() for f in new.findings}
+    result.added += [change.finding() for change in toolpins.server_changes(new, toolpins.pins_of(old))
+                     if change.changes and change.finding().key() not in known]
     result.added = sort_findings(result.added)
     result.resolved = sort_findings(result.resolved)
     result.unchanged = sort_findings(result.unchanged)

@@ -54,6 +54,12 @@ def _file_uri(path: str) -> str:
     return quote(path)
 
 
+def _tcp_uri(host: str, port: int | None) -> str:
+    """tcp://host:port for a finding without a target URL; IPv6 literals in brackets (RFC 3986)."""
+    netloc = f"[{host}]" if ":" in host else host
+    return f"tcp://{netloc}" if port is None else f"tcp://{netloc}:{port}"
+
+
 def _rule_name(check: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in check.replace("-", ".").replace("_", ".").split("."))
 
@@ -98,7 +104,7 @@ def _location(f: Finding) -> dict[str, Any]:
         if f.line and f.line >= 1:
             phys["region"] = {"startLine": f.line}
         return {"physicalLocation": phys}
-    uri = f.target or (f"tcp://{f.host}:{f.port}" if f.host else "")
+    uri = f.target or (_tcp_uri(f.host, f.port) if f.host else "")
     loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": uri}}}
     if f.host:
         name = f"{f.host}:{f.port}" if f.port is not None else f.host

@@ -10,9 +10,9 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Mapping
 
 from rich.console import Console
 from rich.text import Text
@@ -33,6 +33,7 @@ class OutputOptions:
     fail_on: Severity = Severity.HIGH
     baseline: Path | None = None
     suppressions: tuple = ()  # the baseline's entries, read once while parsing the options
+    baseline_tools: Mapping[tuple, Any] = field(default_factory=dict)  # a saved report's MCP tool pins (toolpins)
 
     @classmethod
     def parse(cls, *, quiet: bool = False, style: str = "table", fail_on: str = "high",
@@ -65,8 +66,9 @@ class OutputOptions:
             if dest != "-" and not formats[name].streams_events:
                 check_writable(f"--{name}", Path(dest))
         entries = _read_baseline(Path(baseline)) if baseline is not None else ()
+        pins = _baseline_tools(Path(baseline)) if baseline is not None else {}
         return cls(destinations=chosen, quiet=quiet, style=style, fail_on=threshold, baseline=baseline,
-                   suppressions=entries)
+                   suppressions=entries, baseline_tools=pins)
 
     @property
     def stdout_taken(self) -> bool:
@@ -104,6 +106,23 @@ def _read_baseline(path: Path) -> tuple:
         raise UsageError(f"--baseline: {exc}") from None
     except OSError as exc:
         raise UsageError(f"--baseline: {path}: {exc.strerror or exc}") from None
+
+
+def _baseline_tools(path: Path) -> dict:
+    """The MCP tool pins of a baseline that is a saved report ({} for a suppression file)."""
+    from .. import toolpins
+    from ..userio import UserFileError, read_user_text
+    from .jsonout import ReportLoadError, parse_report
+    from ..model import SCHEMA
+    from .suppress import MAX_FILE_BYTES
+
+    try:
+        text = read_user_text(path, MAX_FILE_BYTES)
+        if f'"{SCHEMA}"' not in text[:4096]:
+            return {}
+        return toolpins.pins_of(parse_report(text, str(path)))
+    except (UserFileError, ReportLoadError, OSError) as exc:
+        raise UsageError(f"--baseline: {exc}") from None
 
 
 def exit_code_for(report: Report, fail_on: Severity) -> int:
@@ -208,6 +227,9 @@ class ReportSink:
     def stage_progress(self, stage: str, done: int, total: int, slowest: str | None, since: float | None) -> None:
         self.reporter.stage(stage, done, total, slowest, since)
 
+    def sweep_state(self, inflight: int, timed_out: int, retries_waiting: int) -> None:
+        self.reporter.sweep_state(inflight, timed_out, retries_waiting)
+
     def service(self, service: Service) -> None:
         self._stream("service", service)
 
@@ -251,6 +273,7 @@ class ReportSink:
         self.reporter.stop(self.report.stats)
         if self.options.baseline is not None:
             self._apply_baseline()
+            self._tools_changed()
         self._write_documents()
         self._stream("summary", self.report)
         self._close_streams()
@@ -263,6 +286,16 @@ class ReportSink:
         from .suppress import apply_suppressions
 
         apply_suppressions(self.report, self.options.suppressions)
+
+    def _tools_changed(self) -> None:
+        """mcp.tools.changed against the baseline report's pins: after the suppressions, since
+        the baseline's own pins are what it accepts (its old mcp.tools.changed finding must not
+        hide a new change)."""
+        from ..toolpins import apply_baseline
+
+        for finding in apply_baseline(self.report, self.options.baseline_tools):
+            self.report.findings.append(finding)
+            self._stream("finding", finding)
 
     def _write_documents(self) -> None:
         from . import write_report

@@ -12,6 +12,8 @@ import time
 from collections import deque
 from typing import Callable, Iterable, Iterator
 
+from .adapt import START_WINDOW, RttTable, Window, block_of
+
 # The C socket type: socket.socket's Python-level __init__ costs more than the connect itself.
 from _socket import socket as _RawSocket
 
@@ -43,23 +45,32 @@ class FatalSweepError(RuntimeError):
 
 
 class EngineParams:
-    """What one engine needs besides its pairs (picklable, small)."""
+    """What one engine needs besides its pairs (picklable, small). `window` is the ceiling of
+    sockets in flight (the adaptive window starts at `start` and grows up to it); `timeout` the
+    longest any connect waits (per-block estimates may wait less)."""
 
-    __slots__ = ("window", "timeout", "retries", "rate")
+    __slots__ = ("window", "timeout", "retries", "rate", "start")
 
-    def __init__(self, window: int, timeout: float, retries: int, rate: float | None) -> None:
+    def __init__(self, window: int, timeout: float, retries: int, rate: float | None,
+                 start: int = START_WINDOW) -> None:
         self.window = max(1, int(window))
         self.timeout = float(timeout)
         self.retries = max(0, int(retries))
         self.rate = float(rate) if rate else None
+        self.start = max(1, min(int(start), self.window))
+
+    def as_tuple(self) -> tuple:
+        return (self.window, self.timeout, self.retries, self.rate, self.start)
 
 
 # Messages passed to `emit` (tuples, so they cross a pipe or a thread cheaply):
 #   ("O", host, port)              open port
 #   ("E", host, port, errno)       a per-address failure (first per host only)
 #   ("N", text)                    notice
-#   ("P", done, open)              progress (cumulative for this engine)
+#   ("P", done, open, inflight, timed_out, retries_waiting, window)   progress (cumulative for this engine)
 #   ("D", done, open, timed_out, suppressed)   finished
+
+RETRY_FIRST = 65536  # timed-out probes waiting for a retry: beyond this, retry them before new pairs
 
 
 def run_engine(
@@ -84,16 +95,24 @@ def run_engine(
 
 
 def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -> bool:
-    window, timeout, retries, rate = params.window, params.timeout, params.retries, params.rate
+    timeout, retries, rate = params.timeout, params.retries, params.rate
+    control = Window(params.window, params.start)
+    window = control.size
+    rtts = RttTable(timeout)
+    ladder, rung_of, sample = rtts.ladder, rtts.rung, rtts.sample
+    answered = control.answered
     register, poll = ep.register, ep.poll
     monotonic = time.monotonic
     next_pair = it.__next__
-    pending: dict[int, tuple] = {}  # fd -> (sock, host, port, attempt)
-    expiry: deque = deque()  # (deadline, fd, rec): deadlines ascend, all share one timeout
-    retry_q: deque = deque()  # (host, port, attempt): timed out, or pushed back on EMFILE
+    pending: dict[int, tuple] = {}  # fd -> (sock, host, port, attempt, started, block)
+    # One FIFO per timeout rung: probes sharing a timeout expire in the order they started.
+    expiry: list[deque] = [deque() for _ in ladder]  # (deadline, fd, rec)
+    pushback: deque = deque()  # (host, port, attempt): pushed back on EMFILE; first to go again
+    retry_q: deque = deque()  # (host, port, attempt): timed out; tried again after the rest
     err_hosts: set[str] = set()
     suppressed = done = opened = timed_out = stall = 0
     exhausted = False
+    last_refused = None  # the host whose synchronous refusal last fed the round-trip table
     spare4 = spare6 = None  # one reusable socket per family (see the second connect() below)
     tokens = burst = 0.0
     if rate:
@@ -102,6 +121,7 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
     if watch_fd is not None:
         register(watch_fd, _EPOLLIN)
     now = last_tick = monotonic()
+    control.tick(now)
     next_progress = now + PROGRESS_EVERY
 
     def fail(host: str, port: int, code: int) -> None:
@@ -114,31 +134,40 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
         err_hosts.add(host)
         emit(("E", host, port, code))
 
+    def expired(rec: tuple) -> None:
+        nonlocal done, timed_out
+        if rec[3] < retries:
+            retry_q.append((rec[1], rec[2], rec[3] + 1))
+        else:
+            done += 1
+            timed_out += 1
+
     try:
         while True:
-            # 1. Expire connects that outlived the timeout (oldest first).
-            while expiry and expiry[0][0] <= now:
-                _, fd, rec = expiry.popleft()
-                if pending.get(fd) is rec:
-                    del pending[fd]
-                    rec[0].close()
-                    if rec[3] < retries:
-                        retry_q.append((rec[1], rec[2], rec[3] + 1))
-                    else:
-                        done += 1
-                        timed_out += 1
+            # 1. Expire connects that outlived their timeout (oldest first on each rung).
+            for queue in expiry:
+                while queue and queue[0][0] <= now:
+                    _, fd, rec = queue.popleft()
+                    if pending.get(fd) is rec:
+                        del pending[fd]
+                        rec[0].close()
+                        expired(rec)
 
-            # 2. Start new connects while the window and the rate allow.
+            # 2. Start new connects while the window and the rate allow: pushed-back probes
+            # first, then new pairs, then retries (first while too many wait, to bound memory).
             room = window - len(pending)
+            if room <= 0:
+                control.full = True
             budget = BATCH
             if rate:
                 tokens = min(burst, tokens + (now - last_tick) * rate)
                 last_tick = now
                 budget = min(budget, int(tokens))
-            deadline = now + timeout
             started = 0
             while room > 0 and started < budget:
-                if retry_q:
+                if pushback:
+                    host, port, attempt = pushback.popleft()
+                elif retry_q and (exhausted or len(retry_q) >= RETRY_FIRST):
                     host, port, attempt = retry_q.popleft()
                 elif exhausted:
                     break
@@ -147,7 +176,7 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
                         host, port = next_pair()
                     except StopIteration:
                         exhausted = True
-                        break
+                        continue
                     attempt = 0
                 started += 1
                 v6 = ":" in host
@@ -158,12 +187,12 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
                     except OSError as exc:
                         if exc.errno not in _RESOURCE_ERRNOS:
                             raise
-                        retry_q.appendleft((host, port, attempt))
+                        pushback.appendleft((host, port, attempt))
                         started -= 1
                         inflight = len(pending)
                         if inflight:
                             stall = 0
-                            lower = max(1, inflight - 16 if inflight > 64 else inflight // 2)
+                            lower = control.resource_error(inflight)
                             if lower < window:
                                 emit(("N", f"{errno.errorcode.get(exc.errno, exc.errno)}: "
                                            f"out of descriptors, window lowered from {window} to {lower}"))
@@ -198,14 +227,21 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
                     continue
                 if code == _ECONNREFUSED:
                     done += 1
+                    if host is not last_refused:  # once per host: the block answers at once
+                        last_refused = host
+                        sample(block_of(host), 0.0)
                     continue
                 if code == _EALREADY or code == _EINPROGRESS:
                     fd = sock.fileno()
-                    rec = (sock, host, port, attempt)
+                    block = block_of(host)
+                    rung = rung_of(block)
+                    rec = (sock, host, port, attempt, now, block)
                     pending[fd] = rec
-                    expiry.append((deadline, fd, rec))
+                    expiry[rung].append((now + ladder[rung], fd, rec))
                     register(fd, _EPOLLOUT)
                     room -= 1
+                    if room <= 0:
+                        control.full = True
                 elif code == 0 or code == _EISCONN:
                     done += 1
                     if _close_open(sock):
@@ -225,21 +261,28 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
             if rate:
                 tokens -= started
 
-            if exhausted and not retry_q and not pending:
+            if exhausted and not retry_q and not pushback and not pending:
                 break
 
             # 3. Collect completions. Do not wait when there is more to start right now.
             now = monotonic()
-            if (retry_q or not exhausted) and room > 0 and (not rate or tokens >= 1.0):
+            more = bool(pushback or retry_q or not exhausted)
+            if more and room > 0 and (not rate or tokens >= 1.0):
                 wait = 0.0
             else:
                 wait = next_progress - now
-                if expiry:
-                    wait = min(wait, expiry[0][0] - now)
-                if rate and (retry_q or not exhausted) and room > 0:
+                for queue in expiry:
+                    if queue and queue[0][0] - now < wait:
+                        wait = queue[0][0] - now
+                if rate and more and room > 0:
                     wait = min(wait, (1.0 - tokens) / rate)
                 wait = max(0.0, wait)
-            for fd, ev in poll(wait):
+            events = poll(wait)
+            if wait > 0.0:
+                after = monotonic()
+                control.idle += after - now
+                now = after
+            for fd, ev in events:
                 rec = pending.pop(fd, None)
                 if rec is None:
                     if fd == watch_fd:
@@ -248,6 +291,9 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
                 sock = rec[0]
                 code = sock.getsockopt(_SOL_SOCKET, _SO_ERROR) if ev & _EPOLLERR else 0
                 if code == 0 or code == _ECONNRESET:  # reset after the handshake: still open
+                    latency = now - rec[4]
+                    sample(rec[5], latency)
+                    answered(latency)
                     done += 1
                     if _close_open(sock):
                         opened += 1
@@ -255,13 +301,12 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
                     continue
                 sock.close()
                 if code == _ECONNREFUSED:
+                    latency = now - rec[4]
+                    sample(rec[5], latency)
+                    answered(latency)
                     done += 1
                 elif code == _ETIMEDOUT:
-                    if rec[3] < retries:
-                        retry_q.append((rec[1], rec[2], rec[3] + 1))
-                    else:
-                        done += 1
-                        timed_out += 1
+                    expired(rec)
                 else:
                     done += 1
                     fail(rec[1], rec[2], code)
@@ -269,7 +314,8 @@ def _loop(it: Iterator, params: EngineParams, emit, should_stop, watch_fd, ep) -
             now = monotonic()
             if now >= next_progress:
                 next_progress = now + PROGRESS_EVERY
-                emit(("P", done, opened))
+                window = control.tick(now)
+                emit(("P", done, opened, len(pending), timed_out, len(retry_q), window))
                 if should_stop is not None and should_stop():
                     return False
     finally:

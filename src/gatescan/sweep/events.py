@@ -16,9 +16,17 @@ class OpenPort:
 
 @dataclass(frozen=True)
 class Progress:
+    """Probes done of total and open ports so far; and where the engines stand: sockets in
+    flight, probes given up after timing out, timed-out probes waiting for a retry, and the
+    adaptive window (sockets the engines may keep in flight now)."""
+
     done: int
     total: int
     open: int
+    inflight: int = 0
+    timed_out: int = 0
+    retries_waiting: int = 0
+    window: int = 0
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Protocol
 
+from .adapt import START_WINDOW
 from .engine import EngineParams, errno_message, run_engine
 from .events import Notice, OpenPort, ProbeError, Progress, SweepError, SweepEvent
 from .worker import encode_job
@@ -21,12 +22,13 @@ from ..model import Endpoint
 IN_PROCESS_MAX = 5_000  # plans smaller than this run in a thread: a process costs ~100 ms
 PROGRESS_EVERY = 0.15  # seconds between Progress events
 FD_RESERVE = 64  # descriptors left for everything else when the window is capped to RLIMIT_NOFILE
+AUTO_CEILING = 65536  # sockets in flight at most when --concurrency is not given (all engines together)
 _STOP_GRACE = 2.0  # seconds a worker gets after SIGTERM before SIGKILL
 
 
 @dataclass(frozen=True)
 class SweepConfig:
-    concurrency: int = 2048  # sockets in flight, total across workers
+    concurrency: int | None = None  # ceiling of sockets in flight, all workers together; None: AUTO_CEILING
     rate: float | None = None  # global probes/s limit (split across workers); None: unlimited
     timeout: float = 1.0  # per connect, seconds
     retries: int = 0  # extra attempts for connects that timed out (never for refused ones)
@@ -34,7 +36,7 @@ class SweepConfig:
 
     def check(self) -> None:
         """Refuse settings the engine cannot run (ValueError naming the setting)."""
-        if self.concurrency < 1:
+        if self.concurrency is not None and self.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         if self.timeout <= 0:
             raise ValueError("timeout must be positive")
@@ -81,6 +83,7 @@ async def sweep(plan: _Plan, config: SweepConfig = SweepConfig()) -> AsyncIterat
         slots = n
     done = [0] * slots
     opened = [0] * slots
+    state = [(0, 0, 0, 0)] * slots  # per engine: in flight, timed out, retries waiting, window
     finished = 0
     error_hosts: set[str] = set()  # workers dedupe per host each; this dedupes across them
     last_progress = time.monotonic()
@@ -96,10 +99,13 @@ async def sweep(plan: _Plan, config: SweepConfig = SweepConfig()) -> AsyncIterat
                 done[slot], opened[slot] = int(msg[2]), int(msg[3])
                 if kind == "D":
                     finished += 1
+                    state[slot] = (0, int(msg[4]), 0, 0)
+                elif len(msg) >= 8:
+                    state[slot] = (int(msg[4]), int(msg[5]), int(msg[6]), int(msg[7]))
                 now = time.monotonic()
                 if now - last_progress >= PROGRESS_EVERY and finished < slots:
                     last_progress = now
-                    yield Progress(sum(done), total, sum(opened))
+                    yield _progress(done, total, opened, state)
             elif kind == "E":
                 if msg[2] in error_hosts:
                     continue
@@ -109,9 +115,15 @@ async def sweep(plan: _Plan, config: SweepConfig = SweepConfig()) -> AsyncIterat
                 yield Notice(msg[2])
             elif kind == "F":
                 raise SweepError(f"sweep worker {msg[1] + 1} failed: {msg[2]}")
-        yield Progress(sum(done), total, sum(opened))
+        yield _progress(done, total, opened, state)
     finally:
         await runner.stop()
+
+
+def _progress(done: list[int], total: int, opened: list[int], state: list[tuple]) -> Progress:
+    return Progress(sum(done), total, sum(opened), inflight=sum(s[0] for s in state),
+                    timed_out=sum(s[1] for s in state), retries_waiting=sum(s[2] for s in state),
+                    window=sum(s[3] for s in state))
 
 
 @dataclass
@@ -150,24 +162,29 @@ def sweep_sync(plan: _Plan, config: SweepConfig = SweepConfig()) -> SweepResult:
 # --- sizing ------------------------------------------------------------------------------------
 
 
-def _fit_window(concurrency: int, notices: list[str]) -> int:
-    """Raise the soft RLIMIT_NOFILE to the hard one if needed; cap the window to what fits.
-    Workers inherit the limit, and each has its own descriptor table, so the cap is per engine;
+def _fit_window(concurrency: int | None, notices: list[str]) -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard one (every socket in flight is a descriptor) and
+    cap the ceiling of sockets in flight to what fits, saying so when the hard limit is what caps
+    it. Workers inherit the limit, and each has its own descriptor table, so the cap is per engine;
     the caller's total is still split across engines afterwards."""
+    ceiling = concurrency if concurrency is not None else AUTO_CEILING
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = concurrency + FD_RESERVE
-    if soft != resource.RLIM_INFINITY and soft < want:
-        target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
         try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
         except (ValueError, OSError):
             pass
+    want = ceiling + FD_RESERVE
     if soft != resource.RLIM_INFINITY and soft < want:
         window = max(1, soft - FD_RESERVE if soft > 2 * FD_RESERVE else soft // 2)
-        notices.append(f"open-file limit {soft}: concurrency lowered from {concurrency} to {window}")
+        if concurrency is not None:
+            notices.append(f"open-file limit {soft}: concurrency lowered from {concurrency} to {window}")
+        elif window < START_WINDOW:
+            notices.append(f"open-file hard limit {soft} is low: at most {window} sockets in flight "
+                           f"(raise it with `ulimit -Hn` for faster sweeps of filtered networks)")
         return window
-    return concurrency
+    return ceiling
 
 
 def _worker_count(requested: int | None, total: int) -> int:
@@ -187,8 +204,10 @@ def _worker_count(requested: int | None, total: int) -> int:
 
 
 def _params(config: SweepConfig, window: int, engines: int) -> EngineParams:
+    """Each engine's share: of the ceiling, of the starting window and of the rate."""
     rate = config.rate / engines if config.rate else None
-    return EngineParams(max(1, window // engines), config.timeout, config.retries, rate)
+    ceiling = max(1, window // engines)
+    return EngineParams(ceiling, config.timeout, config.retries, rate, start=max(1, min(window, START_WINDOW) // engines))
 
 
 # --- runners: the same engine in a thread or in worker processes -------------------------------
@@ -264,7 +283,7 @@ class _ProcessRunner:
             job = encode_job({
                 "sys_path": list(sys.path),
                 "plan_and_shard": pickle.dumps((self._plan, Shard(i + 1, n)), pickle.HIGHEST_PROTOCOL),
-                "params": (params.window, params.timeout, params.retries, params.rate),
+                "params": params.as_tuple(),
             })
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-P", "-c", _WORKER_BOOT, package_root,

@@ -10,7 +10,8 @@ import struct
 import sys
 
 # Messages on stdout, one per line, tab-separated (hosts and numbers never contain tabs):
-#   O host port | E host port errno | N text | P done open | D done open timed_out suppressed
+#   O host port | E host port errno | N text | P done open inflight timed_out retries_waiting window
+#   D done open timed_out suppressed
 #   F text (the worker failed)
 # stdin stays open for the whole run: EOF means the parent closed it or died, and the worker stops.
 
