@@ -172,3 +172,20 @@ def test_a_whole_machine_exactly_the_expected_findings(home, lab_thread, validat
             assert "config_cause" not in f.extra
     assert {(m["name"], m["transport"]) for m in report.local["mcp_servers"]} == {("fs", "stdio"), ("lab", "http")}
     assert {c["agent"] for c in report.local["configs"]} == {"openclaw", "claude-code-ide", "claude-desktop", "claude-code"}
+
+
+def test_cli_config_finding_in_sarif_and_exit_code(home, tmp_path):
+    """`--home`, a config finding at its line in SARIF, exit 1 at --fail-on high, 0 when baselined."""
+    from tests.local.conftest import write
+
+    cfg = write(home / ".openclaw" / "openclaw.json", '{\n  "gateway": {\n    "tailscale": {"mode": "funnel"}\n  }\n}\n')
+    sarif, doc = tmp_path / "r.sarif", tmp_path / "r.json"
+    done = _cli(tmp_path, "--home", str(home), "--no-skills", "--sarif", str(sarif), "--json", str(doc))
+    assert done.returncode == 1, done.stderr
+    (result,) = json.loads(sarif.read_text())["runs"][0]["results"]
+    assert result["ruleId"] == "config.tailscale.funnel"
+    loc = result["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"].endswith("/.openclaw/openclaw.json") and loc["region"]["startLine"] == 3
+    again = _cli(tmp_path, "--home", str(home), "--no-skills", "--baseline", str(doc))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert str(cfg) in json.loads(doc.read_text())["findings"][0]["path"]
