@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 __all__ = [
     "RequestError", "ScanRequest", "SkillsRequest", "ScanJob", "SkillsJob", "ScanObserver", "NullObserver",
     "SkillsObserver", "prepare_scan", "scan", "scan_async", "run_scan", "ScanStages", "network_stages",
-    "prepare_skills", "audit_skills", "query_registry",
+    "prepare_skills", "audit_skills", "query_registry", "skills_audit", "LocalRequest", "LocalJob", "prepare_local",
+    "local",
 ]
 
 
@@ -508,7 +509,7 @@ def _stats(plan: ScanPlan, counters: _Counters, report: Report) -> dict[str, Any
 @asynccontextmanager
 async def network_stages(*, identify: bool, checks: bool, intrusive: bool = False,
                          browser_proof: bool = False,
-                         on_error: Callable[[ErrorRecord], None]) -> AsyncIterator[ScanStages]:
+                         on_error: Callable[[ErrorRecord], None], limits: Any = None) -> AsyncIterator[ScanStages]:
     """The identify and check stages asked for (none with --no-identify).
 
     Both stages share one network client (one aiohttp session, one set of limits) that lives
@@ -524,7 +525,7 @@ async def network_stages(*, identify: bool, checks: bool, intrusive: bool = Fals
 
     from contextlib import AsyncExitStack
 
-    async with Client() as client, AsyncExitStack() as stack:
+    async with Client(limits) as client, AsyncExitStack() as stack:  # limits: net.Limits (None: the defaults)
         fingerprints = load_fingerprints()
         by_product = {fp.id: fp for fp in fingerprints}
         prover = None
@@ -593,22 +594,26 @@ def prepare_skills(request: SkillsRequest) -> SkillsJob:
     return SkillsJob(request=request, allowlist=approved, report=Report())
 
 
+def skills_audit(roots: tuple[str, ...], allowlist: Allowlist | None, **where: Any):
+    """The skills audit with the static rules (rules/, skills/rules.py; the allowlist's slugs are
+    what typosquats imitate) and the indicators. `where`: home, cwd, env for the default roots."""
+    from .skills.audit import audit_skills as run_audit
+    from .skills.rules import StaticRules
+
+    known = [e.slug or e.name for e in allowlist.entries] if allowlist else ()
+    return run_audit([Path(root) for root in roots] or None, allowlist=allowlist,
+                     rules=[StaticRules(known_slugs=known), *_skill_hooks()], **where)
+
+
 def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | None = None,
                  registry: RegistryAnswers | None = None) -> Report:
     """Audit the skills into the job's Report; the observer hears every skill, finding and error.
     Never raises for what it reads: unreadable or hostile files are findings or errors."""
-    from .skills.audit import audit_skills as run_audit
-
     job = request if isinstance(request, SkillsJob) else prepare_skills(request)
-    from .skills.rules import StaticRules
-
     approved = job.allowlist
     if registry is not None:  # the registry's answers are one more allowlist, keyed to exact hashes
         approved = registry.allowlist if approved is None else approved.merge(registry.allowlist)
-    # the static rules (rules/, skills/rules.py); the allowlist's slugs are what typosquats imitate
-    known = [e.slug or e.name for e in approved.entries] if approved else ()
-    audit = run_audit([Path(root) for root in job.request.roots] or None, allowlist=approved,
-                      rules=[StaticRules(known_slugs=known), *_skill_hooks()])
+    audit = skills_audit(job.request.roots, approved)
     if registry is not None:
         registry.annotate(audit.skills)
         audit.errors.extend(registry.errors)
@@ -626,3 +631,59 @@ def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | 
         for error in report.errors:
             observer.error(error)
     return report
+
+
+# --- local mode: this machine (local/audit.py composes the network scan and the skills audit) ----
+
+@dataclass(frozen=True)
+class LocalRequest(_Request):
+    """One `gatescan local`: this machine's listeners, agent configs, IDE locks, MCP client
+    configs and skills. home / cwd: whose files (None: the user's own, the working directory)."""
+
+    home: str | None = None
+    cwd: str | None = None
+    allowlists: tuple[str, ...] = ()
+    skills: bool = True
+    timeout: float = 1.0  # per connect; loopback answers at once
+
+    def _check(self) -> None:
+        if self.timeout <= 0:
+            raise RequestError("LocalRequest.timeout: must be positive")
+
+
+class LocalObserver(ScanObserver, SkillsObserver, Protocol):
+    """What local mode tells as it happens: the scan's events and the skills'."""
+
+
+@dataclass(frozen=True)
+class LocalJob:
+    request: LocalRequest
+    allowlist: Allowlist | None
+    report: Report
+
+
+def prepare_local(request: LocalRequest) -> LocalJob:
+    """Read the allowlists; RequestError naming the file that cannot be used (nothing read yet)."""
+    skills_job = prepare_skills(SkillsRequest(allowlists=request.allowlists))
+    return LocalJob(request=request, allowlist=skills_job.allowlist, report=Report())
+
+
+def local(request: LocalRequest | LocalJob, observer: LocalObserver | None = None) -> Report:
+    """Audit this machine into the job's Report. Never raises for what it finds: unreadable files,
+    vanished processes and silent ports are errors[] entries; Ctrl-C leaves a partial report."""
+    import os
+
+    from .local.audit import run_local
+
+    job = request if isinstance(request, LocalJob) else prepare_local(request)
+    req = job.request
+    home = Path(req.home) if req.home else Path.home()
+    cwd = Path(req.cwd) if req.cwd else Path.cwd()
+    try:
+        return asyncio.run(run_local(job.report, home=home, cwd=cwd, env=dict(os.environ), allowlist=job.allowlist,
+                                     skills=req.skills, timeout=req.timeout, observer=observer))
+    except KeyboardInterrupt:
+        job.report.finish(complete=False)
+        if observer is not None:
+            observer.interrupted()
+        return job.report

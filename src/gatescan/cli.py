@@ -249,6 +249,33 @@ def skills(
     raise typer.Exit(sink.finish())
 
 
+# ---------------------------------------------------------------- local
+
+@app.command()
+def local(
+    allowlist: Annotated[Optional[list[Path]], typer.Option("--allowlist", help="Approved skills (as for gatescan skills); repeatable.")] = None,
+    skills_: Annotated[bool, typer.Option("--skills/--no-skills", help="Audit the skills under every agent's default roots.")] = True,
+    home: Annotated[Optional[Path], typer.Option("--home", help="Read this home directory's configs and skills (default: yours).")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.01, help="Per-connect timeout, seconds.")] = 1.0,
+    json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
+    quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
+) -> None:
+    """This machine: every listening port with its process, checked as a web page or a neighbour
+    would reach it; agent, IDE and MCP client configs (read only, never started); installed skills."""
+    from . import app as api
+    from .report.sink import UsageError
+
+    try:
+        outputs = _outputs(json_, jsonl, sarif, html, quiet, style, fail_on, baseline)
+        job = api.prepare_local(api.LocalRequest(home=str(home) if home else None, skills=skills_, timeout=timeout,
+                                                 allowlists=tuple(str(p) for p in allowlist or ())))
+    except (api.RequestError, UsageError) as exc:
+        raise _fail_usage(str(exc))
+    sink = _sink(outputs, job.report)
+    api.local(job, observer=sink)
+    raise typer.Exit(sink.finish())
+
+
 def _ask_registry(api, job, snapshot_to: str | None):
     """The registry's answers (saved when asked); an unreachable registry ends the run (exit 3)."""
     from .report.jsonout import write_text_atomic

@@ -1,0 +1,150 @@
+"""Claude Code settings that persist an attacker, read only: hooks that fetch and run code,
+environment entries that inject code into every process or reroute the model API, settings that
+approve every project MCP server or skip every permission prompt; and installed plugins' hooks.
+
+Files (Claude Code docs, settings and hooks pages): `~/.claude/settings.json` and
+`settings.local.json` (or `$CLAUDE_CONFIG_DIR`), a project's `.claude/settings.json` and
+`.claude/settings.local.json`; keys `hooks.<Event>[].hooks[].command` (type command; SessionStart
+runs at every start), `env`, `enableAllProjectMcpServers`, `permissions.defaultMode`
+(`bypassPermissions`). Plugins live under `~/.claude/plugins/` with their hooks in
+`hooks/hooks.json` (same `hooks` shape).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+from urllib.parse import urlsplit
+
+from ..model import ErrorRecord, Finding
+from .configfile import ConfigText, get, line_of, read_config
+from .model import LocalFindings, config_finding
+
+PRODUCT = "claude-code"
+# code any process of the user loads at start (Node, the dynamic linker, bash, Python, Perl)
+INJECTING_ENV = ("NODE_OPTIONS", "LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES",
+                 "DYLD_LIBRARY_PATH", "BASH_ENV", "ENV", "PROMPT_COMMAND", "PYTHONSTARTUP", "PERL5OPT", "RUBYOPT")
+BASE_URL_ENV = ("ANTHROPIC_BASE_URL", "ANTHROPIC_BEDROCK_BASE_URL", "ANTHROPIC_VERTEX_BASE_URL")
+# a download handed to an interpreter that reads its program from stdin, or a decoded payload run
+_REMOTE_CODE = re.compile(
+    r"(?:\b(?:curl|wget|fetch|iwr|irm|invoke-webrequest|invoke-restmethod)\b[^|;&]*\|\s*(?:sudo\s+)?"
+    r"(?:ba|z|da|k|fi)?sh\b(?!\s+-c)|\|\s*(?:sudo\s+)?(?:python3?|node|perl|ruby|iex)\b(?!\s+-[cme]))"
+    r"|base64\s+(?:-d|--decode)[^|]*\|\s*(?:ba|z)?sh\b|\beval\s+\"?\$\(\s*(?:curl|wget)", re.I)
+MAX_PLUGIN_DEPTH = 6
+MAX_PLUGIN_HOOK_FILES = 256
+
+
+def settings_files(home: Path, env: Mapping[str, str], cwd: Path) -> list[Path]:
+    claude = Path(env["CLAUDE_CONFIG_DIR"]).expanduser() if env.get("CLAUDE_CONFIG_DIR") else home / ".claude"
+    files = [claude / "settings.json", claude / "settings.local.json",
+             cwd / ".claude" / "settings.json", cwd / ".claude" / "settings.local.json"]
+    return list(dict.fromkeys(files))
+
+
+def plugin_hook_files(home: Path, env: Mapping[str, str]) -> list[Path]:
+    """hooks/hooks.json of every plugin under ~/.claude/plugins (walked, bounded, links not followed)."""
+    claude = Path(env["CLAUDE_CONFIG_DIR"]).expanduser() if env.get("CLAUDE_CONFIG_DIR") else home / ".claude"
+    root = claude / "plugins"
+    out: list[Path] = []
+    if not root.is_dir():
+        return out
+    base = len(root.parts)
+    for dirpath, dirnames, _files in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        if len(here.parts) - base >= MAX_PLUGIN_DEPTH:
+            dirnames[:] = []
+        dirnames[:] = sorted(d for d in dirnames if d not in ("node_modules", ".git"))
+        if here.name == "hooks" and (here / "hooks.json").exists():
+            out.append(here / "hooks.json")
+            if len(out) >= MAX_PLUGIN_HOOK_FILES:
+                break
+    return out
+
+
+def _hook_commands(data: Any) -> Iterator[tuple[list[str], str, str]]:
+    """(key path, event, command) of every command hook."""
+    hooks = get(data, "hooks")
+    if not isinstance(hooks, dict):
+        return
+    for event, groups in list(hooks.items())[:64]:
+        for group in groups[:256] if isinstance(groups, list) else []:
+            inner = group.get("hooks") if isinstance(group, dict) else None
+            for hook in inner[:256] if isinstance(inner, list) else []:
+                if isinstance(hook, dict) and isinstance(hook.get("command"), str):
+                    yield ["hooks", str(event)], str(event), hook["command"]
+
+
+def _foreign(url: str) -> bool:
+    """A model API base URL that is neither Anthropic's nor on this machine."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return True
+    if not host:
+        return True
+    if host == "localhost" or host.endswith(".anthropic.com") or host == "anthropic.com":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def _findings(cfg: ConfigText, plugin: bool) -> list[Finding]:
+    d, path, out = cfg.data, str(cfg.path), []
+
+    def add(check: str, keys: list[str], summary: str, fix: str) -> None:
+        out.append(config_finding(check, path=path, line=line_of(cfg.text, keys), product=PRODUCT, summary=summary,
+                                  key=".".join(keys), fix=fix))
+
+    for keys, event, command in _hook_commands(d):
+        if _REMOTE_CODE.search(command):
+            add("config.hooks.remote-code", keys,
+                f"{'a plugin' if plugin else 'a'} {event} hook downloads and runs code: {command[:200]}",
+                f"remove the {event} hook (or run a reviewed local script)")
+    if plugin:
+        return out
+    env = get(d, "env")
+    if isinstance(env, dict):
+        for name, value in list(env.items())[:512]:
+            if str(name).upper() in INJECTING_ENV and value not in (None, ""):
+                add("config.env.injection", ["env", str(name)],
+                    f"env.{name} is set: code it names loads into every process Claude Code starts",
+                    f"remove env.{name}")
+            elif str(name).upper() in BASE_URL_ENV and isinstance(value, str) and _foreign(value):
+                add("config.env.base-url", ["env", str(name)],
+                    f"env.{name} sends every prompt, file and tool result to {value[:120]}",
+                    f"remove env.{name} unless that endpoint is yours")
+    if get(d, "enableAllProjectMcpServers") is True:
+        add("config.mcp.auto-approve", ["enableAllProjectMcpServers"],
+            "enableAllProjectMcpServers is true: any cloned repository's .mcp.json starts its servers unasked",
+            "enableAllProjectMcpServers: false")
+    if get(d, "permissions.defaultMode") == "bypassPermissions":
+        add("config.permissions.bypass", ["permissions", "defaultMode"],
+            'permissions.defaultMode is "bypassPermissions": every tool call runs without a prompt',
+            'permissions.defaultMode: "default"')
+    return out
+
+
+def read(home: Path, env: Mapping[str, str], cwd: Path) -> LocalFindings:
+    findings: list[Finding] = []
+    errors: list[ErrorRecord] = []
+    configs: list[dict] = []
+    for agent, paths, plugin in (("claude-code", settings_files(home, env, cwd), False),
+                                 ("claude-code-plugin", plugin_hook_files(home, env), True)):
+        for path in paths:
+            got = read_config(path)
+            if got is None:
+                continue
+            if isinstance(got, ErrorRecord):
+                errors.append(got)
+                continue
+            configs.append({"agent": agent, "path": str(path)})
+            if not isinstance(got.data, dict):
+                errors.append(ErrorRecord(where=str(path), message="not an object at the top: nothing read"))
+                continue
+            findings += _findings(got, plugin)
+    return LocalFindings(findings=tuple(findings), errors=tuple(errors), configs=tuple(configs))
