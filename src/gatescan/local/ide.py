@@ -9,11 +9,13 @@ the ports go to the scan, a file without a token is `ide.auth.missing`.
   `workspacePath`, `authToken` and `ideInfo`; the CLI sends the token as `Authorization: Bearer`
   to the companion's MCP-over-HTTP server at `/mcp` (google-gemini/gemini-cli
   docs/ide-integration/ide-companion-spec.md). Older companions wrote `gemini-ide-server-<PID>.json`
-  with no token at all.
+  with no token at all, straight in the temp dir (packages/vscode-ide-companion ide-server.ts of
+  mid-2025 joined os.tmpdir() and gemini-ide-server-<ppid>.json).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Mapping
 
@@ -37,10 +39,14 @@ def _port(value) -> int | None:
 
 def _files(directory: Path, pattern: str, errors: list[ErrorRecord]) -> list[Path]:
     try:
-        return sorted(directory.glob(pattern))[:MAX_FILES]
+        files = sorted(directory.glob(pattern))
     except OSError as exc:
         errors.append(ErrorRecord(where=str(directory), message=f"cannot list: {exc.strerror or exc}"))
         return []
+    if len(files) > MAX_FILES:  # a cap, said, never a silent drop
+        errors.append(ErrorRecord(where=str(directory),
+                                  message=f"{len(files)} discovery files; only the first {MAX_FILES} were read"))
+    return files[:MAX_FILES]
 
 
 def _token(value) -> bool:
@@ -74,7 +80,10 @@ def read(home: Path, env: Mapping[str, str], cwd: Path) -> LocalFindings:
                         "lock file has no authToken: any local program or web page may connect to it",
                 key="the IDE extension", fix="update the Claude Code IDE extension (VS Code 1.0.24+, JetBrains 0.1.9+)"))
     tmp = Path(env.get("TMPDIR") or "/tmp")
-    for found in _files(tmp / "gemini" / "ide", "gemini-ide-server-*.json", errors):
+    # the current companion's folder, then the early companions' files straight in the temp dir
+    gemini = _files(tmp / "gemini" / "ide", "gemini-ide-server-*.json", errors)
+    gemini += [p for p in _files(tmp, "gemini-ide-server-*.json", errors) if re.fullmatch(r"gemini-ide-server-\d+\.json", p.name)]
+    for found in gemini:
         got = read_config(found, MAX_LOCK_BYTES)
         if got is None:
             continue
