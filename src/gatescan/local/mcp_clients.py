@@ -40,6 +40,18 @@ class ClientFile:
     fmt: str = "json"
 
 
+def project_dirs(home: Path, env: Mapping[str, str], cwd: Path) -> list[Path]:
+    """The working directory, then every project Claude Code remembers (the absolute keys of
+    `projects` in ~/.claude.json, at most MAX_PROJECTS): their .mcp.json and .claude/settings.json
+    apply whenever they are opened again. An unreadable ~/.claude.json is reported by read()."""
+    dirs = [cwd]
+    got = read_config(home / ".claude.json")
+    projects = got.data.get("projects") if isinstance(got, ConfigText) and isinstance(got.data, dict) else None
+    if isinstance(projects, dict):
+        dirs += [Path(p) for p in list(projects)[:MAX_PROJECTS] if isinstance(p, str) and Path(p).is_absolute()]
+    return list(dict.fromkeys(dirs))
+
+
 def client_files(home: Path, env: Mapping[str, str], cwd: Path) -> list[ClientFile]:
     xdg = Path(env["XDG_CONFIG_HOME"]).expanduser() if env.get("XDG_CONFIG_HOME") else home / ".config"
     mac = home / "Library" / "Application Support"
@@ -49,25 +61,27 @@ def client_files(home: Path, env: Mapping[str, str], cwd: Path) -> list[ClientFi
         ClientFile("claude-desktop", xdg / "Claude" / "claude_desktop_config.json", "mcpServers"),
         ClientFile("claude-desktop", mac / "Claude" / "claude_desktop_config.json", "mcpServers"),
         ClientFile("claude-code", home / ".claude.json", "claude.json"),
-        ClientFile("claude-code", cwd / ".mcp.json", "mcpServers"),
         ClientFile("cursor", home / ".cursor" / "mcp.json", "mcpServers"),
-        ClientFile("cursor", cwd / ".cursor" / "mcp.json", "mcpServers"),
         ClientFile("vscode", xdg / "Code" / "User" / "mcp.json", "servers"),
         ClientFile("vscode", mac / "Code" / "User" / "mcp.json", "servers"),
-        ClientFile("vscode", cwd / ".vscode" / "mcp.json", "servers"),
+        ClientFile("vscode", xdg / "Code" / "User" / "settings.json", "mcp.servers"),  # before mcp.json existed
         ClientFile("windsurf", home / ".codeium" / "windsurf" / "mcp_config.json", "mcpServers"),
         ClientFile("gemini-cli", home / ".gemini" / "settings.json", "mcpServers"),
-        ClientFile("gemini-cli", cwd / ".gemini" / "settings.json", "mcpServers"),
         ClientFile("cline", xdg / "Code" / "User" / cline, "mcpServers"),
         ClientFile("cline", mac / "Code" / "User" / cline, "mcpServers"),
         ClientFile("codex", codex / "config.toml", "mcp_servers", "toml"),
         ClientFile("opencode", xdg / "opencode" / "opencode.json", "mcp"),
         ClientFile("opencode", xdg / "opencode" / "opencode.jsonc", "mcp"),
-        ClientFile("opencode", cwd / "opencode.json", "mcp"),
-        ClientFile("opencode", cwd / "opencode.jsonc", "mcp"),
         ClientFile("zed", xdg / "zed" / "settings.json", "context_servers"),
         ClientFile("goose", xdg / "goose" / "config.yaml", "extensions", "yaml"),
     ]
+    for project in project_dirs(home, env, cwd):
+        files += [ClientFile("claude-code", project / ".mcp.json", "mcpServers"),
+                  ClientFile("cursor", project / ".cursor" / "mcp.json", "mcpServers"),
+                  ClientFile("vscode", project / ".vscode" / "mcp.json", "servers"),
+                  ClientFile("gemini-cli", project / ".gemini" / "settings.json", "mcpServers"),
+                  ClientFile("opencode", project / "opencode.json", "mcp"),
+                  ClientFile("opencode", project / "opencode.jsonc", "mcp")]
     seen: set[Path] = set()
     return [f for f in files if not (f.path in seen or seen.add(f.path))]
 

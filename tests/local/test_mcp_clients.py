@@ -1,0 +1,86 @@
+"""MCP client configs beyond test_readers.py: the servers of every project ~/.claude.json
+remembers, VS Code's user settings.json, Goose's YAML, and every kind of bad file as an error."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from gatescan.local import mcp_clients
+from gatescan.local.mcp_clients import Launch, launch_of
+from tests.local.conftest import write
+
+
+def _read(home, cwd, **env):
+    return mcp_clients.read(home, env, cwd)
+
+
+def test_remembered_projects_vscode_settings_and_goose(home, tmp_path):
+    old = tmp_path / "old-project"
+    write(home / ".claude.json", {"projects": {str(old): {"mcpServers": {}}, "not/absolute": {}}})
+    mcp = write(old / ".mcp.json", '{\n  "mcpServers": {\n    "pm": {"command": "npx", "args": ["-y", "postmark-mcp"]}\n  }\n}\n')
+    write(old / ".vscode" / "mcp.json", {"servers": {"api": {"type": "http", "url": "http://127.0.0.1:41020/mcp"}}})
+    vs = write(home / ".config" / "Code" / "User" / "settings.json",
+               '// VS Code keeps comments\n{ "editor.tabSize": 2, "mcp": { "servers": { "py": { "command": "uvx", "args": ["mcp-server-fetch"], }, }, }, }\n')
+    write(home / ".config" / "goose" / "config.yaml",
+          "extensions:\n  dev:\n    type: stdio\n    cmd: uvx\n    args: [goose-dev-mcp==1.2.0]\n    enabled: true\n"
+          "  web:\n    type: streamable_http\n    uri: http://127.0.0.1:6500/mcp\n")
+    found = _read(home, tmp_path / "cwd")
+    assert found.errors == ()
+    assert {(s["client"], s["name"], s["config_path"]) for s in found.mcp_servers} == {
+        ("claude-code", "pm", str(mcp)), ("vscode", "api", str(old / ".vscode" / "mcp.json")),
+        ("vscode", "py", str(vs)), ("goose", "dev", str(home / ".config" / "goose" / "config.yaml")),
+        ("goose", "web", str(home / ".config" / "goose" / "config.yaml"))}
+    assert set(found.scan_urls) == {"http://127.0.0.1:41020/mcp", "http://127.0.0.1:6500/mcp"}
+    got = sorted((f.check, f.path, f.line) for f in found.findings)
+    assert got == sorted([("mcp.package.known-bad", str(mcp), 3), ("mcp.launcher.unpinned", str(mcp), 3),
+                          ("mcp.launcher.unpinned", str(vs), 2)])
+
+
+@pytest.mark.parametrize("command,want", [
+    (["npx", "--yes", "@scope/pkg@1.2.3", "--flag"], Launch("npm", "npx", "@scope/pkg", "1.2.3")),
+    (["npx", "-y", "pkg@^1.2.0"], Launch("npm", "npx", "pkg", None)),
+    (["/usr/local/bin/npx", "-y", "pkg@latest"], Launch("npm", "npx", "pkg", None)),
+    (["uvx", "--python", "3.12", "pkg@0.4.1"], Launch("pypi", "uvx", "pkg", "0.4.1")),
+    (["uvx", "--from", "pkg[cli]>=1", "cmd"], Launch("pypi", "uvx", "pkg", None)),
+    (["uv", "tool", "run", "pkg"], Launch("pypi", "uvx", "pkg", None)),
+    (["node", "server.js"], None),
+    (["docker", "run", "-i", "img"], None),
+    ([], None),
+])
+def test_more_launchers(command, want):
+    assert launch_of(command) == want
+
+
+def test_bad_files_are_errors_not_crashes(home, tmp_path):
+    cfg = home / ".config"
+    write(home / ".cursor" / "mcp.json", "{ not json at all")
+    write(home / ".gemini" / "settings.json", "[]")
+    write(home / ".codex" / "config.toml", "[mcp_servers.x\ncommand = ")
+    write(cfg / "goose" / "config.yaml", "extensions: [unclosed\n")
+    big = home / ".codeium" / "windsurf" / "mcp_config.json"
+    big.parent.mkdir(parents=True)
+    with open(big, "wb") as fh:
+        fh.write(b'{"mcpServers": {"a": "' + b"x" * (50 * 1024 * 1024) + b'"}}')
+    loop = cfg / "Claude" / "claude_desktop_config.json"
+    loop.parent.mkdir(parents=True)
+    os.symlink(loop, loop)
+    denied = write(cfg / "zed" / "settings.json", {"context_servers": {}}, mode=0o000)
+    write(home / ".claude.json", {"mcpServers": {"weird": "not an object", "n": {"command": 5}},
+                                  "projects": {"relative/dir": {}, "/abs": []}})
+    found = _read(home, tmp_path / "cwd")
+    where = {e.where.split(": ")[0] for e in found.errors}
+    expected = {str(home / ".cursor" / "mcp.json"), str(home / ".gemini" / "settings.json"),
+                str(home / ".codex" / "config.toml"), str(cfg / "goose" / "config.yaml"), str(big), str(loop),
+                str(home / ".claude.json")}
+    if os.geteuid() != 0:  # root (also in the test namespace) reads anything
+        expected.add(str(denied))
+    assert expected <= where
+    assert any("limit" in e.message for e in found.errors if e.where == str(big))
+    assert found.mcp_servers == () and found.findings == ()
+
+
+def test_empty_home(home, tmp_path):
+    found = _read(home, tmp_path)
+    assert (found.findings, found.errors, found.mcp_servers, found.scan_urls, found.configs) == ((), (), (), (), ())
