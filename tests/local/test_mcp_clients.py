@@ -84,3 +84,10 @@ def test_bad_files_are_errors_not_crashes(home, tmp_path):
 def test_empty_home(home, tmp_path):
     found = _read(home, tmp_path)
     assert (found.findings, found.errors, found.mcp_servers, found.scan_urls, found.configs) == ((), (), (), (), ())
+
+
+@pytest.mark.parametrize("spec,bad", [("mcp-remote@0.1.15", True), ("mcp-remote@0.1.16-beta.1", True),
+                                      ("mcp-remote@0.1.16", False), ("mcp-remote@0.0.4", False)])
+def test_known_bad_ranges_compare_as_semver(spec, bad):
+    launch = launch_of(["npx", "-y", spec])
+    assert any(b.matches(launch) for b in mcp_clients.known_bad()) is bad

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from .. import _paths
+from ..identify import versions
 from ..model import ErrorRecord, Finding, Severity
 from .configfile import ConfigText, get, line_of, read_config
 from .model import LocalFindings, config_finding
@@ -210,23 +211,18 @@ class BadPackage:
             return False
         if self.versions.strip() == "*":
             return True
-        return launch.version is not None and _in_range(launch.version, self.versions)
-
-
-def _key(version: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else 0 for p in re.split(r"[.+-]", version.lstrip("v"))[:4])
-
-
-def _in_range(version: str, spec: str) -> bool:
-    v = _key(version)
-    for bound in spec.split(","):
-        m = re.fullmatch(r"\s*(<=|>=|<|>|==)\s*(\S+)\s*", bound)
-        if not m:
+        if launch.version is None:
             return False
-        op, b = m.group(1), _key(m.group(2))
-        if not {"<": v < b, "<=": v <= b, ">": v > b, ">=": v >= b, "==": v == b}[op]:
-            return False
-    return True
+        try:  # the advisories' comparison, in the registry's own scheme
+            return versions.parse(launch.version, SCHEME[self.registry]) in self.range()
+        except versions.VersionError:
+            return False  # a pinned version the scheme does not know: not claimed to be bad
+
+    def range(self) -> "versions.Range":
+        return versions.parse_range(self.versions, SCHEME[self.registry])
+
+
+SCHEME = {"npm": "semver", "pypi": "pep440"}
 
 
 @lru_cache(maxsize=1)
@@ -241,8 +237,14 @@ def known_bad() -> tuple[BadPackage, ...]:
         unknown = set(e) - {"registry", "name", "versions", "severity", "reason", "references"}
         if unknown or e.get("registry") not in ("npm", "pypi") or not e.get("name") or not e.get("references"):
             raise ValueError(f"{path}: packages[{i}]: bad entry ({', '.join(sorted(unknown)) or 'missing fields'})")
-        out.append(BadPackage(e["registry"], e["name"], str(e.get("versions", "*")), Severity.parse(e["severity"]),
-                              " ".join(str(e["reason"]).split()), tuple(e["references"])))
+        bad = BadPackage(e["registry"], e["name"], str(e.get("versions", "*")), Severity.parse(e["severity"]),
+                         " ".join(str(e["reason"]).split()), tuple(e["references"]))
+        if bad.versions.strip() != "*":
+            try:
+                bad.range()
+            except versions.VersionError as exc:
+                raise ValueError(f"{path}: packages[{i}]: versions {bad.versions!r}: {exc}") from None
+        out.append(bad)
     return tuple(out)
 
 
