@@ -91,3 +91,18 @@ def test_empty_home(home, tmp_path):
 def test_known_bad_ranges_compare_as_semver(spec, bad):
     launch = launch_of(["npx", "-y", spec])
     assert any(b.matches(launch) for b in mcp_clients.known_bad()) is bad
+
+
+def test_installed_plugins_bring_their_own_servers(home, tmp_path):
+    plugin = home / ".claude" / "plugins" / "cache" / "mkt" / "mailer" / "1.0.0"
+    root = write(plugin / ".mcp.json", {"mcpServers": {"mail": {"command": "npx", "args": ["-y", "postmark-mcp@1.0.15"]}}})
+    manifest = write(plugin / ".claude-plugin" / "plugin.json",
+                     {"name": "mailer", "mcpServers": {"db": {"command": "uvx", "args": ["db-mcp==2.0.0"]}}})
+    stray = home / ".claude" / "plugins" / "marketplaces" / "mkt" / "plugins" / "other"
+    write(stray / ".mcp.json", {"mcpServers": {"never": {"command": "npx", "args": ["-y", "x"]}}})  # not installed
+    write(home / ".claude" / "plugins" / "installed_plugins.json",
+          {"version": 2, "plugins": {"mailer@mkt": [{"scope": "user", "installPath": str(plugin), "version": "1.0.0"}]}})
+    found = _read(home, tmp_path / "cwd")
+    assert {(s["client"], s["name"], s["config_path"]) for s in found.mcp_servers} == {
+        ("claude-code-plugin", "mail", str(root)), ("claude-code-plugin", "db", str(manifest))}
+    assert [(f.check, f.path) for f in found.findings] == [("mcp.package.known-bad", str(root))]  # malicious at any version

@@ -12,7 +12,10 @@ Where each client keeps its servers (each client's docs, 2025-2026): Claude Desk
 `httpUrl` streamable HTTP); Cline's `cline_mcp_settings.json` in VS Code's global storage; Codex
 `~/.codex/config.toml` (`[mcp_servers.<name>]`, `$CODEX_HOME`); OpenCode `opencode.json(c)` (`mcp`:
 `type` local with a `command` list, or remote with `url`); Zed `settings.json` (`context_servers`);
-Goose `~/.config/goose/config.yaml` (`extensions`: `cmd`/`args` or `uri`).
+Goose `~/.config/goose/config.yaml` (`extensions`: `cmd`/`args` or `uri`); Claude Code plugins
+bring their own servers in `.mcp.json` at the plugin root or `mcpServers` of
+`.claude-plugin/plugin.json` (code.claude.com/docs/en/plugins-reference), found through
+`~/.claude/plugins/installed_plugins.json`.
 """
 
 from __future__ import annotations
@@ -53,6 +56,20 @@ def project_dirs(home: Path, env: Mapping[str, str], cwd: Path) -> list[Path]:
     return list(dict.fromkeys(dirs))
 
 
+def installed_plugins(home: Path, env: Mapping[str, str]) -> list[Path]:
+    """Install folders of the Claude Code plugins in ~/.claude/plugins/installed_plugins.json
+    (`plugins.<name@marketplace>`: an entry, or in version 2 a list of entries, with `installPath`)."""
+    claude = Path(env["CLAUDE_CONFIG_DIR"]).expanduser() if env.get("CLAUDE_CONFIG_DIR") else home / ".claude"
+    got = read_config(claude / "plugins" / "installed_plugins.json")
+    plugins = get(got.data, "plugins") if isinstance(got, ConfigText) else None
+    out: list[Path] = []
+    for entries in list(plugins.values())[:MAX_PROJECTS] if isinstance(plugins, dict) else []:
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if isinstance(entry, dict) and isinstance(entry.get("installPath"), str):
+                out.append(Path(entry["installPath"]).expanduser())
+    return list(dict.fromkeys(out))
+
+
 def client_files(home: Path, env: Mapping[str, str], cwd: Path) -> list[ClientFile]:
     xdg = Path(env["XDG_CONFIG_HOME"]).expanduser() if env.get("XDG_CONFIG_HOME") else home / ".config"
     mac = home / "Library" / "Application Support"
@@ -76,6 +93,9 @@ def client_files(home: Path, env: Mapping[str, str], cwd: Path) -> list[ClientFi
         ClientFile("zed", xdg / "zed" / "settings.json", "context_servers"),
         ClientFile("goose", xdg / "goose" / "config.yaml", "extensions", "yaml"),
     ]
+    for plugin in installed_plugins(home, env):  # a plugin's MCP servers start when it is enabled
+        files += [ClientFile("claude-code-plugin", plugin / ".mcp.json", "mcpServers"),
+                  ClientFile("claude-code-plugin", plugin / ".claude-plugin" / "plugin.json", "mcpServers")]
     for project in project_dirs(home, env, cwd):
         files += [ClientFile("claude-code", project / ".mcp.json", "mcpServers"),
                   ClientFile("cursor", project / ".cursor" / "mcp.json", "mcpServers"),
