@@ -106,3 +106,15 @@ def test_installed_plugins_bring_their_own_servers(home, tmp_path):
     assert {(s["client"], s["name"], s["config_path"]) for s in found.mcp_servers} == {
         ("claude-code-plugin", "mail", str(root)), ("claude-code-plugin", "db", str(manifest))}
     assert [(f.check, f.path) for f in found.findings] == [("mcp.package.known-bad", str(root))]  # malicious at any version
+
+
+def test_claude_json_follows_claude_config_dir(home, tmp_path):
+    alt = tmp_path / "alt"
+    moved = write(alt / ".claude.json", {"mcpServers": {"a": {"type": "http", "url": "http://127.0.0.1:41030/mcp"}}})
+    write(home / ".claude.json", {"mcpServers": {"ignored": {"command": "node", "args": ["x.js"]}}})
+    found = _read(home, tmp_path / "cwd", CLAUDE_CONFIG_DIR=str(alt))
+    assert [(s["name"], s["config_path"]) for s in found.mcp_servers] == [("a", str(moved))]
+    found = _read(home / "other", tmp_path / "cwd")
+    assert found.mcp_servers == ()
+    inside = write(home / ".claude" / ".claude.json", {"mcpServers": {"b": {"command": "node", "args": ["b.js"]}}})
+    assert [s["config_path"] for s in _read(home, tmp_path / "cwd").mcp_servers] == [str(home / ".claude.json"), str(inside)]

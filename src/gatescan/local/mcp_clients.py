@@ -49,11 +49,21 @@ def project_dirs(home: Path, env: Mapping[str, str], cwd: Path) -> list[Path]:
     `projects` in ~/.claude.json, at most MAX_PROJECTS): their .mcp.json and .claude/settings.json
     apply whenever they are opened again. An unreadable ~/.claude.json is reported by read()."""
     dirs = [cwd]
-    got = read_config(home / ".claude.json")
-    projects = got.data.get("projects") if isinstance(got, ConfigText) and isinstance(got.data, dict) else None
-    if isinstance(projects, dict):
-        dirs += [Path(p) for p in list(projects)[:MAX_PROJECTS] if isinstance(p, str) and Path(p).is_absolute()]
+    for path in claude_json_files(home, env):
+        got = read_config(path)
+        projects = got.data.get("projects") if isinstance(got, ConfigText) and isinstance(got.data, dict) else None
+        if isinstance(projects, dict):
+            dirs += [Path(p) for p in list(projects)[:MAX_PROJECTS] if isinstance(p, str) and Path(p).is_absolute()]
     return list(dict.fromkeys(dirs))
+
+
+def claude_json_files(home: Path, env: Mapping[str, str]) -> list[Path]:
+    """Claude Code's global state (MCP servers of user and local scope, per-project state):
+    `$CLAUDE_CONFIG_DIR/.claude.json` when that is set (anthropics/claude-code#24479), else
+    `~/.claude.json`; `~/.claude/.claude.json` too, where 2.1.50 looked for it (farion1231/cc-switch#1102)."""
+    if env.get("CLAUDE_CONFIG_DIR"):
+        return [Path(env["CLAUDE_CONFIG_DIR"]).expanduser() / ".claude.json"]
+    return [home / ".claude.json", home / ".claude" / ".claude.json"]
 
 
 def installed_plugins(home: Path, env: Mapping[str, str]) -> list[Path]:
@@ -78,7 +88,7 @@ def client_files(home: Path, env: Mapping[str, str], cwd: Path) -> list[ClientFi
     files = [
         ClientFile("claude-desktop", xdg / "Claude" / "claude_desktop_config.json", "mcpServers"),
         ClientFile("claude-desktop", mac / "Claude" / "claude_desktop_config.json", "mcpServers"),
-        ClientFile("claude-code", home / ".claude.json", "claude.json"),
+        *(ClientFile("claude-code", p, "claude.json") for p in claude_json_files(home, env)),
         ClientFile("cursor", home / ".cursor" / "mcp.json", "mcpServers"),
         ClientFile("vscode", xdg / "Code" / "User" / "mcp.json", "servers"),
         ClientFile("vscode", mac / "Code" / "User" / "mcp.json", "servers"),
