@@ -92,6 +92,18 @@ def plugin_hook_files(home: Path, env: Mapping[str, str]) -> list[Path]:
     return out
 
 
+def _installed_hook_files(home: Path, env: Mapping[str, str]) -> list[Path]:
+    """The hook files of installed plugins wherever they live (a local marketplace may install
+    outside ~/.claude/plugins): hooks/hooks.json, and .claude-plugin/plugin.json whose `hooks`
+    may be inline (code.claude.com/docs/en/plugins-reference)."""
+    from .mcp_clients import installed_plugins
+
+    out = []
+    for plugin in installed_plugins(home, env):
+        out += [plugin / "hooks" / "hooks.json", plugin / ".claude-plugin" / "plugin.json"]
+    return out
+
+
 def _hook_commands(data: Any) -> Iterator[tuple[list[str], str, str]]:
     """(key path, event, command) of every command hook."""
     hooks = get(data, "hooks")
@@ -166,7 +178,7 @@ def read(home: Path, env: Mapping[str, str], cwd: Path) -> LocalFindings:
     errors: list[ErrorRecord] = []
     configs: list[dict] = []
     for agent, paths, plugin in (("claude-code", settings_files(home, env, cwd), False),
-                                 ("claude-code-plugin", plugin_hook_files(home, env), True)):
+                                 ("claude-code-plugin", list(dict.fromkeys(plugin_hook_files(home, env) + _installed_hook_files(home, env))), True)):
         for path in paths:
             got = read_config(path)
             if got is None:
