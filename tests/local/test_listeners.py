@@ -95,3 +95,15 @@ def test_a_process_that_vanishes_is_an_error_not_a_crash():
     got = listeners._owned(Listener("127.0.0.1", 1, pid=proc.pid), errors)
     assert got.pid is None and got.process() is None
     assert errors and "exited while being inspected" in errors[0].message
+
+
+def test_a_process_this_user_may_not_inspect_keeps_what_is_visible():
+    """Pid 1 belongs to the host's user namespace: its exe link is not ours to read."""
+    errors: list = []
+    got = listeners._owned(Listener("127.0.0.1", 1, pid=1), errors)
+    assert got.pid == 1 and got.name  # the name is public
+    try:
+        os.readlink("/proc/1/exe")
+        pytest.skip("this user may read pid 1's exe link")
+    except PermissionError:
+        assert got.exe is None

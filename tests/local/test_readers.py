@@ -170,3 +170,12 @@ def test_every_reader_survives_hostile_files(home, tmp_path):
         assert str(path) in where, path
     assert any(w.startswith(str(home / ".mcp.json")) for w in where)
     assert found.findings == ()
+
+
+def test_stdio_servers_are_listed_never_started(home, tmp_path):
+    marker = tmp_path / "started"
+    write(home / ".cursor" / "mcp.json", {"mcpServers": {"trap": {
+        "command": "sh", "args": ["-c", f"touch {marker}"]}}})
+    found = readers.read_all(home, {}, home)
+    assert [m["command"] for m in found.mcp_servers] == [["sh", "-c", f"touch {marker}"]]
+    assert not marker.exists()

@@ -10,13 +10,14 @@ a service of an agent whose configuration was read names the keys behind what it
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlsplit
 
-from ..model import CheckStatus, ErrorRecord, Finding, Report, Service
+from ..model import CheckStatus, ErrorRecord, Finding, Report
 from . import listeners as census
 from .model import ConfigCause, Listener, LocalFindings
 
@@ -50,6 +51,12 @@ def _local_url_pair(url: str) -> tuple[str, int] | None:
     except ValueError:
         return None
     return str(ipaddress.ip_address(host)), port
+
+
+async def _timed(work) -> tuple[Any, float]:
+    t0 = time.monotonic()
+    result = await work
+    return result, round(time.monotonic() - t0, 3)
 
 
 def plan_targets(listeners: list[Listener], own: list[str], urls: tuple[str, ...]) -> dict[tuple[str, int], Listener | None]:
@@ -135,24 +142,27 @@ async def run_local(report: Report, *, home: Path, cwd: Path, env: Mapping[str, 
         "mcp_servers": [dict(m) for m in files.mcp_servers],
     }
     targets = plan_targets(found_listeners, own, files.scan_urls)
+    skills_job = None
+    if skills:  # files only: it reads while the network side waits on sockets
+        from ..app import skills_audit
+
+        skills_job = asyncio.create_task(_timed(asyncio.to_thread(skills_audit, (), allowlist, home=home, cwd=cwd,
+                                                                  env=env)))
     network_s = 0.0
-    if targets:
-        t0 = time.monotonic()
-        await _scan(targets, report, observer, timeout)
-        network_s = time.monotonic() - t0
+    try:
+        if targets:
+            t0 = time.monotonic()
+            await _scan(targets, report, observer, timeout)
+            network_s = time.monotonic() - t0
+    finally:
+        audit, skills_s = (await skills_job) if skills_job is not None else (None, 0.0)
     attach(report, targets, files.causes)
     for finding in files.findings:
         report.findings.append(finding)
         if observer is not None:
             observer.finding(finding)
-    skills_s = 0.0
-    if skills:
-        from ..app import skills_audit
-
-        t0 = time.monotonic()
-        audit = skills_audit((), allowlist, home=home, cwd=cwd, env=env)
+    if audit is not None:
         audit.apply_to(report)
-        skills_s = time.monotonic() - t0
         if observer is not None:
             for record in audit.skills:
                 observer.skill(record)
