@@ -70,3 +70,12 @@ def test_file_cap_is_an_error_not_a_silent_drop(home, tmp_path):
 def test_empty_home_is_empty(home, tmp_path):
     found = _read(home, tmp_path / "nothing")
     assert (found.findings, found.errors, found.scan_urls, found.configs) == ((), (), (), ())
+
+
+def test_a_lock_without_token_is_the_cause_of_what_the_scan_finds(home, tmp_path):
+    lock = write(home / ".claude" / "ide" / "41002.lock", {"pid": 1, "ideName": "VS Code", "transport": "ws"})
+    write(home / ".claude" / "ide" / "41001.lock", {"pid": 1, "transport": "ws", "authToken": "t" * 36})
+    found = _read(home, tmp_path / "t")
+    assert {(c.port, c.check, c.product, c.path, c.key) for c in found.causes} == {
+        (41002, "auth.missing", "claude-code-ide", str(lock), "authToken"),
+        (41002, "ws.origin.unchecked", "claude-code-ide", str(lock), "authToken")}

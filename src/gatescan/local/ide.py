@@ -21,7 +21,7 @@ from typing import Mapping
 
 from ..model import ErrorRecord, Finding
 from .configfile import line_of, read_config
-from .model import LocalFindings, config_finding
+from .model import ConfigCause, LocalFindings, config_finding
 
 MAX_LOCK_BYTES = 64 * 1024
 MAX_FILES = 256
@@ -49,6 +49,13 @@ def _files(directory: Path, pattern: str, errors: list[ErrorRecord]) -> list[Pat
     return files[:MAX_FILES]
 
 
+def _causes(port: int, product: str, path: str, line: int, fix: str) -> list[ConfigCause]:
+    """A discovery file without a token is why the scan of its port finds the integration open
+    (no auth, any Origin): the console shows the fix next to those findings."""
+    return [ConfigCause(port=port, check=check, key="authToken", path=path, line=line, fix=fix, product=product)
+            for check in ("auth.missing", "ws.origin.unchecked")]
+
+
 def _token(value) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
@@ -58,6 +65,7 @@ def read(home: Path, env: Mapping[str, str], cwd: Path) -> LocalFindings:
     errors: list[ErrorRecord] = []
     urls: list[str] = []
     configs: list[dict] = []
+    causes: list[ConfigCause] = []
     claude = Path(env["CLAUDE_CONFIG_DIR"]).expanduser() if env.get("CLAUDE_CONFIG_DIR") else home / ".claude"
     for lock in _files(claude / "ide", "*.lock", errors):
         got = read_config(lock, MAX_LOCK_BYTES)
@@ -74,6 +82,8 @@ def read(home: Path, env: Mapping[str, str], cwd: Path) -> LocalFindings:
         configs.append({"agent": "claude-code-ide", "path": str(lock)})
         urls.append(f"ws://127.0.0.1:{port}/")
         if not _token(data.get("authToken")):
+            causes += _causes(port, "claude-code-ide", str(lock), line_of(got.text, "authToken") or 1,
+                              "update the Claude Code IDE extension (VS Code 1.0.24+, JetBrains 0.1.9+)")
             findings.append(config_finding(
                 "ide.auth.missing", path=str(lock), line=line_of(got.text, "authToken") or 1, product="claude-code-ide",
                 summary=f"{data.get('ideName') or 'an IDE'} (pid {data.get('pid')}) listens on 127.0.0.1:{port} and its "
@@ -98,10 +108,12 @@ def read(home: Path, env: Mapping[str, str], cwd: Path) -> LocalFindings:
         configs.append({"agent": "gemini-cli-ide", "path": str(found)})
         urls.append(f"http://127.0.0.1:{port}/mcp")
         if not _token(data.get("authToken")):
+            causes += _causes(port, "mcp-server", str(found), line_of(got.text, "authToken") or 1,
+                              "update the Gemini CLI IDE companion extension")
             findings.append(config_finding(
                 "ide.auth.missing", path=str(found), line=line_of(got.text, "authToken") or 1, product="mcp-server",
                 title="A Gemini CLI IDE companion discovery file has no auth token",
                 summary=f"the Gemini CLI companion listens on 127.0.0.1:{port} and its discovery file has no authToken",
                 key="the Gemini CLI companion extension", fix="update the Gemini CLI IDE companion extension"))
     return LocalFindings(findings=tuple(findings), errors=tuple(errors), configs=tuple(configs),
-                         scan_urls=tuple(dict.fromkeys(urls)))
+                         scan_urls=tuple(dict.fromkeys(urls)), causes=tuple(causes))
