@@ -118,3 +118,16 @@ def test_claude_json_follows_claude_config_dir(home, tmp_path):
     assert found.mcp_servers == ()
     inside = write(home / ".claude" / ".claude.json", {"mcpServers": {"b": {"command": "node", "args": ["b.js"]}}})
     assert [s["config_path"] for s in _read(home, tmp_path / "cwd").mcp_servers] == [str(home / ".claude.json"), str(inside)]
+
+
+def test_a_50_mb_claude_json_is_read_and_one_past_the_limit_is_an_error(home, tmp_path):
+    path = home / ".claude.json"
+    pad = "x" * (50 * 1024 * 1024)
+    path.write_text('{"history": "' + pad + '",\n "mcpServers": {"big": {"command": "npx", "args": ["-y", "big-mcp"]}}}')
+    found = _read(home, tmp_path / "cwd")
+    assert [(s["name"], s["line"]) for s in found.mcp_servers] == [("big", 2)] and found.errors == ()
+    with open(path, "ab") as fh:
+        fh.write(b" " * (mcp_clients.CLAUDE_JSON_LIMIT - 50 * 1024 * 1024))
+    found = _read(home, tmp_path / "cwd")
+    assert found.mcp_servers == () and [e.where for e in found.errors] == [str(path)]
+    assert "limit" in found.errors[0].message

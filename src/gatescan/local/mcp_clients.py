@@ -20,6 +20,7 @@ bring their own servers in `.mcp.json` at the plugin root or `mcpServers` of
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +34,7 @@ from .configfile import ConfigText, get, line_of, read_config
 from .model import LocalFindings, config_finding
 
 MAX_SERVERS_PER_FILE = 1000
+CLAUDE_JSON_LIMIT = 64 * 1024 * 1024
 MAX_PROJECTS = 500
 
 
@@ -50,11 +52,28 @@ def project_dirs(home: Path, env: Mapping[str, str], cwd: Path) -> list[Path]:
     apply whenever they are opened again. An unreadable ~/.claude.json is reported by read()."""
     dirs = [cwd]
     for path in claude_json_files(home, env):
-        got = read_config(path)
+        got = read_claude_json(path)
         projects = got.data.get("projects") if isinstance(got, ConfigText) and isinstance(got.data, dict) else None
         if isinstance(projects, dict):
             dirs += [Path(p) for p in list(projects)[:MAX_PROJECTS] if isinstance(p, str) and Path(p).is_absolute()]
     return list(dict.fromkeys(dirs))
+
+
+def read_claude_json(path: Path) -> ConfigText | ErrorRecord | None:
+    """~/.claude.json, read once per run however many readers ask (it is also the project list),
+    with its own limit: it keeps per-project state and history, and users report 65 to 238 MB
+    (anthropics/claude-code#6394, #5653); past the limit it is an error, not a silent drop."""
+    try:
+        st = os.stat(path)
+        key = (str(path), st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = (str(path), 0, 0)  # absent, a loop, unreadable: read_config says which
+    return _read_claude_json(*key)
+
+
+@lru_cache(maxsize=2)  # the two places it may be; a changed file is a new key
+def _read_claude_json(path: str, mtime_ns: int, size: int) -> ConfigText | ErrorRecord | None:
+    return read_config(Path(path), CLAUDE_JSON_LIMIT)
 
 
 def claude_json_files(home: Path, env: Mapping[str, str]) -> list[Path]:
@@ -317,7 +336,7 @@ def read(home: Path, env: Mapping[str, str], cwd: Path) -> LocalFindings:
     configs: list[dict] = []
     urls: list[str] = []
     for cf in client_files(home, env, cwd):
-        got = read_config(cf.path, fmt=cf.fmt)
+        got = read_claude_json(cf.path) if cf.key == "claude.json" else read_config(cf.path, fmt=cf.fmt)
         if got is None:
             continue
         if isinstance(got, ErrorRecord):
