@@ -117,3 +117,11 @@ def test_installed_plugin_outside_the_plugins_folder_and_inline_hooks(home, tmp_
     assert sorted((f.check, f.path) for f in found.findings) == sorted([
         ("config.hooks.remote-code", str(manifest)), ("config.hooks.remote-code", str(hooks)),
         ("config.hooks.remote-code", str(walked))])  # the walked one once, though installed too
+
+
+def test_plugin_hook_file_cap_is_an_error(home, tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "MAX_PLUGIN_HOOK_FILES", 3)
+    for i in range(5):
+        write(home / ".claude" / "plugins" / "cache" / f"p{i}" / "hooks" / "hooks.json", {"hooks": {}})
+    found = _read(home, tmp_path / "cwd")
+    assert [e.where for e in found.errors] == ["local.settings"] and "only the first 3" in found.errors[0].message

@@ -177,8 +177,12 @@ def read(home: Path, env: Mapping[str, str], cwd: Path) -> LocalFindings:
     findings: list[Finding] = []
     errors: list[ErrorRecord] = []
     configs: list[dict] = []
+    walked = plugin_hook_files(home, env)
+    if len(walked) >= MAX_PLUGIN_HOOK_FILES:  # a cap, said, never a silent drop
+        errors.append(ErrorRecord(where="local.settings", message=f"plugin hook files: only the first "
+                                  f"{MAX_PLUGIN_HOOK_FILES} under the plugins folder were read"))
     for agent, paths, plugin in (("claude-code", settings_files(home, env, cwd), False),
-                                 ("claude-code-plugin", list(dict.fromkeys(plugin_hook_files(home, env) + _installed_hook_files(home, env))), True)):
+                                 ("claude-code-plugin", list(dict.fromkeys(walked + _installed_hook_files(home, env))), True)):
         for path in paths:
             got = read_config(path)
             if got is None:
