@@ -110,9 +110,9 @@ def _hook_commands(data: Any) -> Iterator[tuple[list[str], str, str]]:
     if not isinstance(hooks, dict):
         return
     for event, groups in list(hooks.items())[:64]:
-        for i, group in enumerate(groups[:256] if isinstance(groups, list) else []):
+        for group in groups[:256] if isinstance(groups, list) else []:
             inner = group.get("hooks") if isinstance(group, dict) else None
-            for j, hook in enumerate(inner[:256] if isinstance(inner, list) else []):
+            for hook in inner[:256] if isinstance(inner, list) else []:
                 if isinstance(hook, dict) and isinstance(hook.get("command"), str):
                     yield ["hooks", str(event)], str(event), hook["command"]
 
