@@ -12,7 +12,6 @@ import sys
 import pytest
 
 from gatescan import app
-from gatescan.checks.registry import REGISTRY
 from gatescan.model import Report
 from lab import ollama, openclaw
 from tests.netns import requires_netns
@@ -47,13 +46,13 @@ def test_empty_home_nothing_listening_is_a_clean_report(home, tmp_path, validate
     assert "<html" in (out / "r.html").read_text()
 
 
-def _expected_here(twin, host: str) -> set[str]:
-    """A twin's expected findings; on a non-loopback address also exposure.network and tls.missing
-    where this build registers them (the advisories/exposure checks)."""
-    want = set(twin.expected)
-    if host == "10.99.0.1":
-        want |= {c for c in ("exposure.network", "tls.missing") if c in REGISTRY}
-    return want
+WIDE = ("exposure.network", "tls.missing")  # what a wide bind adds, on every address it is probed on
+
+
+def _expected_here(twin, wide: bool) -> set[str]:
+    """A twin's expected findings; bound wide also exposure.network and tls.missing (the scan reached
+    it on 10.99.0.1, or over loopback the census saw it listen on 0.0.0.0)."""
+    return set(twin.expected) | (set(WIDE) if wide else set())
 
 
 def test_lab_services_loopback_and_wide_bind(home, lab_thread, validate_report):
@@ -72,10 +71,10 @@ def test_lab_services_loopback_and_wide_bind(home, lab_thread, validate_report):
         assert s.bind == ("127.0.0.1" if port == g_port else "0.0.0.0")
         assert s.process["pid"] == os.getpid() and "pytest" in " ".join(s.process["cmdline"])
         found = {f.check for f in report.findings if (f.host, f.port) == (host, port)}
-        if host == "127.0.0.1":
-            assert found == set(twin.expected), (host, port)
-        else:  # reached from the network: at least what loopback sees, plus exposure where built
-            assert found >= _expected_here(twin, host) - {"http.host.unchecked"}, (host, port)
+        assert found == _expected_here(twin, wide=port == o_port), (host, port)
+        if port == g_port:  # bound to loopback: tested and fine, by its listen address
+            (exposure,) = [c for c in s.checks if c.check == "exposure.network"]
+            assert exposure.result.value == "passed" and "127.0.0.1 only" in exposure.reason
     assert report.errors == []
     assert report.stats["local"]["wide"] == 1 and report.stats["local"]["probed"] == 3
 
@@ -116,11 +115,9 @@ def test_the_cause_next_to_the_effect(home, lab_thread, validate_report):
         assert causes["auth.missing"]["key"] == "gateway.auth.mode" and causes["auth.missing"]["line"] == 5
         network = {f.check: f for f in report.findings if (f.host, f.port) == (host, port)}
         assert network["auth.missing"].extra["config_cause"]["path"] == str(cfg)
-        if host == "10.99.0.1":  # reached from the network: the bind is the cause
-            assert network["exposure.network"].extra["config_cause"]["key"] == "gateway.bind"
-            assert network["tls.missing"].extra["config_cause"]["key"] == "gateway.tls"
-        else:
-            assert "exposure.network" not in network
+        # reached from the network, or bound wide as the census saw: the bind is the cause
+        assert network["exposure.network"].extra["config_cause"]["key"] == "gateway.bind"
+        assert network["tls.missing"].extra["config_cause"]["key"] == "gateway.tls"
     text = render_console_text(report, width=160)
     head = text[: text.index("Findings (")]
     assert 'fix: gateway.auth.mode: "token"' in head and f"{cfg}:5" in head
@@ -158,8 +155,7 @@ def test_a_whole_machine_exactly_the_expected_findings(home, lab_thread, validat
     validate_report(report.to_dict())
     assert report.errors == []
     network = {(f.check, f.host, f.port) for f in report.findings if f.port is not None}
-    want = {(c, "127.0.0.1", gw) for c in gw_twin.expected}
-    want |= {(c, "10.99.0.1", gw) for c in (*gw_twin.expected, "exposure.network", "tls.missing")}
+    want = {(c, host, gw) for c in (*gw_twin.expected, *WIDE) for host in ("127.0.0.1", "10.99.0.1")}
     want |= {(c, "127.0.0.1", ide_port) for c in ide_twin.expected}
     want |= {(c, "127.0.0.1", mcp_port) for c in mcp_twin.expected}
     assert network == want

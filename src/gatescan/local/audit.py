@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlsplit
 
-from ..model import CheckStatus, ErrorRecord, Finding, Report
+from ..model import CheckStatus, ErrorRecord, Finding, Report, Service
 from . import listeners as census
 from .model import ConfigCause, Listener, LocalFindings
 
@@ -94,7 +94,22 @@ async def _scan(targets: dict[tuple[str, int], Listener | None], report: Report,
 
     limits = replace(Limits(), read_timeout=LOCAL_READ_TIMEOUT, endpoint_deadline=LOCAL_ENDPOINT_DEADLINE)
     async with network_stages(identify=True, checks=True, on_error=on_error, limits=limits) as stages:
+        inner = stages.checks
+
+        async def checks(service: Service) -> list[Finding]:
+            # the listen address and owner before the checks: exposure.network judges a loopback
+            # probe of a wide bind by it (checks/exposure.py)
+            _own(service, targets.get((service.host, service.port)))
+            return await inner(service) if inner is not None else []
+
+        stages.checks = checks
         await run_scan(plan, SweepConfig(timeout=timeout, workers=0), report, observer=observer, stages=stages)
+
+
+def _own(service: Service, listener: Listener | None) -> None:
+    if listener is not None:
+        service.bind = listener.bind
+        service.process = listener.process()
 
 
 def attach(report: Report, targets: dict[tuple[str, int], Listener | None], causes: tuple[ConfigCause, ...]) -> None:
@@ -105,10 +120,7 @@ def attach(report: Report, targets: dict[tuple[str, int], Listener | None], caus
         if f.host is not None and f.port is not None:
             by_service.setdefault((f.host, f.port), []).append(f)
     for service in report.services:
-        listener = targets.get((service.host, service.port))
-        if listener is not None:
-            service.bind = listener.bind
-            service.process = listener.process()
+        _own(service, targets.get((service.host, service.port)))
         found = by_service.get((service.host, service.port), [])
         proven = {c.check for c in service.checks if c.result == CheckStatus.FINDING} | {f.check for f in found}
         mine = [c for c in causes if c.product == service.product and c.check in proven
