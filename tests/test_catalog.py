@@ -19,7 +19,7 @@ DESIGN_IDS = {
                "config.tailscale.funnel", "config.tailscale.serve", "config.proxies.wide",
                "config.secrets.readable", "ide.auth.missing",
                # added by `gatescan local` in the same style, each listed in the README
-               *(LOCAL_IDS := ["config.mdns.full", "config.hooks.token-reuse", "config.hooks.remote-code",
+               *(LOCAL_IDS := ["config.mdns.full", "config.hooks.token-reuse", "config.hooks.remote-code", "config.hooks.suspicious",
                              "config.env.injection", "config.env.base-url", "config.mcp.auto-approve",
                              "config.permissions.bypass", "mcp.launcher.unpinned", "mcp.package.known-bad"])],
     "skill": ["skill.unlisted", "skill.modified", "skill.known-malicious", "skill.manifest.invalid",

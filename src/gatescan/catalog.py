@@ -330,6 +330,11 @@ _ENTRIES = [
             "A Claude Code hook (settings or a plugin) pipes a download into a shell or interpreter, so whoever "
             "controls that URL runs code at every session.",
             "Remove the hook, or replace it with a reviewed local script.", Severity.HIGH),
+    _config("config.hooks.suspicious", "An agent hook or helper command matches a malicious-skill rule",
+            "A command Claude Code runs by itself (a hook, statusLine.command, apiKeyHelper) matches a static "
+            "rule for malicious skills at high or above (credential reads, exfiltration, reverse shells); "
+            "rated as that rule.",
+            "Remove the command unless you wrote it and know what it sends where.", Severity.HIGH),
     _config("config.env.injection", "The agent's settings inject code into every process it starts",
             "An env entry of the agent's settings (NODE_OPTIONS, LD_PRELOAD, BASH_ENV ...) loads code into every "
             "process the agent starts.",

@@ -165,9 +165,11 @@ def test_a_whole_machine_exactly_the_expected_findings(home, lab_thread, validat
     skills = app.skills_audit((str(skills_root),), None)
     assert sorted((f.check, f.path, f.line) for f in report.findings if f.check.startswith("skill.")) == \
         sorted((f.check, f.path, f.line) for f in skills.findings) and skills.findings
-    for f in report.findings:  # the cause next to the effect: every gateway finding has its key
-        if f.port == gw:
+    for f in report.findings:  # the cause next to the effect: every gateway finding has its key,
+        if f.port == gw:        # the IDE's auth and Origin findings the lock file without a token
             assert f.extra["config_cause"]["path"] == str(oc), f.check
+        elif f.port == ide_port and f.check in ("auth.missing", "ws.origin.unchecked"):
+            assert f.extra["config_cause"]["path"] == str(lock) and f.extra["config_cause"]["key"] == "authToken"
         elif f.port is not None:
             assert "config_cause" not in f.extra
     assert {(m["name"], m["transport"]) for m in report.local["mcp_servers"]} == {("fs", "stdio"), ("lab", "http")}

@@ -12,11 +12,15 @@ Where each client keeps its servers (each client's docs, 2025-2026): Claude Desk
 `httpUrl` streamable HTTP); Cline's `cline_mcp_settings.json` in VS Code's global storage; Codex
 `~/.codex/config.toml` (`[mcp_servers.<name>]`, `$CODEX_HOME`); OpenCode `opencode.json(c)` (`mcp`:
 `type` local with a `command` list, or remote with `url`); Zed `settings.json` (`context_servers`);
-Goose `~/.config/goose/config.yaml` (`extensions`: `cmd`/`args` or `uri`).
+Goose `~/.config/goose/config.yaml` (`extensions`: `cmd`/`args` or `uri`); Claude Code plugins
+bring their own servers in `.mcp.json` at the plugin root or `mcpServers` of
+`.claude-plugin/plugin.json` (code.claude.com/docs/en/plugins-reference), found through
+`~/.claude/plugins/installed_plugins.json`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,11 +28,13 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from .. import _paths
+from ..identify import versions
 from ..model import ErrorRecord, Finding, Severity
 from .configfile import ConfigText, get, line_of, read_config
 from .model import LocalFindings, config_finding
 
 MAX_SERVERS_PER_FILE = 1000
+CLAUDE_JSON_LIMIT = 64 * 1024 * 1024
 MAX_PROJECTS = 500
 
 
@@ -40,6 +46,59 @@ class ClientFile:
     fmt: str = "json"
 
 
+def project_dirs(home: Path, env: Mapping[str, str], cwd: Path) -> list[Path]:
+    """The working directory, then every project Claude Code remembers (the absolute keys of
+    `projects` in ~/.claude.json, at most MAX_PROJECTS): their .mcp.json and .claude/settings.json
+    apply whenever they are opened again. An unreadable ~/.claude.json is reported by read()."""
+    dirs = [cwd]
+    for path in claude_json_files(home, env):
+        got = read_claude_json(path)
+        projects = got.data.get("projects") if isinstance(got, ConfigText) and isinstance(got.data, dict) else None
+        if isinstance(projects, dict):
+            dirs += [Path(p) for p in list(projects)[:MAX_PROJECTS] if isinstance(p, str) and Path(p).is_absolute()]
+    return list(dict.fromkeys(dirs))
+
+
+def read_claude_json(path: Path) -> ConfigText | ErrorRecord | None:
+    """~/.claude.json, read once per run however many readers ask (it is also the project list),
+    with its own limit: it keeps per-project state and history, and users report 65 to 238 MB
+    (anthropics/claude-code#6394, #5653); past the limit it is an error, not a silent drop."""
+    try:
+        st = os.stat(path)
+        key = (str(path), st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = (str(path), 0, 0)  # absent, a loop, unreadable: read_config says which
+    return _read_claude_json(*key)
+
+
+@lru_cache(maxsize=2)  # the two places it may be; a changed file is a new key
+def _read_claude_json(path: str, mtime_ns: int, size: int) -> ConfigText | ErrorRecord | None:
+    return read_config(Path(path), CLAUDE_JSON_LIMIT)
+
+
+def claude_json_files(home: Path, env: Mapping[str, str]) -> list[Path]:
+    """Claude Code's global state (MCP servers of user and local scope, per-project state):
+    `$CLAUDE_CONFIG_DIR/.claude.json` when that is set (anthropics/claude-code#24479), else
+    `~/.claude.json`; `~/.claude/.claude.json` too, where 2.1.50 looked for it (farion1231/cc-switch#1102)."""
+    if env.get("CLAUDE_CONFIG_DIR"):
+        return [Path(env["CLAUDE_CONFIG_DIR"]).expanduser() / ".claude.json"]
+    return [home / ".claude.json", home / ".claude" / ".claude.json"]
+
+
+def installed_plugins(home: Path, env: Mapping[str, str]) -> list[Path]:
+    """Install folders of the Claude Code plugins in ~/.claude/plugins/installed_plugins.json
+    (`plugins.<name@marketplace>`: an entry, or in version 2 a list of entries, with `installPath`)."""
+    claude = Path(env["CLAUDE_CONFIG_DIR"]).expanduser() if env.get("CLAUDE_CONFIG_DIR") else home / ".claude"
+    got = read_config(claude / "plugins" / "installed_plugins.json")
+    plugins = get(got.data, "plugins") if isinstance(got, ConfigText) else None
+    out: list[Path] = []
+    for entries in list(plugins.values())[:MAX_PROJECTS] if isinstance(plugins, dict) else []:
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if isinstance(entry, dict) and isinstance(entry.get("installPath"), str):
+                out.append(Path(entry["installPath"]).expanduser())
+    return list(dict.fromkeys(out))
+
+
 def client_files(home: Path, env: Mapping[str, str], cwd: Path) -> list[ClientFile]:
     xdg = Path(env["XDG_CONFIG_HOME"]).expanduser() if env.get("XDG_CONFIG_HOME") else home / ".config"
     mac = home / "Library" / "Application Support"
@@ -48,26 +107,31 @@ def client_files(home: Path, env: Mapping[str, str], cwd: Path) -> list[ClientFi
     files = [
         ClientFile("claude-desktop", xdg / "Claude" / "claude_desktop_config.json", "mcpServers"),
         ClientFile("claude-desktop", mac / "Claude" / "claude_desktop_config.json", "mcpServers"),
-        ClientFile("claude-code", home / ".claude.json", "claude.json"),
-        ClientFile("claude-code", cwd / ".mcp.json", "mcpServers"),
+        *(ClientFile("claude-code", p, "claude.json") for p in claude_json_files(home, env)),
         ClientFile("cursor", home / ".cursor" / "mcp.json", "mcpServers"),
-        ClientFile("cursor", cwd / ".cursor" / "mcp.json", "mcpServers"),
         ClientFile("vscode", xdg / "Code" / "User" / "mcp.json", "servers"),
         ClientFile("vscode", mac / "Code" / "User" / "mcp.json", "servers"),
-        ClientFile("vscode", cwd / ".vscode" / "mcp.json", "servers"),
+        ClientFile("vscode", xdg / "Code" / "User" / "settings.json", "mcp.servers"),  # before mcp.json existed
         ClientFile("windsurf", home / ".codeium" / "windsurf" / "mcp_config.json", "mcpServers"),
         ClientFile("gemini-cli", home / ".gemini" / "settings.json", "mcpServers"),
-        ClientFile("gemini-cli", cwd / ".gemini" / "settings.json", "mcpServers"),
         ClientFile("cline", xdg / "Code" / "User" / cline, "mcpServers"),
         ClientFile("cline", mac / "Code" / "User" / cline, "mcpServers"),
         ClientFile("codex", codex / "config.toml", "mcp_servers", "toml"),
         ClientFile("opencode", xdg / "opencode" / "opencode.json", "mcp"),
         ClientFile("opencode", xdg / "opencode" / "opencode.jsonc", "mcp"),
-        ClientFile("opencode", cwd / "opencode.json", "mcp"),
-        ClientFile("opencode", cwd / "opencode.jsonc", "mcp"),
         ClientFile("zed", xdg / "zed" / "settings.json", "context_servers"),
         ClientFile("goose", xdg / "goose" / "config.yaml", "extensions", "yaml"),
     ]
+    for plugin in installed_plugins(home, env):  # a plugin's MCP servers start when it is enabled
+        files += [ClientFile("claude-code-plugin", plugin / ".mcp.json", "mcpServers"),
+                  ClientFile("claude-code-plugin", plugin / ".claude-plugin" / "plugin.json", "mcpServers")]
+    for project in project_dirs(home, env, cwd):
+        files += [ClientFile("claude-code", project / ".mcp.json", "mcpServers"),
+                  ClientFile("cursor", project / ".cursor" / "mcp.json", "mcpServers"),
+                  ClientFile("vscode", project / ".vscode" / "mcp.json", "servers"),
+                  ClientFile("gemini-cli", project / ".gemini" / "settings.json", "mcpServers"),
+                  ClientFile("opencode", project / "opencode.json", "mcp"),
+                  ClientFile("opencode", project / "opencode.jsonc", "mcp")]
     seen: set[Path] = set()
     return [f for f in files if not (f.path in seen or seen.add(f.path))]
 
@@ -196,23 +260,18 @@ class BadPackage:
             return False
         if self.versions.strip() == "*":
             return True
-        return launch.version is not None and _in_range(launch.version, self.versions)
-
-
-def _key(version: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else 0 for p in re.split(r"[.+-]", version.lstrip("v"))[:4])
-
-
-def _in_range(version: str, spec: str) -> bool:
-    v = _key(version)
-    for bound in spec.split(","):
-        m = re.fullmatch(r"\s*(<=|>=|<|>|==)\s*(\S+)\s*", bound)
-        if not m:
+        if launch.version is None:
             return False
-        op, b = m.group(1), _key(m.group(2))
-        if not {"<": v < b, "<=": v <= b, ">": v > b, ">=": v >= b, "==": v == b}[op]:
-            return False
-    return True
+        try:  # the advisories' comparison, in the registry's own scheme
+            return versions.parse(launch.version, SCHEME[self.registry]) in self.range()
+        except versions.VersionError:
+            return False  # a pinned version the scheme does not know: not claimed to be bad
+
+    def range(self) -> "versions.Range":
+        return versions.parse_range(self.versions, SCHEME[self.registry])
+
+
+SCHEME = {"npm": "semver", "pypi": "pep440"}
 
 
 @lru_cache(maxsize=1)
@@ -227,8 +286,14 @@ def known_bad() -> tuple[BadPackage, ...]:
         unknown = set(e) - {"registry", "name", "versions", "severity", "reason", "references"}
         if unknown or e.get("registry") not in ("npm", "pypi") or not e.get("name") or not e.get("references"):
             raise ValueError(f"{path}: packages[{i}]: bad entry ({', '.join(sorted(unknown)) or 'missing fields'})")
-        out.append(BadPackage(e["registry"], e["name"], str(e.get("versions", "*")), Severity.parse(e["severity"]),
-                              " ".join(str(e["reason"]).split()), tuple(e["references"])))
+        bad = BadPackage(e["registry"], e["name"], str(e.get("versions", "*")), Severity.parse(e["severity"]),
+                         " ".join(str(e["reason"]).split()), tuple(e["references"]))
+        if bad.versions.strip() != "*":
+            try:
+                bad.range()
+            except versions.VersionError as exc:
+                raise ValueError(f"{path}: packages[{i}]: versions {bad.versions!r}: {exc}") from None
+        out.append(bad)
     return tuple(out)
 
 
@@ -271,7 +336,7 @@ def read(home: Path, env: Mapping[str, str], cwd: Path) -> LocalFindings:
     configs: list[dict] = []
     urls: list[str] = []
     for cf in client_files(home, env, cwd):
-        got = read_config(cf.path, fmt=cf.fmt)
+        got = read_claude_json(cf.path) if cf.key == "claude.json" else read_config(cf.path, fmt=cf.fmt)
         if got is None:
             continue
         if isinstance(got, ErrorRecord):

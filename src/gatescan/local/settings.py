@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 from urllib.parse import urlsplit
 
-from ..model import ErrorRecord, Finding
+from ..model import ErrorRecord, Finding, Severity
 from .configfile import ConfigText, get, line_of, read_config
 from .model import LocalFindings, config_finding
 
@@ -28,20 +27,49 @@ PRODUCT = "claude-code"
 INJECTING_ENV = ("NODE_OPTIONS", "LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES",
                  "DYLD_LIBRARY_PATH", "BASH_ENV", "ENV", "PROMPT_COMMAND", "PYTHONSTARTUP", "PERL5OPT", "RUBYOPT")
 BASE_URL_ENV = ("ANTHROPIC_BASE_URL", "ANTHROPIC_BEDROCK_BASE_URL", "ANTHROPIC_VERTEX_BASE_URL")
-# a download handed to an interpreter that reads its program from stdin, or a decoded payload run
-_REMOTE_CODE = re.compile(
-    r"(?:\b(?:curl|wget|fetch|iwr|irm|invoke-webrequest|invoke-restmethod)\b[^|;&]*\|\s*(?:sudo\s+)?"
-    r"(?:ba|z|da|k|fi)?sh\b(?!\s+-c)|\|\s*(?:sudo\s+)?(?:python3?|node|perl|ruby|iex)\b(?!\s+-[cme]))"
-    r"|base64\s+(?:-d|--decode)[^|]*\|\s*(?:ba|z)?sh\b|\beval\s+\"?\$\(\s*(?:curl|wget)", re.I)
+# the skill rules' signals (rules/skills.yaml) for a download run by a shell or a decoded payload run:
+# one definition of "fetch and run" for skills and hooks alike
+_REMOTE_CODE_SIGNALS = ("fetch-shell", "b64-shell", "decode-exec")
 MAX_PLUGIN_DEPTH = 6
 MAX_PLUGIN_HOOK_FILES = 256
 
 
 def settings_files(home: Path, env: Mapping[str, str], cwd: Path) -> list[Path]:
+    """The user's settings, then each project's: the working directory and every project
+    Claude Code remembers (`projects` of ~/.claude.json), since a cloned repository's committed
+    .claude/settings.json runs its hooks the next time it is opened."""
+    from .mcp_clients import project_dirs
+
     claude = Path(env["CLAUDE_CONFIG_DIR"]).expanduser() if env.get("CLAUDE_CONFIG_DIR") else home / ".claude"
-    files = [claude / "settings.json", claude / "settings.local.json",
-             cwd / ".claude" / "settings.json", cwd / ".claude" / "settings.local.json"]
+    files = [claude / "settings.json", claude / "settings.local.json"]
+    for project in project_dirs(home, env, cwd):
+        files += [project / ".claude" / "settings.json", project / ".claude" / "settings.local.json"]
     return list(dict.fromkeys(files))
+
+
+def _rules():
+    from ..skills.rules import load_rules
+
+    return load_rules()
+
+
+def command_findings(command: str, *, what: str, path: str, line: int | None, key: str, fix: str) -> list[Finding]:
+    """A command Claude Code runs by itself (a hook, the status line, the API key helper): one
+    that fetches and runs code is `config.hooks.remote-code`; else the worst skill-rule hit at
+    high or above (credential reads, exfiltration, reverse shells) is `config.hooks.suspicious`."""
+    rules = _rules()
+    if any(rules.signals[n].regex.search(command) for n in _REMOTE_CODE_SIGNALS if n in rules.signals):
+        return [config_finding("config.hooks.remote-code", path=path, line=line, product=PRODUCT, key=key, fix=fix,
+                               summary=f"{what} downloads and runs code: {command[:200]}")]
+    hits = [h for h in rules.scan_text(command, source="hook.sh") if h.severity.at_least(Severity.HIGH)]
+    if not hits:
+        return []
+    worst = max(hits, key=lambda h: h.severity.rank)
+    f = config_finding("config.hooks.suspicious", path=path, line=line, product=PRODUCT, key=key, fix=fix,
+                       summary=f"{what} matches the skill rule {worst.rule_id} ({worst.reason}): {command[:200]}")
+    f.severity = worst.severity
+    f.extra["rule"] = worst.rule_id
+    return [f]
 
 
 def plugin_hook_files(home: Path, env: Mapping[str, str]) -> list[Path]:
@@ -61,6 +89,18 @@ def plugin_hook_files(home: Path, env: Mapping[str, str]) -> list[Path]:
             out.append(here / "hooks.json")
             if len(out) >= MAX_PLUGIN_HOOK_FILES:
                 break
+    return out
+
+
+def _installed_hook_files(home: Path, env: Mapping[str, str]) -> list[Path]:
+    """The hook files of installed plugins wherever they live (a local marketplace may install
+    outside ~/.claude/plugins): hooks/hooks.json, and .claude-plugin/plugin.json whose `hooks`
+    may be inline (code.claude.com/docs/en/plugins-reference)."""
+    from .mcp_clients import installed_plugins
+
+    out = []
+    for plugin in installed_plugins(home, env):
+        out += [plugin / "hooks" / "hooks.json", plugin / ".claude-plugin" / "plugin.json"]
     return out
 
 
@@ -101,12 +141,16 @@ def _findings(cfg: ConfigText, plugin: bool) -> list[Finding]:
                                   key=".".join(keys), fix=fix))
 
     for keys, event, command in _hook_commands(d):
-        if _REMOTE_CODE.search(command):
-            add("config.hooks.remote-code", keys,
-                f"{'a plugin' if plugin else 'a'} {event} hook downloads and runs code: {command[:200]}",
-                f"remove the {event} hook (or run a reviewed local script)")
+        line = line_of(cfg.text, keys)
+        out += command_findings(command, what=f"{'a plugin' if plugin else 'a'} {event} hook", path=path, line=line,
+                                key=".".join(keys), fix=f"remove the {event} hook (or run a reviewed local script)")
     if plugin:
         return out
+    for keys in (["statusLine", "command"], ["apiKeyHelper"]):
+        command = get(d, ".".join(keys))
+        if isinstance(command, str):
+            out += command_findings(command, what=f"the {'.'.join(keys)} command", path=path,
+                                    line=line_of(cfg.text, keys), key=".".join(keys), fix=f"remove {'.'.join(keys)}")
     env = get(d, "env")
     if isinstance(env, dict):
         for name, value in list(env.items())[:512]:
@@ -133,8 +177,12 @@ def read(home: Path, env: Mapping[str, str], cwd: Path) -> LocalFindings:
     findings: list[Finding] = []
     errors: list[ErrorRecord] = []
     configs: list[dict] = []
+    walked = plugin_hook_files(home, env)
+    if len(walked) >= MAX_PLUGIN_HOOK_FILES:  # a cap, said, never a silent drop
+        errors.append(ErrorRecord(where="local.settings", message=f"plugin hook files: only the first "
+                                  f"{MAX_PLUGIN_HOOK_FILES} under the plugins folder were read"))
     for agent, paths, plugin in (("claude-code", settings_files(home, env, cwd), False),
-                                 ("claude-code-plugin", plugin_hook_files(home, env), True)):
+                                 ("claude-code-plugin", list(dict.fromkeys(walked + _installed_hook_files(home, env))), True)):
         for path in paths:
             got = read_config(path)
             if got is None:
