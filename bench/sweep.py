@@ -343,6 +343,8 @@ def main() -> None:
         if key in rate:
             lines.append(f"| {label} | {rate[key]:,.0f} | {rate['gatescan'] / rate[key]:.2f}x |")
     lines.append("")
+    rss = med([r["rss_parent_kib"] + r["rss_worker_kib"] for r in runs["gatescan"]])
+    lines.append(f"gatescan peak RSS (parent + largest worker): {rss:,.0f} KiB")
     same = all(r["open"] == expected for r in runs["gatescan"])
     lines.append(f"gatescan found exactly the {len(expected)} listeners: {same}")
     if "nmap" in runs:
