@@ -21,7 +21,7 @@ DESIGN_IDS = {
                # added by `gatescan local` in the same style, each listed in the README
                *(LOCAL_IDS := ["config.mdns.full", "config.hooks.token-reuse", "config.hooks.remote-code", "config.hooks.suspicious",
                              "config.env.injection", "config.env.base-url", "config.mcp.auto-approve",
-                             "config.permissions.bypass", "mcp.launcher.unpinned", "mcp.package.known-bad"])],
+                             "config.permissions.bypass", "config.mcp.unpinned", "config.mcp.known-bad"])],
     "skill": ["skill.unlisted", "skill.modified", "skill.known-malicious", "skill.manifest.invalid",
               "skill.manifest.conflict", "skill.shadowed", "skill.symlink.escape"],
 }

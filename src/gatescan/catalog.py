@@ -349,11 +349,11 @@ _ENTRIES = [
     _config("config.permissions.bypass", "The agent runs every tool without a permission prompt",
             "The default permission mode is bypassPermissions: every tool call runs without a prompt.",
             "Set the default permission mode back to default (or acceptEdits).", Severity.HIGH),
-    _config("mcp.launcher.unpinned", "An MCP server is launched without a pinned version",
+    _config("config.mcp.unpinned", "An MCP server is launched without a pinned version",
             "An MCP client starts a server with a launcher (npx -y, uvx) and no version, so whatever the registry "
             "serves at the next start runs with the user's rights.",
             "Pin the package to a reviewed version (pkg@1.2.3, pkg==1.2.3).", Severity.MEDIUM),
-    _config("mcp.package.known-bad", "An MCP client launches a known-bad package",
+    _config("config.mcp.known-bad", "An MCP client launches a known-bad package",
             "An MCP client config launches a package on gatescan's known-bad list (rules/local/mcp-packages.yaml).",
             "Remove the server entry, then rotate what the server could read.", Severity.CRITICAL),
     _config("ide.auth.missing", "A Claude Code IDE lock file has no auth token",

@@ -161,7 +161,7 @@ def test_a_whole_machine_exactly_the_expected_findings(home, lab_thread, validat
     assert network == want
     files = {(f.check, f.path) for f in report.findings if f.port is None and not f.check.startswith("skill.")}
     assert files == {("config.auth.none", str(oc)), ("ide.auth.missing", str(lock)),
-                     ("mcp.launcher.unpinned", str(desktop)), ("config.hooks.remote-code", str(hook))}
+                     ("config.mcp.unpinned", str(desktop)), ("config.hooks.remote-code", str(hook))}
     skills = app.skills_audit((str(skills_root),), None)
     assert sorted((f.check, f.path, f.line) for f in report.findings if f.check.startswith("skill.")) == \
         sorted((f.check, f.path, f.line) for f in skills.findings) and skills.findings

@@ -34,8 +34,8 @@ def test_remembered_projects_vscode_settings_and_goose(home, tmp_path):
         ("goose", "web", str(home / ".config" / "goose" / "config.yaml"))}
     assert set(found.scan_urls) == {"http://127.0.0.1:41020/mcp", "http://127.0.0.1:6500/mcp"}
     got = sorted((f.check, f.path, f.line) for f in found.findings)
-    assert got == sorted([("mcp.package.known-bad", str(mcp), 3), ("mcp.launcher.unpinned", str(mcp), 3),
-                          ("mcp.launcher.unpinned", str(vs), 2)])
+    assert got == sorted([("config.mcp.known-bad", str(mcp), 3), ("config.mcp.unpinned", str(mcp), 3),
+                          ("config.mcp.unpinned", str(vs), 2)])
 
 
 @pytest.mark.parametrize("command,want", [
@@ -105,7 +105,7 @@ def test_installed_plugins_bring_their_own_servers(home, tmp_path):
     found = _read(home, tmp_path / "cwd")
     assert {(s["client"], s["name"], s["config_path"]) for s in found.mcp_servers} == {
         ("claude-code-plugin", "mail", str(root)), ("claude-code-plugin", "db", str(manifest))}
-    assert [(f.check, f.path) for f in found.findings] == [("mcp.package.known-bad", str(root))]  # malicious at any version
+    assert [(f.check, f.path) for f in found.findings] == [("config.mcp.known-bad", str(root))]  # malicious at any version
 
 
 def test_claude_json_follows_claude_config_dir(home, tmp_path):

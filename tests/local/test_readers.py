@@ -68,14 +68,14 @@ def test_every_client_shape_listed_with_launcher_findings(home, tmp_path):
                      ("gemini-cli", "h", "http"), ("codex", "docs", "stdio"), ("opencode", "a", "stdio"),
                      ("opencode", "b", "http"), ("zed", "z", "stdio"), ("cline", "c", "stdio"), ("goose", "dev", "stdio"),
                      ("goose", "web", "http")}
-    unpinned = sorted(f.evidence.summary.split("`")[1] for f in found.findings if f.check == "mcp.launcher.unpinned")
+    unpinned = sorted(f.evidence.summary.split("`")[1] for f in found.findings if f.check == "config.mcp.unpinned")
     assert unpinned == sorted(["npx @modelcontextprotocol/server-filesystem", "uvx mcp-server-git", "npx docs-mcp",
                                "bunx some-mcp", "uvx zed-mcp", "uvx goose-dev-mcp"])
     bad = sorted((f.path, f.evidence.summary.split(" runs ")[1].split(":")[0]) for f in found.findings
-                 if f.check == "mcp.package.known-bad")
+                 if f.check == "config.mcp.known-bad")
     assert bad == sorted([(str(desktop), "npm package postmark-mcp@1.0.16"),
                           (str(home / ".cursor" / "mcp.json"), "npm package mcp-remote@0.1.10")])
-    assert all(f.severity.value == "critical" and f.references for f in found.findings if f.check == "mcp.package.known-bad")
+    assert all(f.severity.value == "critical" and f.references for f in found.findings if f.check == "config.mcp.known-bad")
     (docs,) = [f for f in found.findings if f.path == str(codex)]
     assert docs.line == 1
     (git,) = [m for m in found.mcp_servers if m["name"] == "git"]

@@ -1,8 +1,8 @@
 """Every server entry of every MCP client configuration on this machine, read only: stdio entries
 are listed (they run with the user's rights) and never started; local URLs go to the scan.
 Launchers that fetch the newest release at every start (`npx -y pkg`, `uvx pkg` without a
-version) are `mcp.launcher.unpinned`; packages on the known-bad list (rules/local/mcp-packages.yaml,
-each entry with its source) are `mcp.package.known-bad`.
+version) are `config.mcp.unpinned`; packages on the known-bad list (rules/local/mcp-packages.yaml,
+each entry with its source) are `config.mcp.known-bad`.
 
 Where each client keeps its servers (each client's docs, 2025-2026): Claude Desktop
 `claude_desktop_config.json` (`mcpServers`); Claude Code `~/.claude.json` (top level and
@@ -306,7 +306,7 @@ def _launch_findings(record: dict, cfg: ConfigText, keys: list[str], line: int |
     who = f"{record['client']} server {record['name']!r}"
     for bad in known_bad():
         if bad.matches(launch):
-            f = config_finding("mcp.package.known-bad", path=path, line=line, product="mcp-server",
+            f = config_finding("config.mcp.known-bad", path=path, line=line, product="mcp-server",
                                summary=f"{who} runs {launch.registry} package {launch.package}"
                                        f"{'@' + launch.version if launch.version else ''}: {bad.reason}",
                                key=".".join(keys), fix=f"remove the {record['name']!r} entry")
@@ -315,7 +315,7 @@ def _launch_findings(record: dict, cfg: ConfigText, keys: list[str], line: int |
             out.append(f)
     if launch.version is None:
         out.append(config_finding(
-            "mcp.launcher.unpinned", path=path, line=line, product="mcp-server",
+            "config.mcp.unpinned", path=path, line=line, product="mcp-server",
             summary=f"{who} starts `{launch.launcher} {launch.package}` without a version: whatever the "
                     f"{launch.registry} registry serves at the next start runs with your rights",
             key=".".join(keys), fix=f"pin it: {launch.package}{'@' if launch.registry == 'npm' else '=='}<version>"))
