@@ -206,14 +206,16 @@ def _compiled(schema_json: str):
     return fastjsonschema.compile(json.loads(schema_json))
 
 
-def _validator(defs_key: str | None = None, branch: Any = None):
-    """The fingerprint schema, or its `$defs[defs_key]` (or `branch`, a part of it) alone."""
-    if defs_key is None and branch is None:
-        return _compiled(json.dumps(_schema()))
+@lru_cache(maxsize=None)
+def _validator(defs_key: str | None = None):
+    """The fingerprint schema, or its `$defs[defs_key]` alone (beside a $ref, only refs' targets)."""
+    return _compiled(json.dumps(_schema() if defs_key is None else {**_schema(), "$ref": f"#/$defs/{defs_key}"}))
+
+
+def _branch_validator(branch: Any):
+    """A part of the schema alone (a oneOf branch, a propertyNames schema): explaining failures only."""
     schema = _schema()
-    if branch is not None:
-        defs_key, schema = "_branch", {**schema, "$defs": {**schema["$defs"], "_branch": branch}}
-    return _compiled(json.dumps({**schema, "$ref": f"#/$defs/{defs_key}"}))  # beside $ref, only refs' targets
+    return _compiled(json.dumps({**schema, "$defs": {**schema["$defs"], "_branch": branch}, "$ref": "#/$defs/_branch"}))
 
 
 def _draft07(schema: dict[str, Any]) -> dict[str, Any]:
@@ -283,12 +285,14 @@ def _explain(exc) -> tuple[str, str]:
         failures, passed = [], []
         for branch, item in ([(b, value) for b in arg] if rule != "propertyNames" else [(arg, k) for k in value]):
             try:
-                _validator(branch=branch)(item)
+                _branch_validator(branch)(item)
                 passed.append(branch)
             except fastjsonschema.JsonSchemaValueException as inner:
                 failures.append(inner)
         if rule == "oneOf" and len(passed) > 1:
             return where, f"{value!r} is valid under each of {', '.join(map(repr, passed))}"
+        if not failures:
+            return where, exc.message.removeprefix(name).strip()
         # the deepest reason, from a branch of the right type if any (the first of equals)
         at, reason = _explain(max(failures, key=lambda e: (len(e.path), e.rule != "type")))
         at = "" if rule == "propertyNames" else at  # a bad name is the object's problem
