@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -106,3 +108,12 @@ def test_check_rules_agree(reference, rule):
 def test_a_2020_12_word_left_untranslated_fails_loudly():
     with pytest.raises(ValueError, match="unevaluatedProperties"):
         fpmod._draft07({"type": "object", "unevaluatedProperties": False, "anyOf": [{"properties": {"a": {}}}]})
+
+
+def test_loading_the_fingerprints_imports_no_jsonschema():
+    """Every scan loads them: jsonschema's import alone was ~2.5 s of CPU (39 lark grammars)."""
+    code = ("import sys; from gatescan.identify.fingerprints import load_fingerprints; load_fingerprints(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jsonschema', 'rfc3987_syntax', 'lark')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
