@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -192,29 +193,147 @@ class Fingerprint:
 
 
 @lru_cache(maxsize=1)
-def _validator():
-    import jsonschema
-
-    schema = json.loads(SCHEMA_FILE.read_text())
-    return jsonschema.Draft202012Validator(schema)
+def _schema() -> dict[str, Any]:
+    return _draft07(json.loads(SCHEMA_FILE.read_text()))
 
 
-def _where(path: Iterable[Any]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+@lru_cache(maxsize=None)
+def _compiled(schema_json: str):
+    """A schema compiled to Python once. fastjsonschema, not jsonschema: importing jsonschema
+    (its format checkers build dozens of lark grammars) cost every scan about 2.5 s of CPU."""
+    import fastjsonschema
+
+    return fastjsonschema.compile(json.loads(schema_json))
 
 
-def _schema_problems(doc: Any, validator=None) -> list[tuple[str, str]]:
-    problems = []
-    for err in sorted((validator or _validator()).iter_errors(doc), key=lambda e: list(e.absolute_path)):
-        # the deepest, most specific reason of a oneOf/allOf failure
-        best = err
-        while best.context:
-            best = min(best.context, key=lambda e: len(list(e.absolute_path)) * -1)
-        problems.append((_where(best.absolute_path) or _where(err.absolute_path), best.message))
-    return problems
+@lru_cache(maxsize=None)
+def _validator(defs_key: str | None = None):
+    """The fingerprint schema, or its `$defs[defs_key]` alone (beside a $ref, only refs' targets)."""
+    return _compiled(json.dumps(_schema() if defs_key is None else {**_schema(), "$ref": f"#/$defs/{defs_key}"}))
+
+
+def _branch_validator(branch: Any):
+    """A part of the schema alone (a oneOf branch, a propertyNames schema): explaining failures only."""
+    schema = _schema()
+    return _compiled(json.dumps({**schema, "$defs": {**schema["$defs"], "_branch": branch}, "$ref": "#/$defs/_branch"}))
+
+
+def _draft07(schema: dict[str, Any]) -> dict[str, Any]:
+    """The 2020-12 schema in the draft-07 words fastjsonschema compiles: `unevaluatedProperties:
+    false` becomes `additionalProperties: false` over the properties the node and its allOf /
+    $ref branches name, and `prefixItems` becomes draft-07's tuple `items`. A keyword this does
+    not translate fails here; tests/identify/test_fingerprint_schema.py checks jsonschema agrees."""
+
+    def resolve(ref: str) -> Any:
+        node: Any = schema
+        for part in ref.removeprefix("#/").split("/"):
+            node = node[part]
+        return node
+
+    def names(node: Any) -> set[str]:  # the properties `node` evaluates
+        if not isinstance(node, dict):
+            return set()
+        if "$ref" in node:
+            return names(resolve(node["$ref"]))
+        out = set(node.get("properties", {}))
+        for sub in node.get("allOf", ()):
+            out |= names(sub)
+        return out
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: walk(value) for key, value in node.items()}
+        if "unevaluatedProperties" in out:
+            awkward = {"anyOf", "oneOf", "if", "dependentSchemas", "patternProperties", "additionalProperties"} & set(out)
+            if out["unevaluatedProperties"] is not False or awkward:
+                raise ValueError(f"{SCHEMA_FILE.name}: untranslated unevaluatedProperties beside {sorted(awkward)}")
+            del out["unevaluatedProperties"]
+            out["properties"] = {**dict.fromkeys(sorted(names(node)), True), **out.get("properties", {})}
+            out["additionalProperties"] = False
+        if "prefixItems" in out:
+            if "items" in out:
+                out["additionalItems"] = out["items"]
+            out["items"] = out.pop("prefixItems")
+        return out
+
+    return walk(schema)
+
+
+def _schema_problem(doc: Any, validator=None) -> tuple[str, str] | None:
+    """The first place `doc` fails the schema and why, worded as jsonschema words it; None when it passes."""
+    import fastjsonschema
+
+    try:
+        (validator or _validator())(doc)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        return _explain(exc)
+    return None
+
+
+def _explain(exc) -> tuple[str, str]:
+    """(field, reason) of a fastjsonschema failure, in jsonschema's words (fastjsonschema says
+    `data.x must be ...`, and for a oneOf only that no branch matched)."""
+    name = exc.name or "data"
+    where = name[len("data"):].lstrip(".") if name.startswith("data") else name
+    rule, arg, value, node = exc.rule, exc.rule_definition, exc.value, exc.definition or {}
+    if rule in ("oneOf", "anyOf", "propertyNames"):
+        import fastjsonschema
+
+        failures, passed = [], []
+        for branch, item in ([(b, value) for b in arg] if rule != "propertyNames" else [(arg, k) for k in value]):
+            try:
+                _branch_validator(branch)(item)
+                passed.append(branch)
+            except fastjsonschema.JsonSchemaValueException as inner:
+                failures.append(inner)
+        if rule == "oneOf" and len(passed) > 1:
+            return where, f"{value!r} is valid under each of {', '.join(map(repr, passed))}"
+        if not failures:
+            return where, exc.message.removeprefix(name).strip()
+        # the deepest reason, from a branch of the right type if any (the first of equals)
+        at, reason = _explain(max(failures, key=lambda e: (len(e.path), e.rule != "type")))
+        at = "" if rule == "propertyNames" else at  # a bad name is the object's problem
+        return (f"{where}{at}" if at.startswith("[") else f"{where}.{at}" if where and at else where or at), reason
+    if rule == "type":
+        types = arg if isinstance(arg, list) else [arg]
+        return where, f"{value!r} is not of type {', '.join(map(repr, types))}"
+    if rule == "required":
+        missing = [key for key in arg if key not in value]
+        more = f" (so are {', '.join(map(repr, missing[1:]))})" if len(missing) > 1 else ""
+        return where, f"{missing[0]!r} is a required property{more}"
+    if rule in ("additionalProperties", "additionalItems"):
+        if rule == "additionalItems":
+            extras = value[len(node.get("items") or ()):]
+        else:
+            patterns = node.get("patternProperties", {})
+            extras = sorted((key for key in value if key not in node.get("properties", {})
+                             and not any(re.search(p, key) for p in patterns)), key=str)
+        what = "properties" if rule == "additionalProperties" else "items"
+        verb = "was" if len(extras) == 1 else "were"
+        return where, f"Additional {what} are not allowed ({', '.join(map(repr, extras))} {verb} unexpected)"
+    words = {
+        "enum": f"is not one of {arg!r}",
+        "pattern": f"does not match {arg!r}",
+        "minimum": f"is less than the minimum of {arg!r}",
+        "maximum": f"is greater than the maximum of {arg!r}",
+        "exclusiveMinimum": f"is less than or equal to the minimum of {arg!r}",
+        "exclusiveMaximum": f"is greater than or equal to the maximum of {arg!r}",
+        "minLength": "should be non-empty" if arg == 1 else "is too short",
+        "minItems": "should be non-empty" if arg == 1 else "is too short",
+        "minProperties": "should be non-empty" if arg == 1 else "does not have enough properties",
+        "maxLength": "is too long",
+        "maxItems": "is too long",
+        "maxProperties": "has too many properties",
+        "format": f"is not a {arg!r}",
+    }
+    if rule == "const":
+        return where, f"{arg!r} was expected"
+    if rule in words:
+        return where, f"{value!r} {words[rule]}"
+    return where, exc.message.removeprefix(name).strip()
 
 
 def _compile(file: Path, where: str, pattern: str) -> None:
@@ -231,19 +350,11 @@ def _check_conditions(file: Path, where: str, conds: dict[str, Any]) -> None:
         raise FingerprintError(file, exc.where, exc.reason) from None
 
 
-@lru_cache(maxsize=1)
-def _rule_validator():
-    import jsonschema
-
-    schema = json.loads(SCHEMA_FILE.read_text())
-    return jsonschema.Draft202012Validator({"$ref": "#/$defs/rule", "$defs": schema["$defs"]})
-
-
 def check_rule(file: str | Path, where: str, rule: Any) -> None:
     """A check's `open` / `closed` rule: HTTP conditions of the matcher language, at least one."""
-    problems = _schema_problems(rule, _rule_validator())
-    if problems:  # the deepest one: a bad value also leaves its key "unevaluated" one level up
-        at, reason = max(problems, key=lambda p: len(p[0]))
+    problem = _schema_problem(rule, _validator("rule"))
+    if problem:
+        at, reason = problem
         raise FingerprintError(file, f"{where}.{at}" if at else where, reason)
     _check_conditions(Path(file), where, rule)
 
@@ -446,11 +557,9 @@ def load_file(file: str | Path) -> Fingerprint:
         doc = load_yaml(text)
     except YamlError as exc:
         raise FingerprintError(file, f"line {exc.line}" if exc.line else "", f"{exc.kind}: {exc.message}") from None
-    problems = _schema_problems(doc)
-    if problems:
-        where, reason = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise FingerprintError(file, where, reason + more)
+    problem = _schema_problem(doc)
+    if problem:
+        raise FingerprintError(file, *problem)
     if file.suffix in (".yaml", ".yml") and file.stem != doc["id"]:
         raise FingerprintError(file, "id", f"id {doc['id']!r} does not match the file name {file.name!r}")
     return _build(file, doc)
