@@ -35,7 +35,8 @@ def write(directory: Path, checks: dict) -> Path:
 @pytest.mark.parametrize("checks, field, reason", [
     # a check id the build does not have (misspelt, or not built yet)
     ({"auth.mising": {}}, "checks.auth.mising", "'auth.mising' is no check id"),
-    ({"mcp.tools.changed": {}}, "checks.mcp.tools.changed", "is not built yet"),
+    # a real check id that is not a network check (every network id is built now)
+    ({"config.auth.none": {}}, "checks.config.auth.none", "is a config check"),
     ({"skill.unlisted": {}}, "checks.skill.unlisted", "is a skill check"),
     # a parameter the check does not declare
     ({"auth.missing": {"transprot": "sse"}}, "checks.auth.missing.transprot", "unknown field 'transprot' (declared: remediation, references, "),

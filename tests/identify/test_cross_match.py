@@ -40,8 +40,15 @@ async def test_no_fingerprint_names_another_products_twin_or_any_decoy():
                 crossed.append(f"{fp.id} named lab service {entry['key']} ({entry['twin']})"
                                f" on port {entry['port']}: {[e.observed for e in service.evidence][:3]}")
 
-        jobs = [(entry, fp) for entry in lab.entries for fp in fingerprints if fp.id != entry["product"]]
-        checked = len(jobs)
+        # a product that serves another protocol (its fingerprint's embeds: checks_from) may be
+        # named by that protocol's fingerprint alone: LiteLLM's /mcp is an MCP server; with every
+        # fingerprint loaded the product wins (tests/checks/test_embedded_surfaces.py)
+        by_id = {fp.id: fp for fp in fingerprints}
+        serves = {(pid, e.checks_from) for pid, fp in by_id.items() for e in fp.embeds if e.checks_from}
+        jobs = [(entry, fp) for entry in lab.entries for fp in fingerprints
+                if fp.id != entry["product"] and (entry["product"], fp.id) not in serves]
+        exempt = sum(1 for entry in lab.entries for fp in fingerprints if (entry["product"], fp.id) in serves)
+        checked = len(jobs) + exempt
         async with asyncio.timeout(HANG), asyncio.TaskGroup() as group:
             for entry, fp in jobs:
                 group.create_task(one(entry, fp))
