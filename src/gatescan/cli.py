@@ -407,6 +407,69 @@ def merge(
         raise typer.Exit(EXIT_FAILED)
 
 
+# ---------------------------------------------------------------- distributed scans (the [distributed] extra)
+
+BrokerOpt = Annotated[str, typer.Option("--broker", help="The Redis broker: redis://HOST:PORT/DB, or rediss:// for TLS (no password in it).", metavar="URL")]
+PasswordFileOpt = Annotated[Optional[Path], typer.Option("--password-file", help="File holding the broker password (never on the command line).", metavar="F")]
+CaOpt = Annotated[Optional[Path], typer.Option("--ca", help="CA bundle that signed a rediss:// broker's certificate.", metavar="FILE")]
+SignKeyOpt = Annotated[Optional[Path], typer.Option("--sign-key", help="Sign task messages with this private key (Celery's auth serializer; with --sign-cert and --cert-store).", metavar="FILE")]
+SignCertOpt = Annotated[Optional[Path], typer.Option("--sign-cert", help="The certificate of --sign-key.", metavar="FILE")]
+CertStoreOpt = Annotated[Optional[Path], typer.Option("--cert-store", help="Directory of the certificates whose signatures are accepted.", metavar="DIR")]
+VisibilityOpt = Annotated[float, typer.Option("--visibility-timeout", min=1, help="Seconds before a shard whose worker died is handed to another (just above the longest shard; the same on every side).")]
+
+
+def _distributed():
+    """The distributed package, or a usage error saying which extra installs it."""
+    try:
+        import celery  # noqa: F401
+    except ImportError:
+        raise _fail_usage("distributed scans need the extra: pip install 'gatescan[distributed]'")
+    from . import distributed
+    from .distributed import celeryapp
+
+    return distributed, celeryapp
+
+
+def _broker_and_signing(broker: str, password_file: Path | None, ca: Path | None, key: Path | None,
+                        cert: Path | None, store: Path | None):
+    _, celeryapp = _distributed()
+    try:
+        parsed = celeryapp.parse_broker(broker, str(password_file) if password_file else None, str(ca) if ca else None)
+    except celeryapp.BrokerError as exc:
+        raise _fail_usage(str(exc))
+    given = [o for o, v in (("--sign-key", key), ("--sign-cert", cert), ("--cert-store", store)) if v]
+    if given and len(given) != 3:
+        raise _fail_usage("signed messages need all of --sign-key, --sign-cert and --cert-store")
+    signing = celeryapp.Signing(str(key), str(cert), str(store)) if given else None
+    return parsed, signing
+
+
+@app.command()
+def worker(
+    broker: BrokerOpt,
+    vantage: Annotated[list[str], typer.Option("--vantage", help="The vantage (queue) to serve: a DNS-label name; repeatable.", metavar="NAME")],
+    password_file: PasswordFileOpt = None, ca: CaOpt = None,
+    allow: Annotated[Optional[list[str]], typer.Option("--allow", help="Scan only inside these CIDRs (besides the private-only policy); repeatable.", metavar="CIDR")] = None,
+    pool: Annotated[int, typer.Option("--pool", min=1, help="Processes in the worker's pool: shards run at once.", metavar="N")] = 1,
+    concurrency: Annotated[Optional[int], typer.Option("--concurrency", min=1, help="Cap on a shard's TCP connects in flight.", metavar="N")] = None,
+    rate: Annotated[Optional[float], typer.Option("--rate", min=1, help="Cap on a shard's connects per second.", metavar="R")] = None,
+    visibility_timeout: VisibilityOpt = 3600.0,
+    sign_key: SignKeyOpt = None, sign_cert: SignCertOpt = None, cert_store: CertStoreOpt = None,
+) -> None:
+    """Serve distributed scans: take shards off the queue of each --vantage and scan them here."""
+    parsed, signing = _broker_and_signing(broker, password_file, ca, sign_key, sign_cert, cert_store)
+    from .distributed.worker import WorkerOptions, run_worker
+    from .scope import ScopeError
+
+    options = WorkerOptions(vantages=tuple(vantage), allow=tuple(allow or ()), pool=pool, concurrency=concurrency,
+                            rate=rate, visibility_timeout=visibility_timeout)
+    try:
+        options.check()
+    except (ValueError, ScopeError) as exc:
+        raise _fail_usage(str(exc))
+    run_worker(parsed, options, signing)
+
+
 def _stop_as_on_ctrl_c(signum: int, frame) -> None:
     """SIGTERM (CI timeouts, `docker stop`) and SIGHUP end the run as Ctrl-C does: the partial
     report is written with complete: false and the exit is 3, not a silent 143. The SIGINT
