@@ -141,6 +141,19 @@ def scan(
     intrusive: Annotated[bool, typer.Option("--intrusive", help="Also run checks that leave a trace on the target (auth.ratelimit.missing: a burst of random wrong credentials).")] = False,
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
+    # distributed scans (the [distributed] extra): send the shards to workers through a broker
+    dispatch: Annotated[Optional[str], typer.Option("--dispatch", help="Send the scan to `gatescan worker`s through this Redis broker (redis:// or rediss://).", metavar="URL", rich_help_panel="Distributed")] = None,
+    password_file: Annotated[Optional[Path], typer.Option("--password-file", help="File holding the broker password.", metavar="F", rich_help_panel="Distributed")] = None,
+    ca: Annotated[Optional[Path], typer.Option("--ca", help="CA bundle of a rediss:// broker.", metavar="FILE", rich_help_panel="Distributed")] = None,
+    vantage: Annotated[Optional[list[str]], typer.Option("--vantage", help="NAME=CIDR[,CIDR]: the vantage whose workers scan the targets in those CIDRs; repeatable.", metavar="NAME=CIDR", rich_help_panel="Distributed")] = None,
+    shards: Annotated[Optional[int], typer.Option("--shards", min=1, help="Shards per vantage (default: two per live worker).", metavar="N", rich_help_panel="Distributed")] = None,
+    resume: Annotated[Optional[str], typer.Option("--resume", help="Finish an earlier dispatched scan: re-send only its missing shards.", metavar="SCAN_ID", rich_help_panel="Distributed")] = None,
+    attempts: Annotated[int, typer.Option("--attempts", min=1, help="Tries per shard before it is listed as failed.", rich_help_panel="Distributed")] = 3,
+    broker_timeout: Annotated[float, typer.Option("--broker-timeout", min=0.1, help="Seconds the broker may be unreachable before the scan writes what it has (exit 3).", rich_help_panel="Distributed")] = 60.0,
+    visibility_timeout: Annotated[float, typer.Option("--visibility-timeout", min=1, help="As the workers' --visibility-timeout.", rich_help_panel="Distributed")] = 3600.0,
+    sign_key: Annotated[Optional[Path], typer.Option("--sign-key", help="Sign task messages (with --sign-cert, --cert-store).", metavar="FILE", rich_help_panel="Distributed")] = None,
+    sign_cert: Annotated[Optional[Path], typer.Option("--sign-cert", metavar="FILE", rich_help_panel="Distributed")] = None,
+    cert_store: Annotated[Optional[Path], typer.Option("--cert-store", metavar="DIR", rich_help_panel="Distributed")] = None,
 ) -> None:
     """Sweep TARGETS for agent services, identify them and check how exposed they are.
 
@@ -159,9 +172,54 @@ def scan(
         ))
     except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))
-    sink = _sink(outputs, job.report)
-    sink.start(total=job.plan.total, label="sweep")
-    api.scan(job, observer=sink)
+    if dispatch is None:
+        given = [o for o, v in (("--vantage", vantage), ("--shards", shards), ("--resume", resume),
+                                ("--password-file", password_file), ("--ca", ca)) if v]
+        if given:
+            raise _fail_usage(f"{', '.join(given)} only go with --dispatch URL")
+        sink = _sink(outputs, job.report)
+        sink.start(total=job.plan.total, label="sweep")
+        api.scan(job, observer=sink)
+        raise typer.Exit(sink.finish())
+    _dispatch_scan(job.request, outputs, dispatch, password_file, ca, vantage or [], shards, resume, attempts,
+                   broker_timeout, visibility_timeout, sign_key, sign_cert, cert_store)
+
+
+def _dispatch_scan(request, outputs, url, password_file, ca, vantages, shards, resume, attempts, broker_timeout,
+                   visibility_timeout, sign_key, sign_cert, cert_store) -> None:
+    """scan --dispatch: the shards go to the workers; the merged report goes out as usual."""
+    from . import app as api
+
+    parsed, signing = _broker_and_signing(url, password_file, ca, sign_key, sign_cert, cert_store)
+    from .distributed.dispatch import DispatchError, DispatchOptions, Vantage, dispatch
+    from .distributed.progress import DispatchBar
+    from .scope import ScopeError
+
+    try:
+        options = DispatchOptions(vantages=tuple(Vantage.parse(v) for v in vantages), shards=shards, resume=resume,
+                                  max_attempts=attempts, broker_timeout=broker_timeout,
+                                  visibility_timeout=visibility_timeout)
+        if not options.vantages:
+            raise api.RequestError("--dispatch needs at least one --vantage NAME=CIDR")
+    except (api.RequestError, ScopeError) as exc:
+        raise _fail_usage(str(exc))
+    bar = DispatchBar(enabled=not outputs.quiet)
+    state: dict = {}
+
+    def started(report, total: int) -> None:
+        state["sink"] = _sink(outputs, report)
+        bar.start(total)
+
+    try:
+        with bar:
+            merged = dispatch(parsed, request, options, signing=signing, on_progress=bar.update, on_start=started)
+    except (api.RequestError, ScopeError) as exc:
+        raise _fail_usage(str(exc))
+    except DispatchError as exc:
+        _print_problem("error", str(exc))
+        raise typer.Exit(EXIT_FAILED)
+    sink = state["sink"]
+    sink.report = merged  # the sink was built before the first shard went out; it writes the merged report
     raise typer.Exit(sink.finish())
 
 

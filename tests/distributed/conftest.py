@@ -24,7 +24,7 @@ from tests.netns import in_private_netns
 
 pytest.importorskip("celery", reason="needs the [distributed] extra (celery[redis])")
 
-VISIBILITY_S = 8  # a lost worker's shard comes back after this (the tests' kill -9 case)
+VISIBILITY_S = 40  # a lost worker's shard comes back after this: above the longest shard here (the kill -9 test waits it out)
 
 
 def _free_port() -> int:
@@ -136,22 +136,51 @@ class Workers:
                         pass
 
 
-@pytest.fixture
-def redis_server(tmp_path):
-    server = start_redis(tmp_path)
+def three_workers(server: Redis, tmp: Path, *extra: str) -> Workers:
+    """Two workers on seg-a (127.0.0.0/8 allowed), one on seg-b (only 127.0.70.0/24)."""
+    fleet = Workers(server, tmp)
+    try:
+        fleet.start("seg-a", "--allow", "127.0.0.0/8", *extra)
+        fleet.start("seg-a", "--allow", "127.0.0.0/8", *extra)
+        fleet.start("seg-b", "--allow", "127.0.70.0/24", *extra)
+        fleet.wait_live(3)
+    except BaseException:
+        fleet.stop()
+        raise
+    return fleet
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    server = start_redis(tmp_path_factory.mktemp("redis"))
     yield server
     server.stop()
 
 
-@pytest.fixture
-def workers(redis_server, tmp_path):
-    """Three workers: two on seg-a (127.0.0.0/8 allowed), one on seg-b (only 127.0.70.0/24)."""
-    fleet = Workers(redis_server, tmp_path)
+@pytest.fixture(scope="module")
+def workers(redis_server, tmp_path_factory):
+    """The module's fleet (three workers), shared by its tests; fault tests make their own."""
+    fleet = three_workers(redis_server, tmp_path_factory.mktemp("workers"))
+    yield fleet
+    fleet.stop()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """The Ollama twins on 127.0.60.x (seg-a's part) and 127.0.70.x (seg-b's part)."""
+    procs = []
     try:
-        fleet.start("seg-a", "--allow", "127.0.0.0/8")
-        fleet.start("seg-a", "--allow", "127.0.0.0/8")
-        fleet.start("seg-b", "--allow", "127.0.70.0/24")
-        fleet.wait_live(3)
-        yield fleet
+        for base in ("127.0.60.1", "127.0.70.1"):
+            manifest = tmp_path_factory.mktemp("lab") / f"lab-{base}.json"
+            procs.append(subprocess.Popen([gatescan_exe(), "lab", "up", "--only", "ollama", "--base", base,
+                                           "--manifest", str(manifest)],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            deadline = time.monotonic() + 60
+            while not manifest.exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the lab on {base} did not start")
+                time.sleep(0.1)
+        yield procs
     finally:
-        fleet.stop()
+        for proc in procs:
+            stop_pid(proc, signal.SIGINT)
