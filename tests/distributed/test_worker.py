@@ -45,6 +45,21 @@ def test_a_worker_scans_inside_its_scope_and_refuses_anything_else_before_any_pr
     assert result["status"] == "refused" and "not 'seg-b'" in result["message"]
 
 
+def test_a_shard_delivered_more_than_its_attempts_is_failed_not_scanned_again(workers):
+    app = _app(workers.redis)
+    request = ScanRequest(targets=("127.0.0.1",), ports="1").to_json()
+
+    def once() -> dict:
+        app.backend.forget("t-twice")  # as after a lost worker: no stored result, the message comes again
+        return app.send_task("gatescan.scan_shard", args=["scan-1", "1/1", "seg-a", request, 1],
+                             task_id="t-twice", queue="gatescan.seg-a").get(timeout=60)
+
+    assert once()["status"] == "done"
+    again = once()
+    assert again["status"] == "failed" and again["attempts"] == 2 and again["report"] is None
+    assert "gave up after 1 attempts" in again["message"]
+
+
 def test_a_pickled_message_is_never_accepted(redis_server):
     from gatescan.distributed.celeryapp import make_app, parse_broker
 
