@@ -210,10 +210,12 @@ def _dispatch_scan(request, outputs, url, password_file, ca, vantages, shards, r
         state["sink"] = _sink(outputs, report)
         bar.start(total)
 
+    from .distributed.celeryapp import BrokerError
+
     try:
         with bar:
             merged = dispatch(parsed, request, options, signing=signing, on_progress=bar.update, on_start=started)
-    except (api.RequestError, ScopeError) as exc:
+    except (api.RequestError, ScopeError, BrokerError) as exc:
         raise _fail_usage(str(exc))
     except DispatchError as exc:
         _print_problem("error", str(exc))
@@ -525,7 +527,12 @@ def worker(
         options.check()
     except (ValueError, ScopeError) as exc:
         raise _fail_usage(str(exc))
-    run_worker(parsed, options, signing)
+    from .distributed.celeryapp import BrokerError
+
+    try:
+        run_worker(parsed, options, signing)
+    except BrokerError as exc:
+        raise _fail_usage(str(exc))
 
 
 def _stop_as_on_ctrl_c(signum: int, frame) -> None:

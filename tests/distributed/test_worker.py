@@ -68,6 +68,22 @@ def test_a_pickled_message_is_never_accepted(redis_server):
     assert app.conf.result_accept_content == ["json"]
 
 
+def test_with_keys_task_messages_are_signed_and_only_signed_ones_accepted(redis_server, tmp_path):
+    import subprocess
+
+    from gatescan.distributed.celeryapp import Signing, make_app, parse_broker
+
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=gatescan",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "c.pem").write_bytes(cert.read_bytes())
+    app = make_app(parse_broker(redis_server.url, str(redis_server.password_file)),
+                   signing=Signing(str(key), str(cert), str(store)))
+    assert app.conf.task_serializer == "auth" and list(app.conf.accept_content) == ["auth"]
+
+
 @pytest.mark.parametrize("args, message", [
     (["--broker", "http://x:1/0", "--vantage", "a"], "the scheme must be redis:// or rediss://"),
     (["--broker", "redis://:secret@127.0.0.1:1/0", "--vantage", "a"], "put it in a file"),
@@ -76,6 +92,9 @@ def test_a_pickled_message_is_never_accepted(redis_server):
     (["--broker", "redis://127.0.0.1:1/0", "--vantage", "a", "--allow", "10.0.0.0/33"], "bad CIDR"),
     (["--broker", "redis://127.0.0.1:1/0", "--vantage", "a", "--ca", "/etc/hostname"], "use a rediss:// URL"),
     (["--broker", "redis://127.0.0.1:1/0", "--vantage", "a", "--password-file", "/nonexistent"], "--password-file"),
+    (["--broker", "redis://127.0.0.1:1/0", "--vantage", "a", "--sign-key", "/etc/hostname"], "need all of --sign-key"),
+    (["--broker", "redis://127.0.0.1:1/0", "--vantage", "a", "--sign-key", "/etc/hostname", "--sign-cert",
+      "/etc/hostname", "--cert-store", "/etc"], "--sign-key/--sign-cert/--cert-store"),
 ])
 def test_bad_worker_options_exit_2_naming_the_cause(args, message):
     out = run_gatescan("worker", *args, timeout=60)

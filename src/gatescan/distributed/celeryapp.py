@@ -158,6 +158,9 @@ def make_app(broker: Broker, *, visibility_timeout: float = DEFAULT_VISIBILITY_S
     if signing:
         app.conf.update(security_key=signing.key, security_certificate=signing.cert,
                         security_cert_store=signing.store + "/*", security_digest="sha256")
-        app.setup_security(allowed_serializers=["json"], serializer="json")
+        try:
+            app.setup_security(allowed_serializers=["json"], serializer="json")
+        except Exception as exc:  # celery.exceptions.SecurityError, a missing or non-PEM file
+            raise BrokerError(f"--sign-key/--sign-cert/--cert-store: {exc}") from None
     tasks.register(app)
     return app
