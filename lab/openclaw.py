@@ -144,8 +144,8 @@ def _index_html(era: Era) -> str:
 class Gateway:
     """One gateway twin: an era, an auth mode and its secret."""
 
-    def __init__(self, era: Era, auth: str = "none", secret: str | None = None):
-        self.era, self.auth, self.secret = era, auth, secret
+    def __init__(self, era: Era, auth: str = "none", secret: str | None = None, plugins: tuple[str, ...] = ()):
+        self.era, self.auth, self.secret, self.plugins = era, auth, secret, plugins
         self.started = time.time()
         self._failures: dict[str, list[float]] = {}  # limiter key -> failure times (last 60 s)
         self._locked: dict[str, float] = {}  # limiter key -> lockout end
@@ -203,6 +203,8 @@ class Gateway:
                 return self._json(400, {"ok": False, "error": {"type": "invalid_request", "message": "invalid JSON"}})
             # the lab has no tools at all: every name is "not available" (OpenClaw src/gateway/tools-invoke-http.ts: 404 means auth none)
             return self._json(404, {"ok": False, "error": {"type": "not_found", "message": f"Tool not available: {tool}"}})
+        if path == "/api/v1/admin/rpc" and "admin-http-rpc" in self.plugins:
+            return await self._admin_rpc(request)
         if self.era.healthz and path in ("/health", "/healthz") and method in ("GET", "HEAD"):
             return self._json(200, {"ok": True, "status": "live"}, **{"Cache-Control": "no-store"})
         if self.era.healthz and path in ("/ready", "/readyz") and method in ("GET", "HEAD"):
@@ -227,6 +229,26 @@ class Gateway:
         if "." in last and self.era.headers in ("full", "current"):
             return web.Response(status=404, text="Not Found", content_type="text/plain")  # ≈2026.2.21
         return self._spa()  # SPA fallback: any extension-less path (OpenClaw src/gateway/server-http.ts and control-ui.ts)
+
+    async def _admin_rpc(self, request: web.Request) -> web.Response:
+        """The bundled, opt-in admin-http-rpc plugin (openclaw@2026.9.6 dist/extensions/admin-http-rpc):
+        a route with gateway auth; non-POST 405 JSON, `commands.list` answers its method allowlist."""
+        if (self.era.http_origin_guard and self._foreign_origin(request)) or not self._bearer_ok(request):
+            return self._unauthorized()
+        if request.method != "POST":
+            return self._json(405, {"ok": False, "error": {"type": "method_not_allowed", "message": "Method Not Allowed"}},
+                              Allow="POST")
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            return self._json(400, {"ok": False, "error": {"type": "invalid_request", "message": "request body must be valid JSON"}})
+        rid = str(uuid.uuid4())
+        if isinstance(body, dict) and body.get("method") == "commands.list":
+            return self._json(200, {"id": rid, "ok": True, "payload": {"methods": list(ADMIN_RPC_METHODS)}},
+                              **{"Cache-Control": "no-store"})
+        method = body.get("method") if isinstance(body, dict) else None
+        return self._json(400, {"id": rid, "ok": False, "error": {
+            "code": "INVALID_REQUEST", "message": f"admin HTTP RPC method is not supported: {method}"}})
 
     # -- WebSocket (OpenClaw docs/gateway/protocol.md)
 
@@ -462,8 +484,14 @@ class Gateway:
             await ws.send_str(json.dumps(reply))
 
 
-def _gateway(era: Era, auth: str = "none", secret: str | None = None):
-    return app_service(lambda: Gateway(era, auth, secret).app())
+def _gateway(era: Era, auth: str = "none", secret: str | None = None, plugins: tuple[str, ...] = ()):
+    return app_service(lambda: Gateway(era, auth, secret, plugins).app())
+
+
+# a part of the admin-http-rpc plugin's allowlist (dist/extensions/admin-http-rpc/index.js, 2026.9.6)
+ADMIN_RPC_METHODS = ("health", "status", "logs.tail", "commands.list", "config.get", "config.set", "config.apply",
+                     "agents.list", "agents.create", "exec.approvals.set", "cron.add", "device.pair.approve",
+                     "node.pair.approve", "tasks.list")
 
 
 LAB_TOKEN = "lab-gateway-token-not-secret"  # the lab's own shared secret; printed, never a real one
@@ -632,6 +660,15 @@ SERVICES = [
         expected=("auth.missing",),
         start=_gateway(OPENCLAW_2026_9_6, "none"),
         notes="OpenClaw 2026.9.6 with auth none (Origin and Host defended)",
+    ),
+    LabService(
+        key="openclaw-gateway-2026.9.6-admin-rpc", product="openclaw-gateway", version="2026.9.6", twin="vulnerable",
+        port=18789,
+        # auth none plus the opt-in admin-http-rpc plugin: POST /api/v1/admin/rpc (config.set,
+        # agents.create, device.pair.approve ...) behind gateway auth, which is none here.
+        expected=("auth.missing",),
+        start=_gateway(OPENCLAW_2026_9_6, "none", plugins=("admin-http-rpc",)),
+        notes="OpenClaw 2026.9.6, auth none, admin-http-rpc plugin route enabled",
     ),
     LabService(
         key="openclaw-gateway-2026.9.6", product="openclaw-gateway", version="2026.9.6", twin="hardened",

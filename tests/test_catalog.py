@@ -17,7 +17,11 @@ DESIGN_IDS = {
                 "mcp.tool.poisoned", "mcp.tools.changed"],
     "config": ["config.auth.none", "config.origins.wildcard", "config.origins.host-fallback",
                "config.tailscale.funnel", "config.tailscale.serve", "config.proxies.wide",
-               "config.secrets.readable", "ide.auth.missing"],
+               "config.secrets.readable", "ide.auth.missing",
+               # added by `gatescan local` in the same style, each listed in the README
+               *(LOCAL_IDS := ["config.mdns.full", "config.hooks.token-reuse", "config.hooks.remote-code", "config.hooks.suspicious",
+                             "config.env.injection", "config.env.base-url", "config.mcp.auto-approve",
+                             "config.permissions.bypass", "mcp.launcher.unpinned", "mcp.package.known-bad"])],
     "skill": ["skill.unlisted", "skill.modified", "skill.known-malicious", "skill.manifest.invalid",
               "skill.manifest.conflict", "skill.shadowed", "skill.symlink.escape"],
 }
@@ -32,6 +36,14 @@ def test_one_entry_per_design_id_and_nothing_else():
             assert entry.title and entry.description.endswith(".") and entry.remediation
             # network severities follow the product's impact class; the others are fixed
             assert (entry.severity is None) == (family == "network"), check_id
+
+
+def test_local_mode_ids_are_listed_in_the_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for check_id in LOCAL_IDS:
+        assert f"`{check_id}`" in readme, check_id
 
 
 def test_skill_rule_ids_follow_the_template():

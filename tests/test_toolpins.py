@@ -19,7 +19,7 @@ def _report(tools, host="127.0.0.1", port=8000) -> Report:
     pin = toolpins.pin_tools(tools, endpoint=f"http://{host}:{port}/mcp", era="legacy")
     service = Service(host=host, port=port, product="mcp-server", product_name="MCP server",
                       checks=[CheckResult(toolpins.CHECK, CheckStatus.NOT_APPLICABLE, "pinned")],
-                      extra={"mcp_tools": pin.to_dict()})
+                      mcp_tools=pin.to_dict())
     return Report.from_dict(Report(services=[service]).to_dict())  # as a saved report reads back
 
 
@@ -79,7 +79,7 @@ def test_report_diff_reports_the_rug_pull_as_new():
 
 def test_a_hostile_pin_in_a_saved_report_is_ignored_not_fatal():
     report = _report(TOOLS)
-    report.services[0].extra["mcp_tools"] = {"sha256": 3, "tools": "x"}
+    report.services[0].mcp_tools = {"sha256": 3, "tools": "x"}
     assert toolpins.pins_of(report) == {}
-    report.services[0].extra["mcp_tools"] = {"sha256": "a", "tools": [{"name": 1}, "x", None]}
+    report.services[0].mcp_tools = {"sha256": "a", "tools": [{"name": 1}, "x", None]}
     assert toolpins.pins_of(report)[("127.0.0.1", 8000, "/")].tools == ()

@@ -26,11 +26,13 @@ from .sweep import Notice, OpenPort, ProbeError, Progress, SweepConfig, sweep
 
 if TYPE_CHECKING:
     from .skills.allowlist import Allowlist
+    from .skills.registry import RegistryAnswers
 
 __all__ = [
     "RequestError", "ScanRequest", "SkillsRequest", "ScanJob", "SkillsJob", "ScanObserver", "NullObserver",
     "SkillsObserver", "prepare_scan", "scan", "scan_async", "run_scan", "ScanStages", "network_stages",
-    "prepare_skills", "audit_skills",
+    "prepare_skills", "audit_skills", "query_registry", "skills_audit", "LocalRequest", "LocalJob", "prepare_local",
+    "local",
 ]
 
 
@@ -92,12 +94,20 @@ class ScanRequest(_Request):
     identify: bool = True
     checks: bool = True
     intrusive: bool = False  # checks that leave a trace on the target (auth.ratelimit.missing)
+    # mDNS/DNS-SD (gatescan.discover): browse this long first; advertised endpoints join the plan
+    mdns: bool = False
+    mdns_seconds: float = 3.0
+    browser_proof: bool = False  # --browser-proof: headless Chromium replays the browser-shaped findings
 
     def _check(self) -> None:
         try:
             self.sweep.check()
         except ValueError as exc:
             raise RequestError(f"ScanRequest.sweep: {exc}") from None
+        from .discover import MAX_SECONDS
+
+        if not 0 < self.mdns_seconds <= MAX_SECONDS:
+            raise RequestError(f"ScanRequest.mdns_seconds: {self.mdns_seconds:g} is not in (0, {MAX_SECONDS:g}]")
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,16 @@ class SkillsRequest(_Request):
 
     roots: tuple[str, ...] = ()
     allowlists: tuple[str, ...] = ()  # allowlist files, merged in order
+    registry: str | None = None  # ask this marketplace (ClawHub's base URL); None: never online
+
+    def _check(self) -> None:
+        if self.registry is not None:
+            from .skills.registry import RegistryOptions
+
+            try:
+                RegistryOptions(url=self.registry)
+            except ValueError as exc:
+                raise RequestError(str(exc)) from None
 
 
 # --- the network scan: what it tells its observer, the job, the entry points ---------------------
@@ -155,11 +175,11 @@ def prepare_scan(request: ScanRequest) -> ScanJob:
     from .scope.ports import named_port_sets
 
     spec = request.ports if request.ports is not None else (
-        scope.TARGET_PORTS if request.targets else scope.DEFAULT_PORTS)
+        scope.TARGET_PORTS if request.targets or request.mdns else scope.DEFAULT_PORTS)
     try:
         port_list = scope.parse_ports(spec, named_port_sets())
-        plan = scope.build_plan(
-            list(request.targets) or list(scope.DEFAULT_TARGETS), port_list,
+        plan = scope.build_plan(  # --mdns alone: only what the LAN advertises
+            list(request.targets) or ([] if request.mdns else list(scope.DEFAULT_TARGETS)), port_list,
             excludes=request.excludes, exclude_files=request.exclude_files,
             allow_public=request.allow_public,
             shard=scope.Shard.parse(request.shard) if request.shard else None,
@@ -195,10 +215,14 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
         report.errors.append(error)
         observer.error(error)
 
+    plan, advertised = job.plan, None
     try:
+        if job.request.mdns:
+            plan, advertised = await _mdns(job, on_error)
         async with network_stages(identify=job.request.identify, checks=job.request.checks,
-                                  intrusive=job.request.intrusive, on_error=on_error) as stages:
-            await run_scan(job.plan, job.request.sweep, report, observer=observer, stages=stages)
+                                  intrusive=job.request.intrusive, browser_proof=job.request.browser_proof,
+                                  on_error=on_error) as stages:
+            await run_scan(plan, job.request.sweep, report, observer=observer, stages=stages, discovered=advertised)
     except asyncio.CancelledError:
         report.finish(complete=False)
         raise
@@ -206,13 +230,29 @@ async def scan_async(request: ScanRequest | ScanJob, observer: ScanObserver | No
         report.errors.append(ErrorRecord(where="scan", message=f"{type(exc).__name__}: {exc}"))
         report.finish(complete=False)
         return report
-    reason = job.plan.empty_reason() or _unreachable(job.plan, report)
+    reason = plan.empty_reason() or _unreachable(plan, report)
+    if reason and job.request.mdns and not job.request.targets:
+        reason = f"mDNS found no advertised agent service in scope in {job.request.mdns_seconds:g} s"
     if reason:  # a run that probed nothing is never a pass (docs/architecture.md, Exit codes: 3)
         record = ErrorRecord(where="scan", message=f"nothing was scanned: {reason}")
         report.errors.insert(0, record)  # first: the console lists only the first errors
         observer.error(record)
     report.finish(complete=False if reason else None)  # None: what an observer already marked stays
     return report
+
+
+async def _mdns(job: ScanJob, on_error: Callable[[ErrorRecord], None]):
+    """--mdns: browse (bounded), police what was advertised into the plan; the refusals are the
+    new plan's errors (run_scan reports them), the rest of what went wrong is reported here."""
+    from .discover import discover
+    from .net.mdns import BrowseLimits
+
+    found = await discover(job.plan, BrowseLimits(seconds=job.request.mdns_seconds))
+    job.report.scope.extra["mdns"] = {"seconds": job.request.mdns_seconds, "types": list(found.result.types),
+                                      "advertised": len(found.result.adverts)}
+    for error in found.errors:
+        on_error(error)
+    return found.plan, found.records
 
 
 def _unreachable(plan: ScanPlan, report: Report) -> str | None:
@@ -323,13 +363,15 @@ async def run_scan(
     report: Report,
     observer: ScanObserver | None = None,
     stages: ScanStages | None = None,
+    discovered: dict[tuple[str, int], list[dict[str, Any]]] | None = None,
 ) -> Report:
     """Run the whole network pipeline for `plan`, filling `report` as results arrive.
 
     One TaskGroup owns every task of the scan (the sweep, the identify stream, one task per
     service), so the scan ends only when all have: a check that raises costs its service an
     error record, but any other failure cancels the rest and is raised as itself, not wrapped
-    in an ExceptionGroup. Cancellation (Ctrl-C) stops the sweep's workers on its way out."""
+    in an ExceptionGroup. Cancellation (Ctrl-C) stops the sweep's workers on its way out.
+    `discovered`: what advertised an endpoint (--mdns), kept on the service found there."""
     observer = observer or NullObserver()
     stages = stages or ScanStages()
     counters = _Counters()
@@ -410,6 +452,8 @@ async def run_scan(
         async for service in services:
             if stages.identify:
                 identify_clock.end(_where(service.host, service.port))
+            if discovered and (service.host, service.port) in discovered:
+                service.discovery = discovered[(service.host, service.port)]
             report.services.append(service)
             scan.create_task(one(service))
 
@@ -464,7 +508,8 @@ def _stats(plan: ScanPlan, counters: _Counters, report: Report) -> dict[str, Any
 
 @asynccontextmanager
 async def network_stages(*, identify: bool, checks: bool, intrusive: bool = False,
-                         on_error: Callable[[ErrorRecord], None]) -> AsyncIterator[ScanStages]:
+                         browser_proof: bool = False,
+                         on_error: Callable[[ErrorRecord], None], limits: Any = None) -> AsyncIterator[ScanStages]:
     """The identify and check stages asked for (none with --no-identify).
 
     Both stages share one network client (one aiohttp session, one set of limits) that lives
@@ -478,13 +523,20 @@ async def network_stages(*, identify: bool, checks: bool, intrusive: bool = Fals
     from .checks.runner import run_checks
     from .net.client import Client
 
-    async with Client() as client:
+    from contextlib import AsyncExitStack
+
+    async with Client(limits) as client, AsyncExitStack() as stack:  # limits: net.Limits (None: the defaults)
         fingerprints = load_fingerprints()
         by_product = {fp.id: fp for fp in fingerprints}
+        prover = None
+        if browser_proof:  # one browser for the whole scan, started at the first proof
+            from .checks.browser import BrowserProof
+            prover = await stack.enter_async_context(BrowserProof())
 
         async def check(service: Service) -> list[Finding]:
             fingerprint = by_product.get(service.product)
-            return await run_checks(service, fingerprint, client, intrusive=intrusive) if fingerprint else []
+            return await run_checks(service, fingerprint, client, intrusive=intrusive,
+                                    proof=prover.prove if prover else None) if fingerprint else []
 
         yield ScanStages(
             identify=identify_mod.stage(client, on_error=on_error, fingerprints=fingerprints),
@@ -509,6 +561,25 @@ class SkillsJob:
     report: Report
 
 
+# --- the marketplace, only when asked (skills/registry.py) ---------------------------------------
+
+def query_registry(job: SkillsJob) -> RegistryAnswers:
+    """Ask `job.request.registry` about the skills the audit will see; the answers go to
+    `audit_skills(job, registry=...)` and can be saved (registry.snapshot). Raises
+    registry.RegistryUnreachable when the registry never answers (offline)."""
+    from .skills.registry import RegistryOptions, ask_registry, local_skills
+
+    roots = [Path(root) for root in job.request.roots] or None
+    return ask_registry(local_skills(roots), RegistryOptions(url=job.request.registry or ""))
+
+
+def _skill_hooks() -> list:
+    """What every skills audit matches besides identity: the indicators (rules/iocs.yaml)."""
+    from .skills.iocs import ioc_hook
+
+    return [ioc_hook()]
+
+
 def prepare_skills(request: SkillsRequest) -> SkillsJob:
     """Read and merge the allowlists; RequestError naming the file that cannot be used."""
     from functools import reduce
@@ -523,18 +594,30 @@ def prepare_skills(request: SkillsRequest) -> SkillsJob:
     return SkillsJob(request=request, allowlist=approved, report=Report())
 
 
-def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | None = None) -> Report:
-    """Audit the skills into the job's Report; the observer hears every skill, finding and error.
-    Never raises for what it reads: unreadable or hostile files are findings or errors."""
+def skills_audit(roots: tuple[str, ...], allowlist: Allowlist | None, **where: Any):
+    """The skills audit with the static rules (rules/, skills/rules.py; the allowlist's slugs are
+    what typosquats imitate) and the indicators. `where`: home, cwd, env for the default roots."""
     from .skills.audit import audit_skills as run_audit
-
-    job = request if isinstance(request, SkillsJob) else prepare_skills(request)
     from .skills.rules import StaticRules
 
-    # the static rules (rules/, skills/rules.py); the allowlist's slugs are what typosquats imitate
-    known = [e.slug or e.name for e in job.allowlist.entries] if job.allowlist else ()
-    audit = run_audit([Path(root) for root in job.request.roots] or None, allowlist=job.allowlist,
-                      rules=[StaticRules(known_slugs=known)])
+    known = [e.slug or e.name for e in allowlist.entries] if allowlist else ()
+    return run_audit([Path(root) for root in roots] or None, allowlist=allowlist,
+                     rules=[StaticRules(known_slugs=known), *_skill_hooks()], **where)
+
+
+def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | None = None,
+                 registry: RegistryAnswers | None = None) -> Report:
+    """Audit the skills into the job's Report; the observer hears every skill, finding and error.
+    Never raises for what it reads: unreadable or hostile files are findings or errors."""
+    job = request if isinstance(request, SkillsJob) else prepare_skills(request)
+    approved = job.allowlist
+    if registry is not None:  # the registry's answers are one more allowlist, keyed to exact hashes
+        approved = registry.allowlist if approved is None else approved.merge(registry.allowlist)
+    audit = skills_audit(job.request.roots, approved)
+    if registry is not None:
+        registry.annotate(audit.skills)
+        audit.errors.extend(registry.errors)
+        audit.stats["registry"] = {"url": registry.url, **registry.stats}
     report = audit.to_report(job.report)
     if not any(root.path.is_dir() for root in audit.roots):  # nothing audited is never a pass
         report.errors.insert(0, ErrorRecord(where="skills", message="nothing was scanned: no skills root exists"
@@ -548,3 +631,59 @@ def audit_skills(request: SkillsRequest | SkillsJob, observer: SkillsObserver | 
         for error in report.errors:
             observer.error(error)
     return report
+
+
+# --- local mode: this machine (local/audit.py composes the network scan and the skills audit) ----
+
+@dataclass(frozen=True)
+class LocalRequest(_Request):
+    """One `gatescan local`: this machine's listeners, agent configs, IDE locks, MCP client
+    configs and skills. home / cwd: whose files (None: the user's own, the working directory)."""
+
+    home: str | None = None
+    cwd: str | None = None
+    allowlists: tuple[str, ...] = ()
+    skills: bool = True
+    timeout: float = 1.0  # per connect; loopback answers at once
+
+    def _check(self) -> None:
+        if self.timeout <= 0:
+            raise RequestError("LocalRequest.timeout: must be positive")
+
+
+class LocalObserver(ScanObserver, SkillsObserver, Protocol):
+    """What local mode tells as it happens: the scan's events and the skills'."""
+
+
+@dataclass(frozen=True)
+class LocalJob:
+    request: LocalRequest
+    allowlist: Allowlist | None
+    report: Report
+
+
+def prepare_local(request: LocalRequest) -> LocalJob:
+    """Read the allowlists; RequestError naming the file that cannot be used (nothing read yet)."""
+    skills_job = prepare_skills(SkillsRequest(allowlists=request.allowlists))
+    return LocalJob(request=request, allowlist=skills_job.allowlist, report=Report())
+
+
+def local(request: LocalRequest | LocalJob, observer: LocalObserver | None = None) -> Report:
+    """Audit this machine into the job's Report. Never raises for what it finds: unreadable files,
+    vanished processes and silent ports are errors[] entries; Ctrl-C leaves a partial report."""
+    import os
+
+    from .local.audit import run_local
+
+    job = request if isinstance(request, LocalJob) else prepare_local(request)
+    req = job.request
+    home = Path(req.home) if req.home else Path.home()
+    cwd = Path(req.cwd) if req.cwd else Path.cwd()
+    try:
+        return asyncio.run(run_local(job.report, home=home, cwd=cwd, env=dict(os.environ), allowlist=job.allowlist,
+                                     skills=req.skills, timeout=req.timeout, observer=observer))
+    except KeyboardInterrupt:
+        job.report.finish(complete=False)
+        if observer is not None:
+            observer.interrupted()
+        return job.report

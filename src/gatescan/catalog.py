@@ -318,6 +318,44 @@ _ENTRIES = [
     _config("config.secrets.readable", "A file holding the agent's secrets is readable by other users",
             "A file holding the agent's secrets is readable by other users.",
             "Restrict the file to its owner (chmod 600) and rotate the secrets it held.", Severity.HIGH),
+    # ---- local configuration added by `gatescan local` (local/*.py; listed in the README)
+    _config("config.mdns.full", "The agent advertises its CLI path and SSH port on the LAN (mDNS full mode)",
+            "The agent's mDNS beacon runs in full mode: every LAN neighbour learns the CLI path (the user name) "
+            "and the SSH port.",
+            "Set the mDNS mode to minimal, or off where nothing needs discovery.", Severity.MEDIUM),
+    _config("config.hooks.token-reuse", "The webhook token is the gateway's operator token",
+            "The hook token equals the gateway token, so a leaked webhook secret is the operator credential.",
+            "Give hooks their own long random token and rotate both.", Severity.HIGH),
+    _config("config.hooks.remote-code", "An agent hook downloads and runs code",
+            "A Claude Code hook (settings or a plugin) pipes a download into a shell or interpreter, so whoever "
+            "controls that URL runs code at every session.",
+            "Remove the hook, or replace it with a reviewed local script.", Severity.HIGH),
+    _config("config.hooks.suspicious", "An agent hook or helper command matches a malicious-skill rule",
+            "A command Claude Code runs by itself (a hook, statusLine.command, apiKeyHelper) matches a static "
+            "rule for malicious skills at high or above (credential reads, exfiltration, reverse shells); "
+            "rated as that rule.",
+            "Remove the command unless you wrote it and know what it sends where.", Severity.HIGH),
+    _config("config.env.injection", "The agent's settings inject code into every process it starts",
+            "An env entry of the agent's settings (NODE_OPTIONS, LD_PRELOAD, BASH_ENV ...) loads code into every "
+            "process the agent starts.",
+            "Remove the env entry unless you put it there and know what it loads.", Severity.HIGH),
+    _config("config.env.base-url", "The agent's model API goes to a foreign endpoint",
+            "An env entry points the model API (ANTHROPIC_BASE_URL) to a host that is neither the vendor's nor "
+            "this machine: it reads every prompt, file and tool result.",
+            "Remove the base URL override unless the endpoint is yours.", Severity.HIGH),
+    _config("config.mcp.auto-approve", "Every project's MCP servers start without asking",
+            "enableAllProjectMcpServers is on: a cloned repository's .mcp.json starts its servers unasked.",
+            "Turn enableAllProjectMcpServers off and approve project servers one by one.", Severity.MEDIUM),
+    _config("config.permissions.bypass", "The agent runs every tool without a permission prompt",
+            "The default permission mode is bypassPermissions: every tool call runs without a prompt.",
+            "Set the default permission mode back to default (or acceptEdits).", Severity.HIGH),
+    _config("mcp.launcher.unpinned", "An MCP server is launched without a pinned version",
+            "An MCP client starts a server with a launcher (npx -y, uvx) and no version, so whatever the registry "
+            "serves at the next start runs with the user's rights.",
+            "Pin the package to a reviewed version (pkg@1.2.3, pkg==1.2.3).", Severity.MEDIUM),
+    _config("mcp.package.known-bad", "An MCP client launches a known-bad package",
+            "An MCP client config launches a package on gatescan's known-bad list (rules/local/mcp-packages.yaml).",
+            "Remove the server entry, then rotate what the server could read.", Severity.CRITICAL),
     _config("ide.auth.missing", "A Claude Code IDE lock file has no auth token",
             "A Claude Code IDE lock file has no auth token.",
             "Update the IDE integration (VS Code extension 1.0.24+, JetBrains plugin 0.1.9+).", Severity.HIGH),

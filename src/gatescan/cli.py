@@ -139,6 +139,9 @@ def scan(
     identify: Annotated[bool, typer.Option("--identify/--no-identify", help="Identify the product on each open port.")] = True,
     checks: Annotated[bool, typer.Option("--checks/--no-checks", help="Run the checks each product's fingerprint names.")] = True,
     intrusive: Annotated[bool, typer.Option("--intrusive", help="Also run checks that leave a trace on the target (auth.ratelimit.missing: a burst of random wrong credentials).")] = False,
+    mdns: Annotated[bool, typer.Option("--mdns", help="Also scan what the LAN advertises over mDNS/DNS-SD (scope-checked); alone, only that.")] = False,
+    mdns_time: Annotated[float, typer.Option("--mdns-time", min=0.1, max=60, help="Seconds to browse mDNS.")] = 3.0,
+    browser_proof: Annotated[bool, typer.Option("--browser-proof", help="Replay WebSocket-Origin, rebinding and CORS findings in headless Chromium (as a loopback page and as a public one).")] = False,
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
     # distributed scans (the [distributed] extra): send the shards to workers through a broker
@@ -157,7 +160,7 @@ def scan(
 ) -> None:
     """Sweep TARGETS for agent services, identify them and check how exposed they are.
 
-    With no TARGETS, every port of 127.0.0.1 and ::1: agents on random ports are found too."""
+    With no TARGETS, every port of 127.0.0.1 and ::1 (with --mdns: only what is advertised)."""
     from . import app as api
     from .report.sink import UsageError
     from .sweep import SweepConfig
@@ -168,7 +171,8 @@ def scan(
             targets=tuple(targets or ()), ports=ports, excludes=tuple(exclude or ()),
             exclude_files=tuple(str(p) for p in exclude_file or ()), allow_public=allow_public, shard=shard,
             sweep=SweepConfig(concurrency=concurrency, rate=rate, timeout=timeout, retries=retries, workers=workers),
-            identify=identify, checks=checks, intrusive=intrusive,
+            identify=identify, checks=checks, intrusive=intrusive, mdns=mdns, mdns_seconds=mdns_time,
+            browser_proof=browser_proof,
         ))
     except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))
@@ -225,6 +229,53 @@ def _dispatch_scan(request, outputs, url, password_file, ca, vantages, shards, r
     raise typer.Exit(sink.finish())
 
 
+@app.command()
+def discover(
+    mdns: Annotated[bool, typer.Option("--mdns", help="Browse mDNS/DNS-SD (the only method today; the default).")] = True,
+    seconds: Annotated[float, typer.Option("--time", min=0.1, max=60, help="Seconds to browse.")] = 3.0,
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Never list these as in scope.")] = None,
+    exclude_file: Annotated[Optional[list[Path]], typer.Option("--exclude-file", help="File of targets never to probe.")] = None,
+    json_: JsonOpt = None,
+) -> None:
+    """List the agent gateways the LAN advertises (mDNS), each endpoint scope-checked; probes nothing."""
+    import asyncio
+    import json as jsonlib
+
+    from rich.table import Table
+
+    from . import scope
+    from .discover import discover as run_discover, listing
+    from .net.mdns import BrowseLimits
+    from .report.console import cells
+    from .report.jsonout import write_text_atomic
+
+    if json_:
+        _check_output("--json", json_)
+    try:
+        plan = scope.build_plan([], [1], excludes=tuple(exclude or ()), exclude_files=tuple(str(p) for p in exclude_file or ()))
+    except scope.ScopeError as exc:
+        raise _fail_usage(str(exc))
+    found = asyncio.run(run_discover(plan, BrowseLimits(seconds=seconds)))
+    doc = listing(found)
+    if json_:
+        text = jsonlib.dumps(doc, indent=2) + "\n"
+        if json_ == "-":
+            sys.stdout.write(text)
+        else:
+            _write_or_fail(json_, lambda: write_text_atomic(json_, text))
+    if json_ != "-":
+        table = Table("type", "instance", "endpoints", "advertised", "scope", box=None)
+        for a in doc["adverts"]:
+            endpoints = ", ".join(f"{e['host']}:{e['port']}" for e in a["endpoints"]) or "-"
+            txt = " ".join(f"{k}={a['txt'][k]}" for k in ("gatewayPort", "lanHost", "displayName", "sshPort") if k in a["txt"])
+            verdict = "; ".join(a["refused"]) or ("in scope" if a["endpoints"] else "no address")
+            table.add_row(*cells(a["service_type"], a["instance"], endpoints, txt or "-", verdict))
+        console = _console()
+        console.print(table if doc["adverts"] else f"nothing advertised in {seconds:g} s ({', '.join(doc['types'])})")
+        for error in found.errors:
+            _print_problem("error", f"{error.where}: {error.message}")
+
+
 # ---------------------------------------------------------------- skills
 
 @app.command()
@@ -233,20 +284,74 @@ def skills(
     allowlist: Annotated[Optional[list[Path]], typer.Option("--allowlist", help="Approved skills (gatescan allowlist, or a ClawHub feed/verdict file); repeatable.")] = None,
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
+    # the marketplace (skills/registry.py): off unless asked
+    registry: Annotated[Optional[str], typer.Option("--registry", help="Ask this marketplace which published version each skill is and its security verdict (ClawHub: https://clawhub.ai). Sends slugs and fingerprints, never files.", metavar="URL")] = None,
+    registry_snapshot: Annotated[Optional[str], typer.Option("--registry-snapshot", help="Save the registry's answers as an allowlist for offline runs (--allowlist FILE).", metavar="FILE")] = None,
 ) -> None:
-    """Audit installed skills: unlisted, modified after install, shadowed, malformed, and static rules for malicious content."""
+    """Audit installed skills: known malicious, static rules for malicious content, unlisted, modified after install, shadowed, malformed."""
+    from . import app as api
+    from .report.sink import UsageError
+
+    try:
+        if registry_snapshot and not registry:
+            raise api.RequestError("--registry-snapshot needs --registry URL")
+        if registry_snapshot:
+            _check_output("--registry-snapshot", registry_snapshot)
+        outputs = _outputs(json_, jsonl, sarif, html, quiet, style, fail_on, baseline)
+        job = api.prepare_skills(api.SkillsRequest(roots=tuple(str(p) for p in roots or ()),
+                                                   allowlists=tuple(str(p) for p in allowlist or ()),
+                                                   registry=registry))
+    except (api.RequestError, UsageError) as exc:
+        raise _fail_usage(str(exc))
+    answers = _ask_registry(api, job, registry_snapshot) if registry else None
+    sink = _sink(outputs, job.report)
+    api.audit_skills(job, observer=sink, registry=answers)
+    raise typer.Exit(sink.finish())
+
+
+# ---------------------------------------------------------------- local
+
+@app.command()
+def local(
+    allowlist: Annotated[Optional[list[Path]], typer.Option("--allowlist", help="Approved skills (as for gatescan skills); repeatable.")] = None,
+    skills_: Annotated[bool, typer.Option("--skills/--no-skills", help="Audit the skills under every agent's default roots.")] = True,
+    home: Annotated[Optional[Path], typer.Option("--home", help="Read this home directory's configs and skills (default: yours).")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.01, help="Per-connect timeout, seconds.")] = 1.0,
+    json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
+    quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
+) -> None:
+    """This machine: every listening port with its process, checked as a web page or a neighbour
+    would reach it; agent, IDE and MCP client configs (read only, never started); installed skills."""
     from . import app as api
     from .report.sink import UsageError
 
     try:
         outputs = _outputs(json_, jsonl, sarif, html, quiet, style, fail_on, baseline)
-        job = api.prepare_skills(api.SkillsRequest(roots=tuple(str(p) for p in roots or ()),
-                                                   allowlists=tuple(str(p) for p in allowlist or ())))
+        job = api.prepare_local(api.LocalRequest(home=str(home) if home else None, skills=skills_, timeout=timeout,
+                                                 allowlists=tuple(str(p) for p in allowlist or ())))
     except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))
     sink = _sink(outputs, job.report)
-    api.audit_skills(job, observer=sink)
+    api.local(job, observer=sink)
     raise typer.Exit(sink.finish())
+
+
+def _ask_registry(api, job, snapshot_to: str | None):
+    """The registry's answers (saved when asked); an unreachable registry ends the run (exit 3)."""
+    from .report.jsonout import write_text_atomic
+    from .skills.allowlist import dump_allowlist
+    from .skills.registry import RegistryUnreachable, snapshot
+
+    try:
+        answers = api.query_registry(job)
+    except RegistryUnreachable as exc:
+        _print_problem("offline", f"{exc}. Run without --registry, or offline with a saved snapshot "
+                                  "(--allowlist FILE written by --registry-snapshot).")
+        raise typer.Exit(EXIT_FAILED)
+    if snapshot_to:
+        text = dump_allowlist(snapshot(answers))
+        _write_or_fail(snapshot_to, lambda: write_text_atomic(snapshot_to, text))
+    return answers
 
 
 @allowlist_app.command("init")
@@ -322,7 +427,9 @@ def lab_up(
 # ---------------------------------------------------------------- fingerprints
 
 @fingerprints_app.command("list")
-def fingerprints_list() -> None:
+def fingerprints_list(
+    markdown: Annotated[bool, typer.Option("--markdown", help="The product table as Markdown (the README's).")] = False,
+) -> None:
     """List the shipped fingerprints: product id, name, category, default ports."""
     from .identify.fingerprints import FingerprintError, load_fingerprints
     from .report.console import unbroken_table
@@ -331,6 +438,11 @@ def fingerprints_list() -> None:
         fps = load_fingerprints()
     except FingerprintError as exc:
         raise _fail_usage(str(exc))
+    if markdown:
+        from . import products
+
+        sys.stdout.write(products.markdown(fps))
+        return
     # ports wrap between ports, never inside one; ids and categories never wrap
     table = unbroken_table(None, [("id", True), ("name", False), ("category", True), ("ports", False),
                                   ("checks", True, "right")],

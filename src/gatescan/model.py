@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from . import __version__
 
 SCHEMA = "gatescan.report/v1"
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.3"  # 1.2: services[].discovery (mDNS); 1.3: services[].mcp_tools, evidence.tool_changes
 
 
 class Severity(str, enum.Enum):
@@ -172,6 +172,11 @@ class Service(_Record):
     banner: str | None = None
     vantage: str | None = None
     machine: str | None = None
+    # how it was found when not by the sweep alone: [{via: mdns, service_type, instance, server,
+    # port, addresses, txt}] per advertisement naming this endpoint (written only when set)
+    discovery: list[dict[str, Any]] | None = None
+    # an MCP server's pinned tool set (gatescan/toolpins.py; written only when set)
+    mcp_tools: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     _nested = {"evidence": _list_of(Evidence), "checks": _list_of(CheckResult)}
@@ -179,6 +184,13 @@ class Service(_Record):
     @property
     def endpoint(self) -> Endpoint:
         return Endpoint(self.host, self.port)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        for name in ("discovery", "mcp_tools"):
+            if out.get(name) is None:
+                out.pop(name, None)
+        return out
 
 
 @dataclass
@@ -195,14 +207,16 @@ class FindingEvidence(_Record):
     summary: str
     exchanges: list[Exchange] = field(default_factory=list)
     browser: dict[str, Any] | None = None
+    tool_changes: list[dict[str, Any]] | None = None  # mcp.tools.changed: what changed, per tool
     extra: dict[str, Any] = field(default_factory=dict)
 
     _nested = {"exchanges": _list_of(Exchange)}
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
-        if out.get("browser") is None:
-            out.pop("browser", None)
+        for name in ("browser", "tool_changes"):
+            if out.get(name) is None:
+                out.pop(name, None)
         return out
 
 

@@ -175,7 +175,7 @@ def pin_key(service: Service, pin: ToolSetPin) -> tuple:
 
 
 def service_pin(service: Service) -> ToolSetPin | None:
-    return ToolSetPin.from_dict(service.extra.get("mcp_tools")) if isinstance(service.extra, dict) else None
+    return ToolSetPin.from_dict(service.mcp_tools)
 
 
 def pins_of(report: Report) -> dict[tuple, ToolSetPin]:
@@ -218,9 +218,8 @@ class ServerChange:
             check=CHECK, severity=catalog.severity(CHECK, self.current.impact, tools=[t.name for t in self.current.tools]),
             title=entry.title.format(product=s.product_name or s.product), target=self.current.endpoint,
             host=s.host, port=s.port, product=s.product,
-            evidence=FindingEvidence(summary=summary, extra={"tool_changes": [c.to_dict() for c in self.changes],
-                                                             "baseline_sha256": self.baseline.sha256,
-                                                             "sha256": self.current.sha256}),
+            evidence=FindingEvidence(summary=summary, tool_changes=[c.to_dict() for c in self.changes],
+                                     extra={"baseline_sha256": self.baseline.sha256, "sha256": self.current.sha256}),
             remediation=entry.remediation, references=list(entry.references), vantage=s.vantage,
         )
 

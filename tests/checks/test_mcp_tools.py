@@ -57,7 +57,7 @@ async def _ws(scan, key):
 
 async def test_every_listed_tool_set_is_pinned(scan):
     service, _, results = await _checked(scan, "mcp-server-modern-vulnerable")
-    pin = service.extra["mcp_tools"]
+    pin = service.mcp_tools
     assert (pin["era"], pin["count"], [t["name"] for t in pin["tools"]]) == ("modern", 2, ["read_file", "search_notes"])
     assert pin["endpoint"].endswith("/mcp") and len(pin["sha256"]) == 64
     assert results["mcp.tools.changed"].result is CheckStatus.NOT_APPLICABLE  # no baseline yet
@@ -66,7 +66,7 @@ async def test_every_listed_tool_set_is_pinned(scan):
 
 async def test_closed_server_pins_nothing(scan):
     service, _, results = await _checked(scan, "mcp-server-modern-hardened")
-    assert "mcp_tools" not in service.extra
+    assert service.mcp_tools is None
     assert results["mcp.tools.changed"].result is CheckStatus.NOT_APPLICABLE
     assert results["mcp.tool.poisoned"].result is CheckStatus.NOT_APPLICABLE
 

@@ -14,7 +14,7 @@ import os
 import pytest
 
 from gatescan.model import Finding, FindingEvidence, Report, SuppressedFinding
-from gatescan.report.sarif import _file_uri, _rule_name, finding_fingerprint, sarif_document
+from gatescan.report.sarif import _file_uri, _rule_name, _short, finding_fingerprint, sarif_document
 from tests.report.conftest import DATA
 from tests.report.synth import full_report
 
@@ -55,6 +55,19 @@ def test_document_matches_the_pinned_file():
     if os.environ.get("GATESCAN_WRITE_PINNED"):
         PINNED.write_text(json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     assert doc == json.loads(PINNED.read_text())
+
+
+@pytest.mark.parametrize("text, short", [
+    ("A short one.", "A short one."),
+    ("x" * 119, "x" * 119),
+    ("An agent answers on a wide address. " + "More words. " * 12, "An agent answers on a wide address"),
+    ("An agent answers on a wide address, " + "so more words " * 12, "An agent answers on a wide address"),
+    ("y" * 200, "y" * 115 + " ..."),
+])
+def test_short_description_is_a_title_not_the_id(text, short):
+    """A long catalogue description gives its first sentence or clause (dashboards show it as
+    the rule's title), never the bare check id."""
+    assert _short(text) == short
 
 
 @pytest.mark.parametrize("tool, name", [({"name": "gatescan-fork", "version": "9"}, "gatescan-fork"),

@@ -12,8 +12,8 @@ from . import spec as specs
 from .registry import Outcome
 
 
-async def privileged(run, params: RequestParams):
-    """(spec, access, exchange): the request to replay, whether it got in without credentials, its proof."""
+def _specs(run, params: RequestParams):
+    """(own, auth.missing's): the check's own request spec and the one it falls back on."""
     auth_params = run.params.get("auth.missing") or AuthMissingParams()
     merged = params
     if params.request is not None and params.open is None:
@@ -21,8 +21,18 @@ async def privileged(run, params: RequestParams):
         merged = replace(params, open=auth_params.open,
                          closed=params.closed if params.closed is not None else auth_params.closed)
     era = run.attribute("mcp_era")
-    own = specs.from_params(merged, mcp_era=era)
-    theirs = specs.from_params(auth_params, mcp_era=era)
+    return specs.from_params(merged, mcp_era=era), specs.from_params(auth_params, mcp_era=era)
+
+
+def request_spec(run, params: RequestParams):
+    """The privileged request a replaying check sends (the browser proof sends it again)."""
+    own, theirs = _specs(run, params)
+    return own or theirs
+
+
+async def privileged(run, params: RequestParams):
+    """(spec, access, exchange): the request to replay, whether it got in without credentials, its proof."""
+    own, theirs = _specs(run, params)
     req = own or theirs
     if req is None:
         return None, Access.UNDECIDED, None

@@ -100,7 +100,7 @@ async def tools_changed(run, params: ToolsChangedParams) -> Outcome:
     done = run.results["auth.missing"]
     pin = toolpins.pin_tools(defs, endpoint=done.data.get("endpoint") or run.base_url, era=done.data.get("era"),
                              excerpt=redact_text, impact=run.fingerprint_impact)
-    run.service.extra["mcp_tools"] = pin.to_dict()
+    run.service.mcp_tools = pin.to_dict()
     return Outcome.not_applicable(f"{len(pin.tools)} tools pinned (set sha256 {pin.sha256[:16]}); no baseline "
                                   "compared yet (--baseline REPORT or gatescan report diff)")
 

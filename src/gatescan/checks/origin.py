@@ -23,6 +23,11 @@ from ..protocols import mcp, openclaw
 from .context import random_token
 from .registry import Outcome, register
 
+# What a browser adds to a cross-site WebSocket handshake (Fetch Metadata): a page on a foreign
+# Origin cannot leave it out, and servers such as ComfyUI refuse `Sec-Fetch-Site: cross-site`
+# before comparing Origin (middleware/origin_middleware.py), so the foreign variants carry it.
+CROSS_SITE = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "websocket"}
+
 # A server may accept the upgrade and then close at once on a bad Origin (n8n closes 1008
 # "Invalid origin!"); a short grace read tells that from an accepted socket.
 CLOSE_GRACE = 0.5
@@ -109,10 +114,10 @@ async def _generic(run, params: OriginParams) -> Outcome:
     url = run.ws_url(path or "/")
     sub = params.subprotocol
 
-    async def try_origin(origin: str | None) -> Attempt:
+    async def try_origin(origin: str | None, headers: dict[str, str] | None = None) -> Attempt:
         if params.confirm == "mcp":  # accepted = the MCP initialize is answered too
             return await _mcp_upgrade(run, url, origin, sub)
-        return await upgrade(run.client, url, origin, subprotocol=sub)
+        return await upgrade(run.client, url, origin, subprotocol=sub, headers=headers)
 
     base = await try_origin(None)
     own = f"{run.scheme}://{run.netloc}"
@@ -128,7 +133,7 @@ async def _generic(run, params: OriginParams) -> Outcome:
     # the variants go out together: an accepted socket costs a short grace read
     pairs = variants(run.scheme, run.host)
     async with asyncio.TaskGroup() as tg:
-        tasks = [tg.create_task(try_origin(origin)) for _, origin in pairs]
+        tasks = [tg.create_task(try_origin(origin, CROSS_SITE)) for _, origin in pairs]
     attempts = [(label, origin, task.result()) for (label, origin), task in zip(pairs, tasks)]
     return _verdict(url, exchanges, attempts, what="the WebSocket upgrade")
 

@@ -8,9 +8,10 @@ fingerprint names (with the typed parameters validated when it loaded), records 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from ..model import Access, CheckResult, CheckStatus, Exchange, Finding, FindingEvidence, Service
 from .. import catalog
@@ -34,6 +35,7 @@ class ServiceRun:
     results: dict[str, Outcome] = field(default_factory=dict)
     fingerprint: Any = None  # the product's Fingerprint (advisories, version scheme), when loaded
     intrusive: bool = False  # --intrusive: checks that leave a trace on the target may run
+    embed: fpmod.Embed | None = None  # checks of an embedded surface (fingerprint `embeds:`)
 
     @property
     def host(self) -> str:
@@ -123,29 +125,85 @@ def _variant(service: Service) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def run_checks(service: Service, fingerprint: Any, client: Client, *, intrusive: bool = False) -> list[Finding]:
-    """Run the fingerprint's checks on `service`; append CheckResults; return the findings.
+# (run, check id, parameters, outcome) -> the finding's evidence.browser, or None (checks/browser.py)
+Proof = Callable[["ServiceRun", str, catalog.CheckParams, Outcome], Awaitable[dict[str, Any] | None]]
+
+
+async def run_checks(service: Service, fingerprint: Any, client: Client, *, intrusive: bool = False,
+                     proof: Proof | None = None) -> list[Finding]:
+    """Run the fingerprint's checks on `service`, then those of each embedded surface it recorded
+    (attributes.embedded); append CheckResults; return the findings.
 
     Pass `client.scope()` to count this service's probes apart. Checks the catalogue marks
-    intrusive (they leave failed-login entries) run only with `intrusive`."""
+    intrusive (they leave failed-login entries) run only with `intrusive`. `proof` (--browser-proof)
+    adds a real browser's attempt to each finding it proves, outside the per-service deadline (it
+    has its own)."""
     variant = _variant(service)
     params = for_variant(fingerprint_checks(fingerprint), variant)
-    checks = ordered(params)
-    if not checks:
+    surfaces = embedded_checks(service, fingerprint)
+    if not ordered(params) and not surfaces:
         return []
-    run = ServiceRun(service, params, client, fingerprint_impact=_impact(fingerprint, service.product),
-                     fingerprint=_loaded(fingerprint, service.product), intrusive=intrusive)
+    impact = _impact(fingerprint, service.product)
     limit = client.limits.service_deadline
+    deadline = asyncio.get_running_loop().time() + limit  # one budget for the product and its surfaces
+    run = ServiceRun(service, params, client, fingerprint_impact=impact,
+                     fingerprint=_loaded(fingerprint, service.product), intrusive=intrusive)
+    findings = await _run_set(run, variant, deadline, proof)
+    for embed, surface_params in surfaces:
+        # no fingerprint: the product's advisories are not the embedded protocol's
+        surface = ServiceRun(service, surface_params, client, fingerprint_impact=impact, embed=embed,
+                             intrusive=intrusive)
+        findings += await _run_set(surface, embed.variant, deadline, proof)
+    return findings
+
+
+def embedded_checks(service: Service, fingerprint: Any) -> list[tuple[fpmod.Embed, dict[str, catalog.CheckParams]]]:
+    """Each surface identification recorded (attributes.embedded) with the checks it gets: its
+    `checks_from` fingerprint's, for its variant and retargeted to its path and transport, and
+    its own `checks` over those."""
+    attrs = service.extra.get("attributes") if isinstance(service.extra, dict) else None
+    recorded = attrs.get("embedded") if isinstance(attrs, dict) else None
+    if not isinstance(fingerprint, fpmod.Fingerprint) or not isinstance(recorded, list):
+        return []
+    seen = {(s.get("protocol"), s.get("path")) for s in recorded if isinstance(s, dict)}
+    out = []
+    for embed in fingerprint.embeds:
+        if (embed.protocol, embed.path) not in seen:
+            continue
+        params: dict[str, catalog.CheckParams] = {}
+        if embed.checks_from:
+            base = for_variant(dict(fpmod.get(embed.checks_from).checks), embed.variant)
+            params = {check_id: _retarget(p, embed) for check_id, p in base.items()}
+        params.update(embed.checks)
+        out.append((embed, params))
+    return out
+
+
+def _retarget(params: catalog.CheckParams, embed: fpmod.Embed) -> catalog.CheckParams:
+    """A protocol fingerprint's check parameters pointed at the embedded surface."""
+    names = {f.name for f in dataclasses.fields(params)}
+    changes: dict[str, Any] = {}
+    if "path" in names:
+        changes["path"] = embed.path
+    if "transport" in names and embed.transport in ("streamable", "sse", "ws"):
+        changes["transport"] = embed.transport
+    return dataclasses.replace(params, **changes) if changes else params
+
+
+async def _run_set(run: ServiceRun, variant: str | None, deadline: float, proof: Proof | None = None) -> list[Finding]:
+    """Run `run.params` in catalogue order under the shared deadline; record and judge each."""
+    service, params = run.service, run.params
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
+    limit = run.client.limits.service_deadline
+    surface = {"protocol": run.embed.protocol, "name": run.embed.name, "path": run.embed.path} if run.embed else None
     findings: list[Finding] = []
-    for check in checks:
+    for check in ordered(params):
         remaining = deadline - loop.time()
         only = params[check.id].only_variants
         if only is not None and variant not in only:
             outcome = Outcome.not_applicable(f"this check applies only to {', '.join(map(str, only))} "
                                              f"(this service: {variant or 'unknown variant'})")
-        elif check.entry.intrusive and not intrusive:
+        elif check.entry.intrusive and not run.intrusive:
             outcome = Outcome.not_applicable("not run: it leaves a trace on the target (failed-login "
                                              "entries) and runs only with --intrusive")
         elif remaining <= 0:
@@ -164,15 +222,25 @@ async def run_checks(service: Service, fingerprint: Any, client: Client, *, intr
                 log.debug("check %s failed on %s:%s", check.id, service.host, service.port, exc_info=True)
                 outcome = Outcome.inconclusive(f"the check failed: {type(exc).__name__}: {exc}"[:200])
         run.results[check.id] = outcome
-        service.checks.append(CheckResult(check.id, outcome.status, redact_text(outcome.reason)))
+        reason = redact_text(outcome.reason)
+        if run.embed:
+            reason = f"{run.embed.label}: {reason}"
+        service.checks.append(CheckResult(check.id, outcome.status, reason,
+                                          extra={"surface": surface} if surface else {}))
         if outcome.status is CheckStatus.FINDING:
             findings.append(_finding(run, check, params[check.id], outcome))
+            if proof is not None:
+                began = loop.time()
+                findings[-1].evidence.browser = await proof(run, check.id, params[check.id], outcome)
+                deadline += loop.time() - began  # the proof has its own deadline, not the checks' one
     return findings
 
 
 def _finding(run: ServiceRun, check, params: catalog.CheckParams, outcome: Outcome) -> Finding:
     service = run.service
     product_name = service.product_name or service.product
+    if run.embed:
+        product_name = f"{product_name} ({run.embed.label})"
     tools = None
     for done in run.results.values():
         tools = tools or done.data.get("tools")
@@ -197,4 +265,6 @@ def _finding(run: ServiceRun, check, params: catalog.CheckParams, outcome: Outco
         remediation=params.remediation or check.entry.remediation,
         references=references,
         vantage=service.vantage,
+        extra={"surface": {"protocol": run.embed.protocol, "name": run.embed.name, "path": run.embed.path}}
+        if run.embed else {},
     )

@@ -276,7 +276,7 @@ class _EndpointRun:
         return max(verdicts, key=lambda v: (v.confidence, v.fingerprint.id in claimed_ids, v.matched,
                                             -order[v.fingerprint.id]))
 
-    def extract(self, fp: Fingerprint) -> tuple[str | None, dict[str, str], list[Evidence]]:
+    def extract(self, fp: Fingerprint) -> tuple[str | None, dict[str, Any], list[Evidence]]:
         version, attrs, evidence = None, {}, []
         for ex in fp.version:
             result = self.result(fp.probe(ex.probe))
@@ -292,6 +292,27 @@ class _EndpointRun:
             if value:
                 attrs[ex.name] = value
         return version, attrs, evidence
+
+    def embedded(self, fp: Fingerprint) -> tuple[list[dict[str, Any]], list[Evidence]]:
+        """The surfaces of other protocols this product serves here (`embeds:` whose `match`
+        holds): recorded as the product's, never as a second product."""
+        surfaces, evidence = [], []
+        for e in fp.embeds:
+            result = self.result(fp.probe(e.probe))
+            seen = matcher.holds(e.match, result)
+            if seen is None:
+                continue
+            surface: dict[str, Any] = {"protocol": e.protocol, "name": e.name, "path": e.path, "role": e.role}
+            if e.transport:
+                surface["transport"] = e.transport
+            for ex in e.attributes:
+                value = matcher.extract(ex, result if ex.probe == e.probe else self.result(fp.probe(ex.probe)))
+                if value and ex.name not in surface:
+                    surface[ex.name] = value
+            surfaces.append(surface)
+            observed = "; ".join(x for x in seen if x)
+            evidence.append(Evidence(probe=_describe(result), observed=f"embedded {e.label}: {observed}"[:300]))
+        return surfaces, evidence
 
 
 def _done(result) -> asyncio.Future:
@@ -366,11 +387,14 @@ async def identify(endpoint: Endpoint, client: Client, *, fingerprints: list[Fin
     if verdict is not None:
         fp = verdict.fingerprint
         version, attrs, version_evidence = run.extract(fp)
+        surfaces, surface_evidence = run.embedded(fp)
         service.product = fp.id
         service.product_name = fp.name + (f" ({verdict.variant})" if verdict.variant and verdict.variant not in fp.name else "")
         service.version = version
         service.confidence = min(1.0, verdict.confidence)
-        service.evidence = verdict.evidence + version_evidence
+        service.evidence = verdict.evidence + version_evidence + surface_evidence
+        if surfaces:
+            attrs["embedded"] = surfaces
         if verdict.variant:
             attrs.setdefault("variant", verdict.variant)
         for name, value in verdict.attributes.items():

@@ -26,7 +26,8 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               reported as attributes.version_range when no version is observable;
               attributes: {name: value} set when it matches, e.g. mcp_era: modern)
               conditions (all must hold): the matcher language of matcher.py.
-  version[]:  {probe, source: body|frame|reply|close_reason, header, json, regex}; first hit wins
+  version[]:  {probe, source: body|frame|reply|close_reason, header, json, regex, decode: base64,
+              decoded_regex}; first hit wins (decode: the regex's value is decoded, then read)
   attributes[]: the same with a `name` (e.g. protocol)
   checks:     {check-id: {parameters for that check} | null}: only ids this build runs, with
               the parameters the check declares (catalog.py); `open` / `closed` rules are
@@ -35,6 +36,15 @@ Format (one product per file; see fingerprints/openclaw-gateway.yaml for a worke
               default pep440; identify/versions.py)
   advisories: [{id, summary, affected[], fixed, severity, cvss?, note?, references[]}], read by
               version.vulnerable; validated here (identify/advisories.py)
+  recognition, version_source: one line each for the README's product table (how the product
+              is recognised; where its version comes from without credentials, null: nowhere)
+  mdns:       {types: [_x._tcp], type_prefixes: [_x-]}: what it advertises on the LAN (--mdns)
+  embeds[]:   {protocol, name, path, probe, match: {<conditions>}, role?, transport?, variant?,
+              checks_from?, checks?, attributes[]?}: a surface of another protocol the product
+              serves (an MCP gateway, a plugin route). When `match` holds on `probe`'s answer the
+              service records it in attributes.embedded and the checks run it: `checks_from`'s
+              fingerprint's checks retargeted to `path`/`transport`, plus its own `checks`. The
+              service stays the product that serves it (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -118,6 +128,30 @@ class Extractor:
     json: str | None = None
     regex: str | None = None
     name: str = "version"
+    decode: str | None = None  # base64: the regex's value is decoded, then decoded_regex reads it
+    decoded_regex: str | None = None
+
+
+@dataclass(frozen=True)
+class Embed:
+    """A surface of another protocol on the product's own endpoint (fingerprint `embeds:`)."""
+
+    protocol: str
+    name: str
+    path: str
+    probe: str
+    match: dict[str, Any]
+    role: str = "server"
+    transport: str | None = None
+    variant: str | None = None
+    checks_from: str | None = None
+    checks: dict[str, catalog.CheckParams] = field(default_factory=dict)
+    attributes: tuple[Extractor, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How findings and check results name it: `MCP gateway at /mcp`."""
+        return f"{self.name} at {self.path}"
 
 
 @dataclass
@@ -134,8 +168,13 @@ class Fingerprint:
     checks: dict[str, catalog.CheckParams] = field(default_factory=dict)  # validated, typed
     advisories: list[Advisory] = field(default_factory=list)  # validated, ranges parsed
     version_scheme: str = versions.DEFAULT_SCHEME
+    embeds: list[Embed] = field(default_factory=list)
     description: str = ""
     references: list[str] = field(default_factory=list)
+    recognition: str = ""  # "" when the file does not say
+    version_source: str | None = ""  # None: the product shows no version without credentials
+    mdns_types: tuple[str, ...] = ()
+    mdns_prefixes: tuple[str, ...] = ()
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -280,8 +319,11 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
                                 attributes=tuple((m.get("attributes") or {}).items())))
 
     def extractors(key: str) -> list[Extractor]:
+        return extractors_of(doc.get(key) or [], key)
+
+    def extractors_of(items: list, key: str) -> list[Extractor]:
         out = []
-        for i, e in enumerate(doc.get(key) or []):
+        for i, e in enumerate(items):
             where = f"{key}[{i}]"
             if e["probe"] not in kinds:
                 raise FingerprintError(file, f"{where}.probe", f"unknown probe {e['probe']!r}")
@@ -289,8 +331,13 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
                 raise FingerprintError(file, where, "needs json, regex or header")
             if e.get("regex"):
                 _compile(file, f"{where}.regex", e["regex"])
+            if e.get("decoded_regex"):
+                _compile(file, f"{where}.decoded_regex", e["decoded_regex"])
+            if e.get("decode") and not e.get("regex"):
+                raise FingerprintError(file, where, "decode needs the regex that finds the encoded value")
             out.append(Extractor(probe=e["probe"], source=e.get("source", "body"), header=e.get("header"),
-                                 json=e.get("json"), regex=e.get("regex"), name=e.get("name", "version")))
+                                 json=e.get("json"), regex=e.get("regex"), name=e.get("name", "version"),
+                                 decode=e.get("decode"), decoded_regex=e.get("decoded_regex")))
         return out
 
     checks = parse_checks(doc.get("checks"), file)
@@ -298,6 +345,19 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         advisories = parse_advisories(doc.get("advisories"), scheme)
     except AdvisoryError as exc:
         raise FingerprintError(file, exc.where, exc.reason) from None
+
+    embeds = []
+    for i, e in enumerate(doc.get("embeds") or []):
+        where = f"embeds[{i}]"
+        if e["probe"] not in kinds:
+            raise FingerprintError(file, f"{where}.probe", f"unknown probe {e['probe']!r} (probes: {', '.join(kinds)})")
+        _check_conditions(file, f"{where}.match", e["match"])
+        attrs = tuple(extractors_of(e.get("attributes") or [], f"{where}.attributes"))
+        embeds.append(Embed(protocol=e["protocol"], name=e["name"], path=e["path"], probe=e["probe"],
+                            match=dict(e["match"]), role=e.get("role", "server"), transport=e.get("transport"),
+                            variant=e.get("variant"), checks_from=e.get("checks_from"),
+                            checks=parse_checks(e.get("checks"), file, prefix=f"{where}.checks"),
+                            attributes=attrs))
 
     ports = set(doc["ports"])
     for first, last in doc.get("port_ranges") or []:
@@ -311,21 +371,26 @@ def _build(file: Path, doc: dict[str, Any]) -> Fingerprint:
         probes=probes, matchers=matchers, version=extractors("version"),
         attributes=extractors("attributes"),
         checks=checks,
-        advisories=advisories, version_scheme=scheme, description=doc.get("description", ""),
-        references=list(doc.get("references") or []), path=file, raw=doc,
+        advisories=advisories, version_scheme=scheme, embeds=embeds, description=doc.get("description", ""),
+        references=list(doc.get("references") or []),
+        recognition=doc.get("recognition", ""), version_source=doc.get("version_source", ""),
+        mdns_types=tuple((doc.get("mdns") or {}).get("types") or ()),
+        mdns_prefixes=tuple((doc.get("mdns") or {}).get("type_prefixes") or ()),
+        path=file, raw=doc,
     )
 
 
 # ---------------------------------------------------------------- check parameters
 
 
-def parse_checks(raw: Mapping[str, Any] | None, file: str | Path = "<fingerprint>") -> dict[str, catalog.CheckParams]:
+def parse_checks(raw: Mapping[str, Any] | None, file: str | Path = "<fingerprint>",
+                 prefix: str = "checks") -> dict[str, catalog.CheckParams]:
     """A `checks:` block as the typed parameters its checks declare (catalog.py; null means the
     defaults). A check id this build does not run, a parameter its check does not declare, or a
     value of the wrong type or enum fails with FingerprintError naming the file, check and field."""
     out = {}
     for check_id, params in (raw or {}).items():
-        where = f"checks.{check_id}"
+        where = f"{prefix}.{check_id}"
         try:
             entry = catalog.get(check_id)
         except KeyError:
@@ -412,7 +477,16 @@ def load_fingerprints(path: str | Path | None = None) -> list[Fingerprint]:
             raise FingerprintError(file, "id", f"duplicate product id {fp.id!r} (also in {ids[fp.id]})")
         ids[fp.id] = file.name
         out.append(fp)
+    if Path(path).is_dir() and (problems := embed_problems(out)):
+        raise problems[0]
     return out
+
+
+def embed_problems(fps: list[Fingerprint]) -> list[FingerprintError]:
+    """An `embeds[].checks_from` must name a fingerprint of the same set."""
+    ids = {fp.id for fp in fps}
+    return [FingerprintError(fp.path or fp.id, f"embeds[{i}].checks_from", f"unknown product id {e.checks_from!r}")
+            for fp in fps for i, e in enumerate(fp.embeds) if e.checks_from and e.checks_from not in ids]
 
 
 @lru_cache(maxsize=1)
@@ -425,7 +499,7 @@ def validate_path(path: str | Path | None = None) -> list[str]:
     root = Path(path) if path is not None else default_dir()
     if not root.exists():
         return [f"{root}: no such file or directory"]
-    problems, ids = [], {}
+    problems, ids, loaded = [], {}, []
     for file in _files(root):
         try:
             fp = load_file(file)
@@ -435,6 +509,9 @@ def validate_path(path: str | Path | None = None) -> list[str]:
         if fp.id in ids:
             problems.append(str(FingerprintError(file, "id", f"duplicate product id {fp.id!r} (also in {ids[fp.id]})")))
         ids[fp.id] = file.name
+        loaded.append(fp)
+    if root.is_dir():
+        problems += [str(p) for p in embed_problems(loaded)]
     return problems
 
 

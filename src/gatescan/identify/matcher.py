@@ -16,6 +16,8 @@ Conditions (all must hold; results are net.http / net.ws results or the checks' 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from typing import TYPE_CHECKING, Any, Mapping
@@ -227,5 +229,15 @@ def extract(extractor: "Extractor", result: Any) -> str | None:
         if not m:
             return None
         text = m.groupdict().get("version") or (m.group(1) if m.groups() else m.group(0))
+    if extractor.decode == "base64" and text:
+        # a value the product ships encoded (n8n's index.html config meta tags): decode, then read
+        try:
+            text = base64.b64decode(text[:16384], validate=True).decode("utf-8", "replace")
+        except (ValueError, binascii.Error):
+            return None
+        m = re.search(extractor.decoded_regex or r"(?s).+", text)
+        if not m:
+            return None
+        text = m.group(1) if m.groups() else m.group(0)
     text = (text or "").strip()  # an optional group that took no part in the match is None
     return text[:100] if text else None

@@ -37,9 +37,10 @@ def insecure_tls_context() -> ssl.SSLContext:
 class Client:
     """Use as `async with Client(limits) as client:`; the session lives as long as the block."""
 
-    def __init__(self, limits: Limits | None = None):
+    def __init__(self, limits: Limits | None = None, *, verify_tls: bool = False):
         self.limits = limits or Limits()
-        self.tls_context = insecure_tls_context()
+        # a scan records any certificate; a client that trusts the answer (a registry) verifies it
+        self.tls_context = ssl.create_default_context() if verify_tls else insecure_tls_context()
         self.recorder = Recorder(self.limits)
         self._root: Client = self
         self._session: aiohttp.ClientSession | None = None

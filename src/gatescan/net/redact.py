@@ -180,6 +180,10 @@ _SHAPES = re.compile(
 _BEARER = re.compile(r"(?i)(?<![\w-])(?P<scheme>bearer|token)(?P<sp>\s+)(?P<cred>[A-Za-z0-9._~+/=\-]{8,})")
 _HEADER_LINE = re.compile(r"(?<![\w\-\"'])(?P<name>[A-Za-z][\w\-]{1,60})[ \t]*:[ \t]*")
 _EOL = re.compile(r"[\r\n]")
+# "credentials: a page has nothing to read": a sentence after a secret-sounding word, not a value.
+# A plain lowercase word (no digit, no symbol) followed by more words on the line is prose; a
+# header line's value is one token ("token: hunter2", "password: s3cret", "Authorization: Bearer x").
+_PROSE = re.compile(r"[a-z]{1,15} +[a-z]+\b[a-z ,.;:'()-]*$")
 _LINE_CRED = re.compile(r"(?i)(?:(?:bearer|basic|token|digest|negotiate|apikey)\s+)?"
                         r"(?:<redacted, \d+ chars>|[^\s;,\"'<>]+)")
 _PEM = re.compile(r"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(.*?)(-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S)
@@ -233,7 +237,7 @@ def _header_lines(text: str) -> str:
         if name.lower() in ("cookie", "set-cookie") and "=" in val:
             out.append(_mask_cookies(val))
             pos = line_end
-        elif cred := _LINE_CRED.match(val):
+        elif (cred := _LINE_CRED.match(val)) and not _PROSE.match(val):
             out.append(_mask_secret(cred.group(0)))
             pos = vstart + cred.end()
     out.append(text[pos:])

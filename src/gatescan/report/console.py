@@ -271,6 +271,10 @@ def render_blocks(report: Report, *, style: str = "table", max_rows: int = 500, 
     table layout: ids, versions and endpoints never break, so a narrow console gets fewer
     columns, and where even those cannot fit, one record per line."""
     blocks: list = []
+    if report.local is not None:  # gatescan local: what this machine exposes, what to fix first
+        from .local_console import local_blocks
+
+        blocks.extend(local_blocks(report, clean, _sev, _where))
     if style == "tree":
         blocks.append(_tree(report, max_rows))
     elif style == "plain":

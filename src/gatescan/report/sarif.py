@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import PurePosixPath
 from typing import Any, Iterator
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from ..catalog import describe
 from .interface import RenderOptions, ReportFormat
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+SHORT_MAX = 120  # characters of a rule's shortDescription
 FINGERPRINT_KEY = "gatescanFindingKey/v1"
 
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
@@ -60,6 +62,17 @@ def _tcp_uri(host: str, port: int | None) -> str:
     return f"tcp://{netloc}" if port is None else f"tcp://{netloc}:{port}"
 
 
+def _short(text: str) -> str:
+    """A rule's shortDescription (dashboards show it as the rule's title): the description while
+    it is short, else its first sentence or clause, else a cut."""
+    if len(text) < SHORT_MAX:
+        return text
+    first = text.split(". ")[0].rstrip(".")
+    if len(first) >= SHORT_MAX:
+        first = re.split(r"[,;:] ", first)[0]
+    return first if len(first) < SHORT_MAX else first[:SHORT_MAX - 5].rstrip() + " ..."
+
+
 def _rule_name(check: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in check.replace("-", ".").replace("_", ".").split("."))
 
@@ -85,7 +98,7 @@ def _rules(report: Report) -> tuple[list[dict[str, Any]], dict[str, int]]:
         rules.append({
             "id": check,
             "name": _rule_name(check),
-            "shortDescription": {"text": text if len(text) < 120 else check},
+            "shortDescription": {"text": _short(text)},
             "fullDescription": {"text": text},
             "help": {"text": f"{text}\nRemediation: {remediation}", "markdown": help_md},
             "defaultConfiguration": {"level": LEVEL[worst]},

@@ -10,6 +10,10 @@ File format (YAML or JSON):
         port: 11434                       #   an omitted field matches anything
         reason: lab box, firewalled       # required
         expires: 2027-01-31               # optional; after that day it suppresses nothing
+      - check: skill.rule.*
+        skill: weather
+        file_tree_sha256: sha256:93e0...  # optional: only while the skill's files are exactly these
+        reason: reviewed 2026-12
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from ..model import ErrorRecord, Finding, Report, SuppressedFinding
 
 SUPPRESSIONS_SCHEMA = "gatescan.suppressions/v1"
 KEY_FIELDS = ("check", "host", "port", "product", "skill", "path")
+PIN = "file_tree_sha256"  # a skill finding's exact tree (Finding.extra), set by the skills audit
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_YAML_VALUES = 20_000_000  # room for a fleet's baseline; aliases and depth stay bounded
 
@@ -52,10 +57,17 @@ class Suppression:
     path: str | None = None
     reason: str | None = None
     expires: str | None = None
+    file_tree_sha256: str | None = None  # skill findings: applies only to exactly this tree
     source: str = ""  # "file: entry 3", for messages
     exact: bool = False  # from a saved report: every key field must be equal, None included
 
+    def pinned_to(self, finding: Finding) -> bool:
+        """False when this entry is keyed to a skill tree the finding's skill no longer has."""
+        return not self.file_tree_sha256 or finding.extra.get(PIN) == self.file_tree_sha256
+
     def matches(self, finding: Finding) -> bool:
+        if not self.pinned_to(finding):
+            return False
         if self.exact:
             return finding.key() == (self.check, self.host, self.port, self.product, self.skill, self.path)
         for name in KEY_FIELDS:
@@ -80,7 +92,7 @@ class Suppression:
         return now.date() > when
 
     def describe(self) -> str:
-        parts = [f"{name}={getattr(self, name)}" for name in KEY_FIELDS if getattr(self, name) is not None]
+        parts = [f"{name}={getattr(self, name)}" for name in (*KEY_FIELDS, PIN) if getattr(self, name) is not None]
         return " ".join(parts)
 
 
@@ -106,7 +118,12 @@ def suppression_from_finding(finding: Finding, *, reason: str | None = None, exp
     """An exact entry for one finding (a saved report used as a baseline)."""
     return Suppression(check=finding.check, host=finding.host, port=finding.port, product=finding.product,
                        skill=finding.skill, path=finding.path, reason=reason, expires=expires,
-                       source=source, exact=True)
+                       file_tree_sha256=_pin(finding), source=source, exact=True)
+
+
+def _pin(finding: Finding) -> str | None:
+    value = finding.extra.get(PIN)
+    return value if isinstance(value, str) else None
 
 
 def parse_suppressions(data: Any, where: str) -> list[Suppression]:
@@ -129,7 +146,7 @@ def parse_suppressions(data: Any, where: str) -> list[Suppression]:
         at = f"entry {n}"
         if not isinstance(item, dict):
             raise SuppressionError(where, f"{at}: expected a mapping, got {type(item).__name__}")
-        unknown = set(item) - set(KEY_FIELDS) - {"reason", "expires"}
+        unknown = set(item) - set(KEY_FIELDS) - {"reason", "expires", PIN}
         if unknown:
             raise SuppressionError(where, f"{at}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         check = item.get("check")
@@ -151,7 +168,7 @@ def parse_suppressions(data: Any, where: str) -> list[Suppression]:
                 raise SuppressionError(where, f"{at}: {exc}") from None
             expires = str(expires)
         strings = {}
-        for name in ("host", "product", "skill", "path"):
+        for name in ("host", "product", "skill", "path", PIN):
             value = item.get(name)
             if value is not None and not isinstance(value, (str, int, float)) or (
                     isinstance(value, int) and value.bit_length() > 1_000):  # YAML 0x + 5,000 digits
@@ -219,6 +236,8 @@ def apply_suppressions(report: Report, entries: Iterable[Suppression], *, now: d
     kept: list[Finding] = []
     for finding in report.findings:
         match = exact.get(finding.key())
+        if match is not None and not match.pinned_to(finding):
+            match = None
         if match is None:
             match = next((e for e in live if e.matches(finding)), None)
         if match is None:
@@ -238,6 +257,8 @@ def dump_suppressions(findings: Iterable[Finding], *, reason: str, expires: str 
     items = []
     for f in findings:
         item: dict[str, Any] = {name: getattr(f, name) for name in KEY_FIELDS if getattr(f, name) is not None}
+        if _pin(f):
+            item[PIN] = _pin(f)
         item["reason"] = reason
         if expires:
             item["expires"] = expires

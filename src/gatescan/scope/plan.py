@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from .policy import Resolver, ScopeError, _IntervalSet, _collapse, _fmt, system_resolver
+from .policy import Resolver, ScopeError, _IntervalSet, _collapse, _fmt, check_policy, system_resolver
 from .ports import format_ports
-from .targets import _Builder, _show
+from .targets import _Builder, _ip, _show
 from ..model import ErrorRecord, Scope
 
 
@@ -95,6 +95,7 @@ def build_plan(
         targets=[str(t) for t in targets],
         port_spec=port_spec if port_spec is not None else format_ports(port_tuple),
         excluded=excluded,
+        exclude_set=builder.excludes,
     )
 
 
@@ -114,6 +115,7 @@ class ScanPlan:
         targets: Sequence[str] = (),
         port_spec: str = "",
         excluded: Sequence[str] = (),
+        exclude_set: _IntervalSet | None = None,
     ) -> None:
         self.intervals = intervals  # (version, first, last), collapsed and sorted
         self.ports = ports
@@ -123,6 +125,7 @@ class ScanPlan:
         self.targets = list(targets)
         self.port_spec = port_spec
         self.excluded = list(excluded)
+        self.exclude_set = exclude_set or _IntervalSet(())
         cum = [0]
         for _v, a, b in intervals:
             cum.append(cum[-1] + b - a + 1)
@@ -189,6 +192,33 @@ class ScanPlan:
         for j in range((offset - product) % stride, len(pairs), stride):
             v, a, port = pairs[j]
             yield _fmt(v, a), port
+
+    def with_advertised(self, items: Sequence[tuple[str, int, str]]) -> tuple["ScanPlan", list[ErrorRecord | None]]:
+        """This plan plus the (address, port) pairs something advertised (mDNS), each labelled
+        for its error, through the excludes and the policy: a refused or excluded one is an
+        ErrorRecord (in the new plan's errors), never a pair. Returns the plan and, per item, its
+        refusal or None. No public address is admitted (nobody listed it on its own)."""
+        host_set, port_set = _IntervalSet(self.intervals), set(self.ports)
+        pairs, verdicts = set(self.pairs), []
+        for address, port, label in items:
+            try:
+                addr = _ip(address) if isinstance(address, str) else None
+                if addr is None or isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+                    raise ScopeError(f"refused {_show(address)} port {_show(port)}: not an address and port")
+                version, value = addr
+                if self.exclude_set.contains(version, value):
+                    raise ScopeError(f"refused {_fmt(version, value)}: excluded")
+                check_policy(version, value, value, label=label, single=True, allow_public=False)
+            except ScopeError as exc:
+                verdicts.append(ErrorRecord(where=label, message=f"{exc}; not probed"))
+                continue
+            verdicts.append(None)
+            if not (port in port_set and host_set.contains(version, value)):
+                pairs.add((version, value, port))
+        plan = ScanPlan(intervals=self.intervals, ports=self.ports, pairs=tuple(sorted(pairs)), shard=self.shard,
+                        errors=self.errors + [v for v in verdicts if v], targets=self.targets,
+                        port_spec=self.port_spec, excluded=self.excluded, exclude_set=self.exclude_set)
+        return plan, verdicts
 
     def empty_reason(self) -> str | None:
         """Why this plan holds no pair at all (its shards' too), or None: the scan API's

@@ -1,9 +1,12 @@
 """The ports of `-p`: the port-list parser and the named sets. `agents` is the union of the shipped
-fingerprints' default ports (issue 10), so a new fingerprint file widens the default scan, no code change."""
+fingerprints' default ports (issue 10), so a new fingerprint file widens the default scan, no code change;
+`agents-wide` adds the ports users commonly move agents to (agents-wide.yaml, data with a reason per port)."""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from .policy import ScopeError
@@ -14,7 +17,25 @@ def named_port_sets() -> dict[str, tuple[int, ...]]:
     """Every name `-p` accepts, mapped to its ports."""
     from ..identify.fingerprints import agent_ports
 
-    return {"agents": agent_ports()}
+    agents = agent_ports()
+    return {"agents": agents, "agents-wide": tuple(sorted(set(agents) | set(wide_ports())))}
+
+
+WIDE_FILE = Path(__file__).resolve().parent / "agents-wide.yaml"
+
+
+@lru_cache(maxsize=1)
+def wide_ports() -> tuple[int, ...]:
+    """The alternative agent ports of agents-wide.yaml (without `agents` itself)."""
+    from ..userio import load_yaml
+
+    found: set[int] = set()
+    for i, entry in enumerate(load_yaml(WIDE_FILE.read_text(encoding="utf-8"))["ports"]):
+        first, last = entry["ports"]
+        if not (isinstance(first, int) and isinstance(last, int) and 1 <= first <= last <= 65535) or not entry.get("why"):
+            raise ValueError(f"{WIDE_FILE}: ports[{i}]: expected {{ports: [first, last], why: text}}, 1 <= first <= last <= 65535")
+        found.update(range(first, last + 1))
+    return tuple(sorted(found))
 
 
 def parse_ports(spec: str, named: Mapping[str, Sequence[int]]) -> tuple[int, ...]:

@@ -436,33 +436,46 @@ def match(allowlist: Allowlist, *, slug: str | None, owner: str | None, registry
         if e.version and version and e.version != version:
             continue
         identity.append(e)
+    # a block entry wins; one keyed to hashes (a registry verdict) blocks those bytes only
     for e in identity:
-        if e.verdict == BLOCK:
+        if e.verdict == BLOCK and not _differences(e, fingerprint, source_fingerprint, file_tree_sha256,
+                                                   skill_file_sha256, files)[0]:
             return AllowMatch(e, "malicious", e.reason or "listed as malicious")
     modified: AllowMatch | None = None
     for e in identity:
         if not e.has_hashes:
             return AllowMatch(e, "allowlisted", e.reason or "")
-        problems = []
-        if e.fingerprint and e.fingerprint not in (fingerprint, source_fingerprint):
-            problems.append("fingerprint")
-        if e.file_tree_sha256 and e.file_tree_sha256 != file_tree_sha256:
-            problems.append("fileTreeSha256")
-        if e.skill_file_sha256 and e.skill_file_sha256 != skill_file_sha256:
-            problems.append("SKILL.md sha256")
-        changed: list[str] = []
-        if e.files is not None and files is None:  # not hashed (too big): cannot be shown to match
-            problems.append("files (the skill could not be hashed)")
-        elif e.files is not None:
-            changed = sorted(
-                [p for p, h in e.files.items() if files.get(p) != h] + [p for p in files if p not in e.files]
-            )
-            if changed:
-                problems.append("files")
+        problems, changed = _differences(e, fingerprint, source_fingerprint, file_tree_sha256, skill_file_sha256,
+                                         files)
         if not problems:
             return AllowMatch(e, "allowlisted", e.reason or "")
         if modified is None:
-            modified = AllowMatch(e, "modified", "differs from the approved copy in " + ", ".join(problems), changed)
+            judged = "the copy judged malicious" if e.verdict == BLOCK else "the approved copy"
+            modified = AllowMatch(e, "modified", f"differs from {judged} in " + ", ".join(problems), changed)
     if modified is not None:
         return modified
     return AllowMatch(None, "unlisted", namesakes=namesakes)
+
+
+def _differences(e: AllowEntry, fingerprint: str | None, source_fingerprint: str | None,
+                 file_tree_sha256: str | None, skill_file_sha256: str | None,
+                 files: dict[str, str] | None) -> tuple[list[str], list[str]]:
+    """Which of the entry's hashes the skill does not have (none: the entry has none), and the
+    changed files where the entry lists them."""
+    problems = []
+    if e.fingerprint and e.fingerprint not in (fingerprint, source_fingerprint):
+        problems.append("fingerprint")
+    if e.file_tree_sha256 and e.file_tree_sha256 != file_tree_sha256:
+        problems.append("fileTreeSha256")
+    if e.skill_file_sha256 and e.skill_file_sha256 != skill_file_sha256:
+        problems.append("SKILL.md sha256")
+    changed: list[str] = []
+    if e.files is not None and files is None:  # not hashed (too big): cannot be shown to match
+        problems.append("files (the skill could not be hashed)")
+    elif e.files is not None:
+        changed = sorted(
+            [p for p, h in e.files.items() if files.get(p) != h] + [p for p in files if p not in e.files]
+        )
+        if changed:
+            problems.append("files")
+    return problems, changed

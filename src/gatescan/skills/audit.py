@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from .. import catalog
 from ..model import ErrorRecord, Finding, FindingEvidence, Report, Severity, SkillRecord, utc_now
@@ -131,6 +131,12 @@ class _Auditor:
                     self.error(item.dir, f"skill audit failed: {type(exc).__name__}: {exc}")
 
     def skill(self, found: FoundSkill) -> None:
+        first, audited = len(self.out.findings), len(self.out.skills)
+        self._skill(found)
+        if len(self.out.skills) > audited:
+            _pin(self.out.findings[first:], self.out.skills[-1])
+
+    def _skill(self, found: FoundSkill) -> None:
         root = found.root
         try:
             manifest = read_manifest(found.skill_file)
@@ -296,6 +302,14 @@ class _Auditor:
         ))
 
 
+def _pin(findings: list[Finding], record: SkillRecord) -> None:
+    """Key each finding of a skill to its exact fileTreeSha256, so that a suppression written
+    from it (report/suppress.py) stops applying the moment a file of the skill changes."""
+    if record.file_tree_sha256:
+        for f in findings:
+            f.extra.setdefault("file_tree_sha256", record.file_tree_sha256)
+
+
 def resolve_roots(roots: Sequence[Path | str | SkillRoot] | None, home: Path, cwd: Path,
                   env: Mapping[str, str] | None = None) -> list[SkillRoot]:
     return user_roots(roots) if roots else default_roots(home, cwd, env)
@@ -378,15 +392,12 @@ def _recorded_root(directory: Path | str, home: Path) -> str:
     return real
 
 
-def init_allowlist(directory: Path | str, *, comment: str | None = None,
-                   home: Path | None = None) -> allow.Allowlist:
-    """Snapshot the skills under `directory` as approved: identity plus every hash. A local
-    skill's entry records `directory` as its root, so a same-named skill elsewhere is not it."""
-    root = _clean(_recorded_root(directory, Path(home) if home is not None else Path.home()))
-    audit_roots = [SkillRoot(Path(directory), "user", "path", 0, explicit=True)]
-    entries: list[allow.AllowEntry] = []
-    locks = LockCache()
-    for item in discover(audit_roots[0]):
+def identities(root: SkillRoot, locks: LockCache | None = None
+               ) -> Iterator[tuple[FoundSkill, Manifest, hashing.SkillHashes, Provenance]]:
+    """Each skill under `root` with its manifest, hashes and provenance; skills that cannot
+    be read or hashed are left out (the audit reports them)."""
+    locks = locks if locks is not None else LockCache()
+    for item in discover(root):
         if not isinstance(item, FoundSkill):
             continue
         try:
@@ -395,6 +406,16 @@ def init_allowlist(directory: Path | str, *, comment: str | None = None,
         except (OSError, hashing.HashLimitError):
             continue
         prov, _ = provenance(item.dir, item.root.path, locks)
+        yield item, manifest, hashes, prov
+
+
+def init_allowlist(directory: Path | str, *, comment: str | None = None,
+                   home: Path | None = None) -> allow.Allowlist:
+    """Snapshot the skills under `directory` as approved: identity plus every hash. A local
+    skill's entry records `directory` as its root, so a same-named skill elsewhere is not it."""
+    root = _clean(_recorded_root(directory, Path(home) if home is not None else Path.home()))
+    entries: list[allow.AllowEntry] = []
+    for item, manifest, hashes, prov in identities(SkillRoot(Path(directory), "user", "path", 0, explicit=True)):
         name = manifest.name or item.dir.name
         entries.append(allow.AllowEntry(
             slug=prov.slug, owner=prov.owner, registry=prov.registry,

@@ -176,9 +176,13 @@ def _glob_tokens(glob: str) -> list[tuple[str, object]] | None:
         elif c == "?":
             out.append(("one", None))
         elif c == "[":
-            j = glob.find("]", i + 1)
+            # A "]" right after "[" or "[!" is a member, not the end (POSIX, and the `ignore`
+            # package clawhub uses); an unclosed "[" makes the pattern match nothing there.
+            start = i + 1 + (glob.startswith("!", i + 1))
+            start += glob.startswith("]", start)
+            j = glob.find("]", start)
             if j == -1:
-                out.append(("lit", c))
+                return None
             else:
                 body = glob[i + 1 : j].replace("\\", "\\\\")
                 if body.startswith("!"):
@@ -188,7 +192,9 @@ def _glob_tokens(glob: str) -> list[tuple[str, object]] | None:
                 except re.error:
                     return None
                 i = j
-        elif c == "\\" and i + 1 < len(glob):
+        elif c == "\\":
+            if i + 1 == len(glob):
+                return None  # a trailing backslash escapes nothing: the `ignore` package matches nothing
             i += 1
             out.append(("lit", glob[i]))
         else:
