@@ -319,6 +319,11 @@ def local(
     timeout: Annotated[float, typer.Option("--timeout", min=0.01, help="Per-connect timeout, seconds.")] = 1.0,
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
+    # the fleet: every live worker's machine audited (the [distributed] extra)
+    dispatch: Annotated[Optional[str], typer.Option("--dispatch", help="Audit every live `gatescan worker`'s machine through this broker.", metavar="URL", rich_help_panel="Distributed")] = None,
+    password_file: Annotated[Optional[Path], typer.Option("--password-file", help="File holding the broker password.", metavar="F", rich_help_panel="Distributed")] = None,
+    ca: Annotated[Optional[Path], typer.Option("--ca", help="CA bundle of a rediss:// broker.", metavar="FILE", rich_help_panel="Distributed")] = None,
+    vantage: Annotated[Optional[list[str]], typer.Option("--vantage", help="Only the workers of this vantage; repeatable.", metavar="NAME", rich_help_panel="Distributed")] = None,
 ) -> None:
     """This machine: every listening port with its process, checked as a web page or a neighbour
     would reach it; agent, IDE and MCP client configs (read only, never started); installed skills."""
@@ -331,8 +336,33 @@ def local(
                                                  allowlists=tuple(str(p) for p in allowlist or ())))
     except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))
+    if dispatch is not None:
+        if home or allowlist:
+            raise _fail_usage("--home and --allowlist name files on this machine; a worker reads none a dispatcher names")
+        _dispatch_local(job.request, outputs, dispatch, password_file, ca, tuple(vantage or ()))
+    if vantage or password_file or ca:
+        raise _fail_usage("--vantage, --password-file and --ca only go with --dispatch URL")
     sink = _sink(outputs, job.report)
     api.local(job, observer=sink)
+    raise typer.Exit(sink.finish())
+
+
+def _dispatch_local(request, outputs, url, password_file, ca, vantages) -> None:
+    parsed, signing = _broker_and_signing(url, password_file, ca, None, None, None)
+    from .distributed.celeryapp import BrokerError
+    from .distributed.dispatch import DispatchError, DispatchOptions, dispatch_local
+
+    state: dict = {}
+    try:
+        merged = dispatch_local(parsed, request, vantages, DispatchOptions(vantages=()), signing=signing,
+                                on_start=lambda report, n: state.setdefault("sink", _sink(outputs, report)))
+    except BrokerError as exc:
+        raise _fail_usage(str(exc))
+    except DispatchError as exc:
+        _print_problem("error", str(exc))
+        raise typer.Exit(EXIT_FAILED)
+    sink = state["sink"]
+    sink.report = merged
     raise typer.Exit(sink.finish())
 
 

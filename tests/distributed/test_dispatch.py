@@ -106,3 +106,22 @@ def test_targets_outside_every_vantage_are_a_usage_error():
     out = run_gatescan("scan", "127.0.60.1", "127.0.99.1", "--dispatch", "redis://127.0.0.1:1/0",
                        "--vantage", "seg-a=127.0.60.0/24", timeout=60)
     assert out.returncode == 2 and "127.0.99.1: in no --vantage CIDR" in out.stderr
+
+
+def test_local_dispatch_returns_one_local_audit_per_worker_machine(workers, tmp_path, validate_report):
+    import socket
+
+    out = run_gatescan("local", "--no-skills", "--dispatch", *workers.redis.auth_args()[1:],
+                       "--json", str(tmp_path / "local.json"), "-q", timeout=300)
+    assert out.returncode in (0, 1), out.stderr
+    doc = validate_report(json.loads((tmp_path / "local.json").read_text()))
+    machine = socket.gethostname()  # the three workers share this machine: one audit of it
+    assert doc["complete"] is True and len(doc["shards"]) == 1 and doc["shards"][0]["status"] == "done"
+    assert doc["shards"][0]["worker"].endswith("@" + machine)
+    assert doc["local"]["listeners"] and all(entry.get("machine") == machine for entry in doc["local"]["listeners"])
+    assert all(s["machine"] == machine and s["vantage"] in ("seg-a", "seg-b") for s in doc["services"])
+    only_b = run_gatescan("local", "--no-skills", "--dispatch", *workers.redis.auth_args()[1:], "--vantage", "seg-b",
+                          "--json", str(tmp_path / "b.json"), "-q", timeout=300)
+    b = json.loads((tmp_path / "b.json").read_text())
+    assert only_b.returncode in (0, 1) and [s["vantage"] for s in b["shards"]] == ["seg-b"]
+    assert b["shards"][0]["worker"].split("@")[0] in _worker_names(workers, "seg-b")

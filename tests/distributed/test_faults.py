@@ -90,6 +90,7 @@ def test_stopping_the_broker_mid_scan_exits_3_with_a_partial_report(fleet, lab, 
             time.sleep(0.2)
         else:
             pytest.fail("no shard finished")
+        time.sleep(2)  # the dispatcher polls every 0.25 s: let it read the finished shard first
         fleet.redis.stop()  # by PID
         stdout, stderr = proc.communicate(timeout=120)
     finally:

@@ -153,6 +153,7 @@ def make_app(broker: Broker, *, visibility_timeout: float = DEFAULT_VISIBILITY_S
         worker_redirect_stdouts=False,
         broker_use_ssl=ssl_options,
         redis_backend_use_ssl=ssl_options,
+        worker_direct=True,  # each worker also has its own queue: fleet local audits reach every machine
         gatescan_worker=worker_config or {},
     )
     if signing:

@@ -91,6 +91,7 @@ class _Shard:
     done: int = 0
     services: int = 0
     sent_failures: int = 0
+    local: bool = False  # a fleet local audit: one per worker machine, no shard of a plan
 
     def record(self) -> dict[str, Any]:
         return {"id": self.shard, "vantage": self.vantage.name, "worker": self.worker, "status": self.status,
@@ -167,14 +168,7 @@ def dispatch(broker: Broker, request: ScanRequest, options: DispatchOptions, *, 
     plan_shards(request, options, "check", {v.name: 1 for v in options.vantages})  # refusals, before any connection
     app = make_app(broker, visibility_timeout=options.visibility_timeout, signing=signing)
     errors = _broker_errors()
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1)
-        live = app.control.inspect(timeout=options.live_check_s).active_queues() or {}
-    except errors as exc:
-        raise DispatchError(_connect_problem(broker, exc)) from None
-    except Exception as exc:  # redis-py's AuthenticationError is not a ConnectionError in every version
-        raise DispatchError(_connect_problem(broker, exc)) from None
+    live = _live_workers(app, broker, options.live_check_s)
     by_queue: dict[str, list[str]] = {}
     for worker, queues in live.items():
         for q in queues or []:
@@ -214,6 +208,88 @@ def dispatch(broker: Broker, request: ScanRequest, options: DispatchOptions, *, 
         app.send_task(TASK_SCAN, args=[scan_id, s.shard, s.vantage.name, s.request, options.max_attempts],
                       task_id=s.task_id, queue=queue_for(s.vantage.name))
 
+    def first_send() -> None:
+        for s in shards:
+            meta = app.backend.get_task_meta(s.task_id) if options.resume else {}
+            if meta.get("status") == "SUCCESS":
+                _accept(s, meta.get("result"), scan_id)
+                if s.status == "done":
+                    continue
+                s.status, s.report, s.message = "pending", None, None
+            send(s)
+
+    _collect(app, broker, shards, first_send, send, scan_id, options, on_progress)
+    return _merged(job, shards, options, scan_id)
+
+
+def dispatch_local(broker: Broker, request, vantages: tuple[str, ...], options: DispatchOptions, *,
+                   signing: Signing | None = None, on_progress=None, on_start=None) -> Report:
+    """`gatescan local --dispatch`: the local audit of every live worker's machine (of the named
+    vantages; none named: all), one report whose records carry `machine` and `vantage`."""
+    from celery.utils.nodenames import worker_direct
+
+    for name in vantages:
+        check_vantage(name)
+    app = make_app(broker, visibility_timeout=options.visibility_timeout, signing=signing)
+    live = _live_workers(app, broker, options.live_check_s)
+    prefix = len(queue_for(""))
+    served = {w: [q["name"][prefix:] for q in qs or [] if str(q.get("name", "")).startswith(queue_for(""))]
+              for w, qs in live.items()}
+    wanted = [v for v in vantages if not any(v in names for names in served.values())]
+    if wanted:
+        raise DispatchError(f"no live worker for vantage {', '.join(wanted)}")
+    chosen = {w: next((v for v in (vantages or names) if v in names), None) for w, names in served.items()}
+    by_machine: dict[str, tuple[str, str]] = {}  # one audit per machine (the host part of the node name)
+    for w, v in sorted(chosen.items()):
+        if v:
+            by_machine.setdefault(w.rpartition("@")[2], (w, v))
+    chosen = dict(by_machine.values())
+    if not chosen:
+        raise DispatchError("no live worker on the broker: start `gatescan worker --vantage NAME` on each machine")
+    scan_id = uuid.uuid4().hex
+    shards = [_Shard(vantage=Vantage(v, ()), shard=w, task_id=f"{scan_id}.local.{w}", request=request.to_json(),
+                     probes=0, local=True) for w, v in sorted(chosen.items())]
+    report = Report(scan_id=scan_id)
+    if on_start:
+        on_start(report, len(shards))
+
+    def send(s: _Shard) -> None:
+        app.backend.forget(s.task_id)
+        app.send_task("gatescan.local_audit", args=[scan_id, s.vantage.name, s.request], task_id=s.task_id,
+                      queue=worker_direct(s.shard))
+
+    _collect(app, broker, shards, lambda: [send(s) for s in shards], send, scan_id, options, on_progress)
+    from ..report.merge import merge_reports
+
+    done = [s for s in shards if s.status == "done"]
+    merged = merge_reports([s.report for s in done], names=[f"the audit of {s.shard}" for s in done]) if done else report
+    merged.scan_id = scan_id
+    merged.scope.vantages = [{"name": v} for v in sorted(set(chosen.values()))]
+    merged.shards = [s.record() for s in shards]
+    for s in shards:
+        if s.status != "done":
+            merged.complete = False
+            merged.errors.append(ErrorRecord(where="dispatch", vantage=s.vantage.name,
+                                             message=s.message or f"the audit of {s.shard} did not finish"))
+    merged.finish()
+    return merged
+
+
+def _live_workers(app, broker: Broker, timeout: float) -> dict[str, list[dict]]:
+    """Every live worker and the queues it consumes; DispatchError when the broker cannot be used."""
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1)
+        return app.control.inspect(timeout=timeout).active_queues() or {}
+    except Exception as exc:  # connection refused, TLS refused, redis-py's AuthenticationError
+        raise DispatchError(_connect_problem(broker, exc)) from None
+
+
+def _collect(app, broker: Broker, shards: list["_Shard"], first_send, send, scan_id: str, options: DispatchOptions,
+             on_progress) -> None:
+    """Send the shards, then poll the result backend until each is answered, retried (a task
+    that raised) or, with the broker gone for options.broker_timeout, lost."""
+    errors = _broker_errors()
     lost_since: float | None = None
     broker_problem = ""
     pending = list(shards)
@@ -221,14 +297,7 @@ def dispatch(broker: Broker, request: ScanRequest, options: DispatchOptions, *, 
     while pending:
         try:
             if not sent:
-                for s in shards:
-                    meta = app.backend.get_task_meta(s.task_id) if options.resume else {}
-                    if meta.get("status") == "SUCCESS":
-                        _accept(s, meta.get("result"), scan_id)
-                        if s.status == "done":
-                            continue
-                        s.status, s.report, s.message = "pending", None, None
-                    send(s)
+                first_send()
                 sent = True
             for s in list(pending):
                 meta = app.backend.get_task_meta(s.task_id)
@@ -265,7 +334,6 @@ def dispatch(broker: Broker, request: ScanRequest, options: DispatchOptions, *, 
                 services=sum(len(s.report.services) if s.report else s.services for s in shards)))
         if pending:
             time.sleep(POLL_S)
-    return _merged(job, shards, options, scan_id)
 
 
 def _int(value: object) -> int:
@@ -306,7 +374,7 @@ def _accept(s: _Shard, result: object, scan_id: str) -> None:
         s.message = (f"{where}: written by {_short(tool[0])} {_short(tool[1])}, and this dispatcher is gatescan "
                      f"{__version__}: run one version everywhere; not merged")
         return
-    if report.scan_id != scan_id or report.scope.shard != s.shard:
+    if report.scan_id != scan_id or report.scope.shard != (None if s.local else s.shard):
         s.status, s.message = "invalid", f"{where}: the report is of another scan or shard; not merged"
         return
     report.scope.vantages = [{"name": s.vantage.name, "cidrs": list(s.vantage.cidrs)}]

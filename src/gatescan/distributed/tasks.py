@@ -117,3 +117,32 @@ def register(app) -> None:
         observer.total = job.plan.total
         report = api.scan(job, observer=observer)
         return {**answer, "report": report_to_json(report)}
+
+    @app.task(name="gatescan.local_audit", bind=True)
+    def local_audit(self, scan_id: str, vantage: str, request: str) -> dict:
+        """`gatescan local` on this worker's machine; records carry `machine` and `vantage`."""
+        from .. import app as api
+        from ..report.jsonout import report_to_json
+
+        worker = self.request.hostname or socket.gethostname()
+        machine = socket.gethostname()
+        answer = {"scan_id": scan_id, "shard": worker, "vantage": vantage, "worker": worker, "attempts": 1,
+                  "status": "done", "report": None, "message": None}
+        config = self.app.conf.gatescan_worker
+        try:
+            if vantage not in config.get("vantages", ()):
+                raise Refused(f"this worker serves vantage {', '.join(config.get('vantages', ()))}, not {vantage!r}")
+            local = api.LocalRequest.from_json(request)
+            if local.home or local.cwd or local.allowlists:
+                raise Refused("the request names files; a worker reads no file a dispatcher names")
+        except (Refused, api.RequestError) as exc:
+            return {**answer, "status": "refused", "message": str(exc)}
+        report = api.local(local)
+        report.scan_id = scan_id
+        report.scope.vantages = [{"name": vantage}]
+        report.scope.targets = [f"local:{machine}"]  # one machine's audit: its own scope, so merges never overlap
+        for record in (*report.services, *report.findings, *(report.skills or ()), *report.errors):
+            record.machine = machine
+        report.local = {**(report.local or {}), "machine": machine}
+        return {**answer, "report": report_to_json(report)}
+
