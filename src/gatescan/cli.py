@@ -144,6 +144,19 @@ def scan(
     browser_proof: Annotated[bool, typer.Option("--browser-proof", help="Replay WebSocket-Origin, rebinding and CORS findings in headless Chromium (as a loopback page and as a public one).")] = False,
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
+    # distributed scans (the [distributed] extra): send the shards to workers through a broker
+    dispatch: Annotated[Optional[str], typer.Option("--dispatch", help="Send the scan to `gatescan worker`s through this Redis broker (redis:// or rediss://).", metavar="URL", rich_help_panel="Distributed")] = None,
+    password_file: Annotated[Optional[Path], typer.Option("--password-file", help="File holding the broker password.", metavar="F", rich_help_panel="Distributed")] = None,
+    ca: Annotated[Optional[Path], typer.Option("--ca", help="CA bundle of a rediss:// broker.", metavar="FILE", rich_help_panel="Distributed")] = None,
+    vantage: Annotated[Optional[list[str]], typer.Option("--vantage", help="NAME=CIDR[,CIDR]: the vantage whose workers scan the targets in those CIDRs; repeatable.", metavar="NAME=CIDR", rich_help_panel="Distributed")] = None,
+    shards: Annotated[Optional[int], typer.Option("--shards", min=1, help="Shards per vantage (default: two per live worker).", metavar="N", rich_help_panel="Distributed")] = None,
+    resume: Annotated[Optional[str], typer.Option("--resume", help="Finish an earlier dispatched scan: re-send only its missing shards.", metavar="SCAN_ID", rich_help_panel="Distributed")] = None,
+    attempts: Annotated[int, typer.Option("--attempts", min=1, help="Tries per shard before it is listed as failed.", rich_help_panel="Distributed")] = 3,
+    broker_timeout: Annotated[float, typer.Option("--broker-timeout", min=0.1, help="Seconds the broker may be unreachable before the scan writes what it has (exit 3).", rich_help_panel="Distributed")] = 60.0,
+    visibility_timeout: Annotated[float, typer.Option("--visibility-timeout", min=1, help="As the workers' --visibility-timeout.", rich_help_panel="Distributed")] = 3600.0,
+    sign_key: Annotated[Optional[Path], typer.Option("--sign-key", help="Sign task messages (with --sign-cert, --cert-store).", metavar="FILE", rich_help_panel="Distributed")] = None,
+    sign_cert: Annotated[Optional[Path], typer.Option("--sign-cert", metavar="FILE", rich_help_panel="Distributed")] = None,
+    cert_store: Annotated[Optional[Path], typer.Option("--cert-store", metavar="DIR", rich_help_panel="Distributed")] = None,
 ) -> None:
     """Sweep TARGETS for agent services, identify them and check how exposed they are.
 
@@ -163,9 +176,56 @@ def scan(
         ))
     except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))
-    sink = _sink(outputs, job.report)
-    sink.start(total=job.plan.total, label="sweep")
-    api.scan(job, observer=sink)
+    if dispatch is None:
+        given = [o for o, v in (("--vantage", vantage), ("--shards", shards), ("--resume", resume),
+                                ("--password-file", password_file), ("--ca", ca)) if v]
+        if given:
+            raise _fail_usage(f"{', '.join(given)} only go with --dispatch URL")
+        sink = _sink(outputs, job.report)
+        sink.start(total=job.plan.total, label="sweep")
+        api.scan(job, observer=sink)
+        raise typer.Exit(sink.finish())
+    _dispatch_scan(job.request, outputs, dispatch, password_file, ca, vantage or [], shards, resume, attempts,
+                   broker_timeout, visibility_timeout, sign_key, sign_cert, cert_store)
+
+
+def _dispatch_scan(request, outputs, url, password_file, ca, vantages, shards, resume, attempts, broker_timeout,
+                   visibility_timeout, sign_key, sign_cert, cert_store) -> None:
+    """scan --dispatch: the shards go to the workers; the merged report goes out as usual."""
+    from . import app as api
+
+    parsed, signing = _broker_and_signing(url, password_file, ca, sign_key, sign_cert, cert_store)
+    from .distributed.dispatch import DispatchError, DispatchOptions, Vantage, dispatch
+    from .distributed.progress import DispatchBar
+    from .scope import ScopeError
+
+    try:
+        options = DispatchOptions(vantages=tuple(Vantage.parse(v) for v in vantages), shards=shards, resume=resume,
+                                  max_attempts=attempts, broker_timeout=broker_timeout,
+                                  visibility_timeout=visibility_timeout)
+        if not options.vantages:
+            raise api.RequestError("--dispatch needs at least one --vantage NAME=CIDR")
+    except (api.RequestError, ScopeError) as exc:
+        raise _fail_usage(str(exc))
+    bar = DispatchBar(enabled=not outputs.quiet)
+    state: dict = {}
+
+    def started(report, total: int) -> None:
+        state["sink"] = _sink(outputs, report)
+        bar.start(total)
+
+    from .distributed.celeryapp import BrokerError
+
+    try:
+        with bar:
+            merged = dispatch(parsed, request, options, signing=signing, on_progress=bar.update, on_start=started)
+    except (api.RequestError, ScopeError, BrokerError) as exc:
+        raise _fail_usage(str(exc))
+    except DispatchError as exc:
+        _print_problem("error", str(exc))
+        raise typer.Exit(EXIT_FAILED)
+    sink = state["sink"]
+    sink.report = merged  # the sink was built before the first shard went out; it writes the merged report
     raise typer.Exit(sink.finish())
 
 
@@ -259,6 +319,11 @@ def local(
     timeout: Annotated[float, typer.Option("--timeout", min=0.01, help="Per-connect timeout, seconds.")] = 1.0,
     json_: JsonOpt = None, jsonl: JsonlOpt = None, sarif: SarifOpt = None, html: HtmlOpt = None,
     quiet: QuietOpt = False, style: StyleOpt = "table", fail_on: FailOnOpt = "high", baseline: BaselineOpt = None,
+    # the fleet: every live worker's machine audited (the [distributed] extra)
+    dispatch: Annotated[Optional[str], typer.Option("--dispatch", help="Audit every live `gatescan worker`'s machine through this broker.", metavar="URL", rich_help_panel="Distributed")] = None,
+    password_file: Annotated[Optional[Path], typer.Option("--password-file", help="File holding the broker password.", metavar="F", rich_help_panel="Distributed")] = None,
+    ca: Annotated[Optional[Path], typer.Option("--ca", help="CA bundle of a rediss:// broker.", metavar="FILE", rich_help_panel="Distributed")] = None,
+    vantage: Annotated[Optional[list[str]], typer.Option("--vantage", help="Only the workers of this vantage; repeatable.", metavar="NAME", rich_help_panel="Distributed")] = None,
 ) -> None:
     """This machine: every listening port with its process, checked as a web page or a neighbour
     would reach it; agent, IDE and MCP client configs (read only, never started); installed skills."""
@@ -271,8 +336,33 @@ def local(
                                                  allowlists=tuple(str(p) for p in allowlist or ())))
     except (api.RequestError, UsageError) as exc:
         raise _fail_usage(str(exc))
+    if dispatch is not None:
+        if home or allowlist:
+            raise _fail_usage("--home and --allowlist name files on this machine; a worker reads none a dispatcher names")
+        _dispatch_local(job.request, outputs, dispatch, password_file, ca, tuple(vantage or ()))
+    if vantage or password_file or ca:
+        raise _fail_usage("--vantage, --password-file and --ca only go with --dispatch URL")
     sink = _sink(outputs, job.report)
     api.local(job, observer=sink)
+    raise typer.Exit(sink.finish())
+
+
+def _dispatch_local(request, outputs, url, password_file, ca, vantages) -> None:
+    parsed, signing = _broker_and_signing(url, password_file, ca, None, None, None)
+    from .distributed.celeryapp import BrokerError
+    from .distributed.dispatch import DispatchError, DispatchOptions, dispatch_local
+
+    state: dict = {}
+    try:
+        merged = dispatch_local(parsed, request, vantages, DispatchOptions(vantages=()), signing=signing,
+                                on_start=lambda report, n: state.setdefault("sink", _sink(outputs, report)))
+    except BrokerError as exc:
+        raise _fail_usage(str(exc))
+    except DispatchError as exc:
+        _print_problem("error", str(exc))
+        raise typer.Exit(EXIT_FAILED)
+    sink = state["sink"]
+    sink.report = merged
     raise typer.Exit(sink.finish())
 
 
@@ -517,6 +607,74 @@ def merge(
         why = "; ".join(why_incomplete(merged, loaded, [str(p) for p in reports]))
         _console(stderr=True, highlight=False).print(Text(f"merged report is incomplete: {why}", style="yellow"))
         raise typer.Exit(EXIT_FAILED)
+
+
+# ---------------------------------------------------------------- distributed scans (the [distributed] extra)
+
+BrokerOpt = Annotated[str, typer.Option("--broker", help="The Redis broker: redis://HOST:PORT/DB, or rediss:// for TLS (no password in it).", metavar="URL")]
+PasswordFileOpt = Annotated[Optional[Path], typer.Option("--password-file", help="File holding the broker password (never on the command line).", metavar="F")]
+CaOpt = Annotated[Optional[Path], typer.Option("--ca", help="CA bundle that signed a rediss:// broker's certificate.", metavar="FILE")]
+SignKeyOpt = Annotated[Optional[Path], typer.Option("--sign-key", help="Sign task messages with this private key (Celery's auth serializer; with --sign-cert and --cert-store).", metavar="FILE")]
+SignCertOpt = Annotated[Optional[Path], typer.Option("--sign-cert", help="The certificate of --sign-key.", metavar="FILE")]
+CertStoreOpt = Annotated[Optional[Path], typer.Option("--cert-store", help="Directory of the certificates whose signatures are accepted.", metavar="DIR")]
+VisibilityOpt = Annotated[float, typer.Option("--visibility-timeout", min=1, help="Seconds before a shard whose worker died is handed to another (just above the longest shard; the same on every side).")]
+
+
+def _distributed():
+    """The distributed package, or a usage error saying which extra installs it."""
+    try:
+        import celery  # noqa: F401
+    except ImportError:
+        raise _fail_usage("distributed scans need the extra: pip install 'gatescan[distributed]'")
+    from . import distributed
+    from .distributed import celeryapp
+
+    return distributed, celeryapp
+
+
+def _broker_and_signing(broker: str, password_file: Path | None, ca: Path | None, key: Path | None,
+                        cert: Path | None, store: Path | None):
+    _, celeryapp = _distributed()
+    try:
+        parsed = celeryapp.parse_broker(broker, str(password_file) if password_file else None, str(ca) if ca else None)
+    except celeryapp.BrokerError as exc:
+        raise _fail_usage(str(exc))
+    given = [o for o, v in (("--sign-key", key), ("--sign-cert", cert), ("--cert-store", store)) if v]
+    if given and len(given) != 3:
+        raise _fail_usage("signed messages need all of --sign-key, --sign-cert and --cert-store")
+    signing = celeryapp.Signing(str(key), str(cert), str(store)) if given else None
+    return parsed, signing
+
+
+@app.command()
+def worker(
+    broker: BrokerOpt,
+    vantage: Annotated[list[str], typer.Option("--vantage", help="The vantage (queue) to serve: a DNS-label name; repeatable.", metavar="NAME")],
+    password_file: PasswordFileOpt = None, ca: CaOpt = None,
+    allow: Annotated[Optional[list[str]], typer.Option("--allow", help="Scan only inside these CIDRs (besides the private-only policy); repeatable.", metavar="CIDR")] = None,
+    pool: Annotated[int, typer.Option("--pool", min=1, help="Processes in the worker's pool: shards run at once.", metavar="N")] = 1,
+    concurrency: Annotated[Optional[int], typer.Option("--concurrency", min=1, help="Cap on a shard's TCP connects in flight.", metavar="N")] = None,
+    rate: Annotated[Optional[float], typer.Option("--rate", min=1, help="Cap on a shard's connects per second.", metavar="R")] = None,
+    visibility_timeout: VisibilityOpt = 3600.0,
+    sign_key: SignKeyOpt = None, sign_cert: SignCertOpt = None, cert_store: CertStoreOpt = None,
+) -> None:
+    """Serve distributed scans: take shards off the queue of each --vantage and scan them here."""
+    parsed, signing = _broker_and_signing(broker, password_file, ca, sign_key, sign_cert, cert_store)
+    from .distributed.worker import WorkerOptions, run_worker
+    from .scope import ScopeError
+
+    options = WorkerOptions(vantages=tuple(vantage), allow=tuple(allow or ()), pool=pool, concurrency=concurrency,
+                            rate=rate, visibility_timeout=visibility_timeout)
+    try:
+        options.check()
+    except (ValueError, ScopeError) as exc:
+        raise _fail_usage(str(exc))
+    from .distributed.celeryapp import BrokerError
+
+    try:
+        run_worker(parsed, options, signing)
+    except BrokerError as exc:
+        raise _fail_usage(str(exc))
 
 
 def _stop_as_on_ctrl_c(signum: int, frame) -> None:
