@@ -4,10 +4,11 @@ every product's twins and the decoys, scanned whole by the real `gatescan scan`,
 and a bare aiohttp GET loop, in a private network namespace.
 
     python bench/identify.py                   # re-runs itself under `unshare -rn` if not inside one
-    python bench/identify.py --services 500 --subset 50
+    python bench/identify.py --services 500 --subset 50 --lab-procs 4
 
 What it does and prints (markdown):
-- `gatescan lab up --count C` with C = ceil(services / lab size), so every product's twins and
+- `gatescan lab up --count C --procs P` (P processes, each serving a disjoint share, so one
+  event loop no longer caps the lab at its own rate) with C = ceil(services / lab size), so every product's twins and
   every decoy appear C times; the whole lab is scanned by `gatescan scan` (the CLI, whole
   process) once with --no-checks (identification throughput) and once with checks (a full scan);
   each must name every twin as the manifest says (product and the version a scan can see) and
@@ -193,8 +194,9 @@ async def slow_product_and_decoys(first_answer_s: float) -> list[str]:
     return rows
 
 
-def start_lab(count: int, manifest: Path) -> subprocess.Popen:
-    proc = subprocess.Popen(_gatescan("lab", "up", "--count", str(count), "--base", BASE, "--manifest", str(manifest)),
+def start_lab(count: int, procs: int, manifest: Path) -> subprocess.Popen:
+    proc = subprocess.Popen(_gatescan("lab", "up", "--count", str(count), "--procs", str(procs), "--base", BASE,
+                                      "--manifest", str(manifest)),
                             env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 300
     while not manifest.exists():
@@ -207,18 +209,20 @@ def start_lab(count: int, manifest: Path) -> subprocess.Popen:
     return proc
 
 
-def main(services: int, subset: int, skip_nmap: bool, first_answer_s: float) -> None:
+def main(services: int, subset: int, skip_nmap: bool, first_answer_s: float, procs: int) -> None:
     from gatescan._paths import import_lab
 
     lab_size = len(import_lab().select(None))
     count = math.ceil(services / lab_size)
     tmp = Path(tempfile.mkdtemp(prefix="gatescan-bench-identify-"))
     manifest = tmp / "lab.json"
-    lab = start_lab(count, manifest)
+    lab = start_lab(count, procs, manifest)
     try:
         entries = json.loads(manifest.read_text())["endpoints"]
         print(f"## Identification on the lab: {len(entries)} services ({lab_size} lab services x {count};"
-              f" {sum(e['twin'] == 'decoy' for e in entries)} decoys)\n")
+              f" {sum(e['twin'] == 'decoy' for e in entries)} decoys; served by {procs} lab processes;"
+              f" {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average"
+              f" {' '.join(f'{x:.1f}' for x in os.getloadavg())})\n")
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         wall_id, report_id = run_scan(entries, tmp / "identify.json", "--no-checks")
         rss = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
@@ -296,7 +300,8 @@ if __name__ == "__main__":
     parser.add_argument("--services", type=int, default=500, help="lab size to reach (copies of the whole lab)")
     parser.add_argument("--subset", type=int, default=50, help="endpoints for the nmap -sV comparison")
     parser.add_argument("--skip-nmap", action="store_true")
+    parser.add_argument("--lab-procs", type=int, default=4, help="processes serving the lab (`lab up --procs`)")
     parser.add_argument("--first-answer", type=float, default=5.0, help="seconds the slow product takes to answer")
     args = parser.parse_args()
     _reexec_in_netns()
-    main(args.services, args.subset, args.skip_nmap, args.first_answer)
+    main(args.services, args.subset, args.skip_nmap, args.first_answer, args.lab_procs)

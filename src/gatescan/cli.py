@@ -431,6 +431,7 @@ def lab_up(
     count: Annotated[int, typer.Option("--count", min=1, help="Copies of each service.")] = 1,
     base: Annotated[Optional[str], typer.Option("--base", help="First 127.x address to use.")] = None,
     manifest: Annotated[Optional[Path], typer.Option("--manifest", help="Write the manifest JSON here once all listen.")] = None,
+    procs: Annotated[int, typer.Option("--procs", min=1, help="Processes serving the lab (disjoint shares).")] = 1,
 ) -> None:
     """Start the lab services (vulnerable and hardened twins, decoys) until Ctrl-C."""
     import asyncio
@@ -445,7 +446,8 @@ def lab_up(
 
     selected = [p.strip() for p in only.split(",") if p.strip()] if only else None
     try:
-        asyncio.run(labrun.run_lab(selected, count, base or labrun.DEFAULT_BASE, manifest, on_ready=ready))
+        asyncio.run(labrun.run_lab(selected, count, base or labrun.DEFAULT_BASE, manifest, on_ready=ready,
+                                   procs=procs))
     except labrun.LabError as exc:
         raise _fail_usage(str(exc))
     except OSError as exc:  # e.g. a --manifest in a directory that does not exist

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 import yaml
 
 from gatescan._paths import data_dir, import_lab
-from gatescan.labrun import DEFAULT_BASE, LabError, addresses, lab_table, plan, run_lab, running_lab
+from gatescan.labrun import DEFAULT_BASE, LabError, addresses, lab_table, plan, run_lab, running_lab, start_lab
 from tests.netns import requires_netns
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,3 +102,69 @@ async def test_run_lab_writes_the_manifest_then_stops(tmp_path):
     reader_writer = asyncio.open_connection("127.0.0.1", 18789)
     with pytest.raises(OSError):
         await asyncio.wait_for(reader_writer, 2)
+
+
+def _listeners_by_pid(pids: list[int]) -> dict[tuple[str, int], int]:
+    """(host, port) of every IPv4 listener in this namespace -> the pid (of `pids`) holding it."""
+    import os
+    import socket
+    import struct
+
+    inodes = {}
+    for line in Path("/proc/self/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A":  # LISTEN
+            addr, port = fields[1].split(":")
+            host = socket.inet_ntoa(struct.pack("<I", int(addr, 16)))
+            inodes[fields[9]] = (host, int(port, 16))
+    owners = {}
+    for pid in pids:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    owners[inodes[link[8:-1]]] = pid
+    return owners
+
+
+@requires_netns
+async def test_procs_deals_disjoint_shares_to_processes_and_keeps_one_manifest():
+    import os
+
+    only = ["openclaw-gateway", "ollama", "decoys"]
+    want = [svc.manifest_entry(host, port) for svc, host, port in plan(only, count=2, base="127.0.30.1")]
+    async with running_lab(only, count=2, base="127.0.30.1", procs=3) as lab:
+        assert lab.entries == want  # one manifest, in plan order, whichever process serves it
+        children = [h.proc.pid for h in lab.handles if hasattr(h, "proc")]
+        assert len(children) == 2
+        owners = _listeners_by_pid([os.getpid(), *children])
+        served = [owners.get((e["host"], e["port"])) for e in lab.entries]
+        # round-robin: entry i is served by process i % 3, each listener by exactly one process
+        assert served == [[os.getpid(), *children][i % 3] for i in range(len(want))]
+        for e in lab.entries:  # every share answers
+            _, writer = await asyncio.wait_for(asyncio.open_connection(e["host"], e["port"]), 5)
+            writer.close()
+    for pid in children:  # closing the lab ends its share processes and frees their ports
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    with pytest.raises(OSError):
+        await asyncio.wait_for(asyncio.open_connection(want[1]["host"], want[1]["port"]), 2)
+
+
+@requires_netns
+async def test_procs_a_share_that_cannot_start_stops_the_whole_lab():
+    import socket
+
+    placed = plan(["openclaw-gateway"], count=1, base="127.0.31.1")
+    _, host, port = placed[1]  # share 1 of 2: a child process's
+    taken = socket.socket()
+    taken.bind((host, port))
+    taken.listen()
+    try:
+        with pytest.raises(LabError, match=f"{host}:{port}"):
+            await start_lab(["openclaw-gateway"], base="127.0.31.1", procs=2)
+        with pytest.raises(OSError):  # the parent's own share was stopped too
+            await asyncio.wait_for(asyncio.open_connection(placed[0][1], placed[0][2]), 2)
+    finally:
+        taken.close()
+    with pytest.raises(LabError, match="--procs"):
+        await start_lab(["openclaw-gateway"], procs=0)
