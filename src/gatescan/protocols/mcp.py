@@ -19,7 +19,8 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from enum import Enum
+from typing import Any, Awaitable, Callable
 from urllib.parse import urljoin, urlsplit
 
 from websockets.exceptions import ConnectionClosed
@@ -175,6 +176,44 @@ def _listed(result: McpResult) -> str:
     return f"{len(result.tools)} tools"
 
 
+class _Paging(Enum):
+    """How a tools/list listing ended; each caller decides what that means for its transport."""
+
+    LISTED = "listed"  # the last page came (or a later page brought no result: the tools so far stand)
+    NO_FIRST = "no first page"  # the first page brought no tools/list result
+    REFUSED = "refused"  # `ask` answered False: the transport refused mid-listing and said why
+
+
+Ask = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None | bool]]
+PageRequest = Callable[[int, str | None], dict[str, Any]]  # (page, cursor) -> its tools/list request
+
+
+def _modern_page(version: str = MODERN_VERSION) -> PageRequest:
+    return lambda page, cursor: modern_request("tools/list", MODERN_LIST_ID + page,
+                                               {"cursor": cursor} if cursor else None, version=version)
+
+
+def _legacy_page(list_id: int) -> PageRequest:
+    return lambda page, cursor: tools_list_request(list_id + page, cursor)
+
+
+async def _tool_pages(result: McpResult, ask: Ask, request: PageRequest) -> _Paging:
+    """Follow tools/list pages (nextCursor, at most MAX_PAGES) through one transport's `ask`: its
+    reply to a message, None when none came, False when the transport refused (it set the reason)."""
+    cursor: str | None = None
+    for page in range(MAX_PAGES):
+        reply = await ask(request(page, cursor))
+        if reply is False:
+            return _Paging.REFUSED
+        if not isinstance(reply, dict) or not isinstance(reply.get("result"), dict):
+            return _Paging.NO_FIRST if page == 0 else _Paging.LISTED
+        result.state = Access.OPEN
+        cursor = _add_tools(result, reply)
+        if cursor is None:
+            break
+    return _Paging.LISTED
+
+
 # ---------------------------------------------------------------- OAuth protected resource metadata
 
 _RESOURCE_METADATA = re.compile(r'resource_metadata\s*=\s*"([^"]{1,500})"', re.I)
@@ -262,27 +301,26 @@ async def _modern_http(client: Client, url: str, sent: dict[str, str], result: M
         return True
     _modern_info(result, reply)
     result.protocol_version = version
-    cursor: str | None = None
-    for page in range(MAX_PAGES):
-        message = modern_request("tools/list", MODERN_LIST_ID + page, {"cursor": cursor} if cursor else None,
-                                 version=version)
+    status: int | None = None
+
+    async def ask(message: dict[str, Any]) -> dict[str, Any] | None | bool:
+        """POST one page; False once refused (401/403 mid-listing closes the endpoint)."""
+        nonlocal status
         listing = await client.http("POST", url, headers={**sent, **modern_headers(message)}, json_body=message,
                                     stop=reply_arrived(message["id"]))
         result.exchanges.append(listing.exchange)
+        status = listing.status
         if listing.status in (401, 403):
             await _closed(client, url, listing, result, "tools/list (after server/discover answered)")
-            return True
-        reply = find_reply(listing.body, message["id"]) if listing.status is not None else None
-        if reply is None or not isinstance(reply.get("result"), dict):
-            if page == 0:
-                result.reason = (f"server/discover answered, but tools/list answered HTTP {listing.status} "
-                                 "without a JSON-RPC result")
-                return True
-            break
-        result.state = Access.OPEN
-        cursor = _add_tools(result, reply)
-        if cursor is None:
-            break
+            return False
+        return find_reply(listing.body, message["id"]) if listing.status is not None else None
+
+    paging = await _tool_pages(result, ask, _modern_page(version))
+    if paging is _Paging.REFUSED:
+        return True
+    if paging is _Paging.NO_FIRST:
+        result.reason = f"server/discover answered, but tools/list answered HTTP {status} without a JSON-RPC result"
+        return True
     result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
     return True
 
@@ -314,15 +352,13 @@ async def _legacy_http(client: Client, url: str, sent: dict[str, str], tools: bo
     follow["mcp-protocol-version"] = str(reply["result"].get("protocolVersion", PROTOCOL_VERSION))
     note = await client.http("POST", url, headers=follow, json_body=INITIALIZED)
     result.exchanges.append(note.exchange)
-    list_id = FALLBACK_LIST_ID if fallback else LEGACY_LIST_ID
-    cursor: str | None = None
-    for page in range(MAX_PAGES):
-        listing = await client.http("POST", url, headers=follow, json_body=tools_list_request(list_id + page, cursor),
-                                    stop=reply_arrived(list_id + page))
+
+    async def ask(message: dict[str, Any]) -> dict[str, Any] | None:
+        listing = await client.http("POST", url, headers=follow, json_body=message, stop=reply_arrived(message["id"]))
         result.exchanges.append(listing.exchange)
-        cursor = _add_tools(result, find_reply(listing.body, list_id + page))
-        if cursor is None:
-            break
+        return find_reply(listing.body, message["id"])
+
+    await _tool_pages(result, ask, _legacy_page(FALLBACK_LIST_ID if fallback else LEGACY_LIST_ID))
     result.reason = (f"initialize and tools/list answered without credentials ({_listed(result)})"
                      if result.tools else "initialize answered without credentials")
     if session_id:  # end our own session; the server forgets it (a DELETE of nothing else)
@@ -403,22 +439,13 @@ async def _sse_conversation(client: Client, stream: EventStream, url: str, path:
                 return
             _modern_info(result, reply)
             result.protocol_version = MODERN_VERSION
-            cursor: str | None = None
-            for page in range(MAX_PAGES):
-                listed = await ask(modern_request("tools/list", MODERN_LIST_ID + page,
-                                                  {"cursor": cursor} if cursor else None))
-                if listed is False:
-                    result.reason = f"server/discover answered, but {result.reason}"
-                    return
-                if not isinstance(listed, dict) or not isinstance(listed.get("result"), dict):
-                    if page == 0:
-                        result.reason = "server/discover answered, but no tools/list result came on the stream"
-                        return
-                    break
-                result.state = Access.OPEN
-                cursor = _add_tools(result, listed)
-                if cursor is None:
-                    break
+            paging = await _tool_pages(result, ask, _modern_page())
+            if paging is _Paging.REFUSED:
+                result.reason = f"server/discover answered, but {result.reason}"
+                return
+            if paging is _Paging.NO_FIRST:
+                result.reason = "server/discover answered, but no tools/list result came on the stream"
+                return
             result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
             return
         if era == MODERN:
@@ -443,15 +470,8 @@ async def _sse_conversation(client: Client, stream: EventStream, url: str, path:
         result.state = Access.OPEN  # initialize answered already
         return
     list_id = FALLBACK_LIST_ID if fallback else LEGACY_LIST_ID
-    cursor = None
-    for page in range(MAX_PAGES):
-        listed = await ask(tools_list_request(list_id + page, cursor))
-        if listed is False:
-            result.state = Access.OPEN
-            break
-        cursor = _add_tools(result, listed if isinstance(listed, dict) else None)
-        if cursor is None:
-            break
+    if await _tool_pages(result, ask, _legacy_page(list_id)) is _Paging.REFUSED:
+        result.state = Access.OPEN  # initialize answered already; the tools listed so far stand
     result.reason = f"initialize and tools/list answered without credentials ({_listed(result)})"
 
 
@@ -538,9 +558,12 @@ async def _ws_ask(ws, message: dict[str, Any], result: McpResult, budget: _Frame
 
 async def _ws_conversation(ws, result: McpResult, budget: _Frames, wait: float, era: str | None,
                            fallback: bool) -> None:
+    def ask(message: dict[str, Any]) -> Awaitable[dict[str, Any] | None]:
+        return _ws_ask(ws, message, result, budget, wait)
+
     if era != LEGACY:
         try:
-            reply = await _ws_ask(ws, discover_request(), result, budget, wait)
+            reply = await ask(discover_request())
         except ConnectionClosed:
             if era == MODERN:
                 raise
@@ -552,38 +575,22 @@ async def _ws_conversation(ws, result: McpResult, budget: _Frames, wait: float, 
                 return
             _modern_info(result, reply)
             result.protocol_version = MODERN_VERSION
-            cursor: str | None = None
-            for page in range(MAX_PAGES):
-                listed = await _ws_ask(ws, modern_request("tools/list", MODERN_LIST_ID + page,
-                                                          {"cursor": cursor} if cursor else None),
-                                       result, budget, wait)
-                if listed is None or not isinstance(listed.get("result"), dict):
-                    if page == 0:
-                        result.reason = "server/discover answered, but tools/list did not: " + result.reason
-                        return
-                    break
-                result.state = Access.OPEN
-                cursor = _add_tools(result, listed)
-                if cursor is None:
-                    break
+            if await _tool_pages(result, ask, _modern_page()) is _Paging.NO_FIRST:
+                result.reason = "server/discover answered, but tools/list did not: " + result.reason
+                return
             result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
             return
         if era == MODERN or budget.left <= 0:
             return
         fallback = True
     init_id, list_id = (FALLBACK_INIT_ID, FALLBACK_LIST_ID) if fallback else (INIT_ID, LEGACY_LIST_ID)
-    reply = await _ws_ask(ws, initialize_request(init_id), result, budget, wait)
+    reply = await ask(initialize_request(init_id))
     if reply is None:
         return
     if not isinstance(reply.get("result"), dict):
         result.reason = "initialize answered a JSON-RPC error"
         return
     _opened(result, reply)
-    await _ws_ask(ws, INITIALIZED, result, budget, wait)
-    cursor = None
-    for page in range(MAX_PAGES):
-        listed = await _ws_ask(ws, tools_list_request(list_id + page, cursor), result, budget, wait)
-        cursor = _add_tools(result, listed)
-        if cursor is None:
-            break
+    await ask(INITIALIZED)
+    await _tool_pages(result, ask, _legacy_page(list_id))
     result.reason = f"initialize and tools/list answered without credentials ({_listed(result)})"
