@@ -188,11 +188,6 @@ Ask = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None | bool]]
 PageRequest = Callable[[int, str | None], dict[str, Any]]  # (page, cursor) -> its tools/list request
 
 
-def _modern_page(version: str = MODERN_VERSION) -> PageRequest:
-    return lambda page, cursor: modern_request("tools/list", MODERN_LIST_ID + page,
-                                               {"cursor": cursor} if cursor else None, version=version)
-
-
 def _legacy_page(list_id: int) -> PageRequest:
     return lambda page, cursor: tools_list_request(list_id + page, cursor)
 
@@ -212,6 +207,19 @@ async def _tool_pages(result: McpResult, ask: Ask, request: PageRequest) -> _Pag
         if cursor is None:
             break
     return _Paging.LISTED
+
+
+async def _modern_tools(result: McpResult, discovered: dict[str, Any], ask: Ask,
+                        version: str = MODERN_VERSION) -> _Paging:
+    """After a DiscoverResult: the server's info and era, then its tool pages (the reason is set
+    once they are listed; the caller words the other endings for its transport)."""
+    _modern_info(result, discovered)
+    result.protocol_version = version
+    paging = await _tool_pages(result, ask, lambda page, cursor: modern_request(
+        "tools/list", MODERN_LIST_ID + page, {"cursor": cursor} if cursor else None, version=version))
+    if paging is _Paging.LISTED:
+        result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
+    return paging
 
 
 # ---------------------------------------------------------------- OAuth protected resource metadata
@@ -299,8 +307,6 @@ async def _modern_http(client: Client, url: str, sent: dict[str, str], result: M
             continue
         result.reason = f"server/discover answered the modern error {named} ({reply['error'].get('message', '')!s:.120})"
         return True
-    _modern_info(result, reply)
-    result.protocol_version = version
     status: int | None = None
 
     async def ask(message: dict[str, Any]) -> dict[str, Any] | None | bool:
@@ -315,14 +321,9 @@ async def _modern_http(client: Client, url: str, sent: dict[str, str], result: M
             return False
         return find_reply(listing.body, message["id"]) if listing.status is not None else None
 
-    paging = await _tool_pages(result, ask, _modern_page(version))
-    if paging is _Paging.REFUSED:
-        return True
-    if paging is _Paging.NO_FIRST:
+    if await _modern_tools(result, reply, ask, version) is _Paging.NO_FIRST:
         result.reason = f"server/discover answered, but tools/list answered HTTP {status} without a JSON-RPC result"
-        return True
-    result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
-    return True
+    return True  # listed, or refused mid-listing (_closed said so)
 
 
 async def _legacy_http(client: Client, url: str, sent: dict[str, str], tools: bool, result: McpResult,
@@ -437,16 +438,11 @@ async def _sse_conversation(client: Client, stream: EventStream, url: str, path:
                 result.era = MODERN
                 result.reason = f"server/discover answered the modern error {modern_error(reply)}"
                 return
-            _modern_info(result, reply)
-            result.protocol_version = MODERN_VERSION
-            paging = await _tool_pages(result, ask, _modern_page())
+            paging = await _modern_tools(result, reply, ask)
             if paging is _Paging.REFUSED:
                 result.reason = f"server/discover answered, but {result.reason}"
-                return
-            if paging is _Paging.NO_FIRST:
+            elif paging is _Paging.NO_FIRST:
                 result.reason = "server/discover answered, but no tools/list result came on the stream"
-                return
-            result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
             return
         if era == MODERN:
             result.reason = "no modern reply to server/discover on the event stream"
@@ -573,12 +569,8 @@ async def _ws_conversation(ws, result: McpResult, budget: _Frames, wait: float, 
                 result.era = MODERN
                 result.reason = f"server/discover answered the modern error {modern_error(reply)}"
                 return
-            _modern_info(result, reply)
-            result.protocol_version = MODERN_VERSION
-            if await _tool_pages(result, ask, _modern_page()) is _Paging.NO_FIRST:
+            if await _modern_tools(result, reply, ask) is _Paging.NO_FIRST:
                 result.reason = "server/discover answered, but tools/list did not: " + result.reason
-                return
-            result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
             return
         if era == MODERN or budget.left <= 0:
             return
