@@ -209,6 +209,16 @@ async def _tool_pages(result: McpResult, ask: Ask, request: PageRequest) -> _Pag
     return _Paging.LISTED
 
 
+def _modern_refusal(result: McpResult, reply: Any) -> bool:
+    """A modern error answered server/discover over SSE or WebSocket: the era is decided, nothing
+    is listed (HTTP words its own, with the message, and may retry another version)."""
+    named = modern_error(reply)
+    if named is not None:
+        result.era = MODERN
+        result.reason = f"server/discover answered the modern error {named}"
+    return named is not None
+
+
 async def _modern_tools(result: McpResult, discovered: dict[str, Any], ask: Ask,
                         version: str = MODERN_VERSION) -> _Paging:
     """After a DiscoverResult: the server's info and era, then its tool pages (the reason is set
@@ -433,16 +443,14 @@ async def _sse_conversation(client: Client, stream: EventStream, url: str, path:
         reply = await ask(discover_request())
         if reply is False:
             return
-        if isinstance(reply, dict) and (isinstance(reply.get("result"), dict) or modern_error(reply)):
-            if not isinstance(reply.get("result"), dict):
-                result.era = MODERN
-                result.reason = f"server/discover answered the modern error {modern_error(reply)}"
-                return
+        if isinstance(reply, dict) and isinstance(reply.get("result"), dict):
             paging = await _modern_tools(result, reply, ask)
             if paging is _Paging.REFUSED:
                 result.reason = f"server/discover answered, but {result.reason}"
             elif paging is _Paging.NO_FIRST:
                 result.reason = "server/discover answered, but no tools/list result came on the stream"
+            return
+        if _modern_refusal(result, reply):
             return
         if era == MODERN:
             result.reason = "no modern reply to server/discover on the event stream"
@@ -564,13 +572,11 @@ async def _ws_conversation(ws, result: McpResult, budget: _Frames, wait: float, 
             if era == MODERN:
                 raise
             raise _Closed() from None
-        if reply is not None and (isinstance(reply.get("result"), dict) or modern_error(reply)):
-            if not isinstance(reply.get("result"), dict):
-                result.era = MODERN
-                result.reason = f"server/discover answered the modern error {modern_error(reply)}"
-                return
+        if reply is not None and isinstance(reply.get("result"), dict):
             if await _modern_tools(result, reply, ask) is _Paging.NO_FIRST:
                 result.reason = "server/discover answered, but tools/list did not: " + result.reason
+            return
+        if _modern_refusal(result, reply):
             return
         if era == MODERN or budget.left <= 0:
             return
