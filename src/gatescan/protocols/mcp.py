@@ -184,15 +184,15 @@ class _Paging(Enum):
     REFUSED = "refused"  # `ask` answered False: the transport refused mid-listing and said why
 
 
-Ask = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None | bool]]
-PageRequest = Callable[[int, str | None], dict[str, Any]]  # (page, cursor) -> its tools/list request
+_Ask = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None | bool]]
+_PageRequest = Callable[[int, str | None], dict[str, Any]]  # (page, cursor) -> its tools/list request
 
 
-def _legacy_page(list_id: int) -> PageRequest:
+def _legacy_page(list_id: int) -> _PageRequest:
     return lambda page, cursor: tools_list_request(list_id + page, cursor)
 
 
-async def _tool_pages(result: McpResult, ask: Ask, request: PageRequest) -> _Paging:
+async def _tool_pages(result: McpResult, ask: _Ask, request: _PageRequest) -> _Paging:
     """Follow tools/list pages (nextCursor, at most MAX_PAGES) through one transport's `ask`: its
     reply to a message, None when none came, False when the transport refused (it set the reason)."""
     cursor: str | None = None
@@ -219,7 +219,7 @@ def _modern_refusal(result: McpResult, reply: Any) -> bool:
     return named is not None
 
 
-async def _modern_tools(result: McpResult, discovered: dict[str, Any], ask: Ask,
+async def _modern_tools(result: McpResult, discovered: dict[str, Any], ask: _Ask,
                         version: str = MODERN_VERSION) -> _Paging:
     """After a DiscoverResult: the server's info and era, then its tool pages (the reason is set
     once they are listed; the caller words the other endings for its transport)."""
