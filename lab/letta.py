@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .base import LabService, app_service
+from .base import LabService, app_service, strip_server_header
 
 _ALLOWED = {"http://letta.localhost", "http://localhost:8283", "http://localhost:8083", "http://localhost:3000",
             "http://localhost:4200", "https://app.letta.com"}
@@ -64,12 +64,7 @@ def _app(version: str, *, password: str | None) -> web.Application:
     app.router.add_get("/v1/agents/", agents)
     app.router.add_get("/v1/tools/mcp/servers", mcp_servers)
     app.router.add_route("*", "/{tail:.*}", not_found)
-
-    async def uvicorn(request, response):
-        response.headers["Server"] = "uvicorn"
-
-    app.on_response_prepare.append(uvicorn)
-    return app
+    return strip_server_header(app, {"Server": "uvicorn"})
 
 
 SERVICES = [

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .base import LabService, app_service
+from .base import LabService, app_service, strip_server_header
 
 
 def _app(version: str, *, auth: bool, users: bool) -> web.Application:
@@ -52,12 +52,7 @@ def _app(version: str, *, auth: bool, users: bool) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_route("*", "/api/v1/{tail:.*}", needs_token)
     app.router.add_route("*", "/{tail:.*}", root)  # the SPA fallback
-
-    async def uvicorn(request, response):
-        response.headers["Server"] = "uvicorn"
-
-    app.on_response_prepare.append(uvicorn)
-    return app
+    return strip_server_header(app, {"Server": "uvicorn"})
 
 
 SERVICES = [

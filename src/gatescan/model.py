@@ -73,6 +73,7 @@ class _Record:
     """to_dict/from_dict for the dataclasses below; unknown keys survive in `extra`."""
 
     _nested: dict[str, Any] = {}
+    _optional: tuple[str, ...] = ()  # left out while None: sections only their producer fills
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -84,6 +85,9 @@ class _Record:
         if extra:
             for key, value in extra.items():
                 out.setdefault(key, value)
+        for name in self._optional:
+            if out.get(name) is None:
+                out.pop(name, None)
         return out
 
     @classmethod
@@ -185,12 +189,7 @@ class Service(_Record):
     def endpoint(self) -> Endpoint:
         return Endpoint(self.host, self.port)
 
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        for name in ("discovery", "mcp_tools"):
-            if out.get(name) is None:
-                out.pop(name, None)
-        return out
+    _optional = ("discovery", "mcp_tools")
 
 
 @dataclass
@@ -211,13 +210,7 @@ class FindingEvidence(_Record):
     extra: dict[str, Any] = field(default_factory=dict)
 
     _nested = {"exchanges": _list_of(Exchange)}
-
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        for name in ("browser", "tool_changes"):
-            if out.get(name) is None:
-                out.pop(name, None)
-        return out
+    _optional = ("browser", "tool_changes")
 
 
 @dataclass
@@ -336,14 +329,11 @@ class Report(_Record):
         "skills": _list_of(SkillRecord),
         "errors": _list_of(ErrorRecord),
     }
+    _optional = ("skills", "local", "shards")
 
     def to_dict(self) -> dict[str, Any]:
         body = super().to_dict()
-        # schema first, optional sections only when their producer ran.
-        ordered = {"schema": body.pop("schema"), "schema_version": body.pop("schema_version")}
-        for key in ("skills", "local", "shards"):
-            if body.get(key) is None:
-                body.pop(key, None)
+        ordered = {"schema": body.pop("schema"), "schema_version": body.pop("schema_version")}  # schema first
         ordered.update(body)
         return ordered
 

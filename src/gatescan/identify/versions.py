@@ -180,7 +180,7 @@ class Range:
 
     def within(self, other: "Range") -> bool:
         """Every version of self is in other."""
-        return _bound_ge(self.low, other.low) and _bound_le(self.high, other.high)
+        return _tighter(self.low, other.low, lower=True) and _tighter(self.high, other.high, lower=False)
 
     def overlaps(self, other: "Range") -> bool:
         """Some version could be in both (bounds compared; discrete gaps are not assumed)."""
@@ -190,24 +190,14 @@ class Range:
         return self.text
 
 
-def _bound_ge(a: tuple[Version, bool] | None, b: tuple[Version, bool] | None) -> bool:
-    """Lower bound a is at least as tight as lower bound b."""
+def _tighter(a: tuple[Version, bool] | None, b: tuple[Version, bool] | None, *, lower: bool) -> bool:
+    """Bound a is at least as tight as bound b: both lower bounds (`lower`) or both upper ones."""
     if b is None:
         return True
     if a is None:
         return False
     (av, ai), (bv, bi) = a, b
-    return av > bv or (av == bv and (bi or not ai))
-
-
-def _bound_le(a: tuple[Version, bool] | None, b: tuple[Version, bool] | None) -> bool:
-    """Upper bound a is at least as tight as upper bound b."""
-    if b is None:
-        return True
-    if a is None:
-        return False
-    (av, ai), (bv, bi) = a, b
-    return av < bv or (av == bv and (bi or not ai))
+    return (av > bv if lower else av < bv) or (av == bv and (bi or not ai))
 
 
 def _below(low: tuple[Version, bool] | None, high: tuple[Version, bool] | None) -> bool:
@@ -239,11 +229,11 @@ def parse_range(text: str, scheme: str = DEFAULT_SCHEME) -> Range:
             raise VersionError(f"{text!r}: {exc}") from None
         if op in (">", ">=", "=="):
             cand = (v, op != ">")
-            if low is None or _bound_ge(cand, low):
+            if low is None or _tighter(cand, low, lower=True):
                 low = cand
         if op in ("<", "<=", "=="):
             cand = (v, op != "<")
-            if high is None or _bound_le(cand, high):
+            if high is None or _tighter(cand, high, lower=False):
                 high = cand
     r = Range(text.strip(), low, high)
     if not _below(low, high):

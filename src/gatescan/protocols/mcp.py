@@ -19,7 +19,8 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from enum import Enum
+from typing import Any, Awaitable, Callable
 from urllib.parse import urljoin, urlsplit
 
 from websockets.exceptions import ConnectionClosed
@@ -175,6 +176,62 @@ def _listed(result: McpResult) -> str:
     return f"{len(result.tools)} tools"
 
 
+class _Paging(Enum):
+    """How a tools/list listing ended; each caller decides what that means for its transport."""
+
+    LISTED = "listed"  # the last page came (or a later page brought no result: the tools so far stand)
+    NO_FIRST = "no first page"  # the first page brought no tools/list result
+    REFUSED = "refused"  # `ask` answered False: the transport refused mid-listing and said why
+
+
+_Ask = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None | bool]]
+_PageRequest = Callable[[int, str | None], dict[str, Any]]  # (page, cursor) -> its tools/list request
+
+
+def _legacy_page(list_id: int) -> _PageRequest:
+    return lambda page, cursor: tools_list_request(list_id + page, cursor)
+
+
+async def _tool_pages(result: McpResult, ask: _Ask, request: _PageRequest) -> _Paging:
+    """Follow tools/list pages (nextCursor, at most MAX_PAGES) through one transport's `ask`: its
+    reply to a message, None when none came, False when the transport refused (it set the reason)."""
+    cursor: str | None = None
+    for page in range(MAX_PAGES):
+        reply = await ask(request(page, cursor))
+        if reply is False:
+            return _Paging.REFUSED
+        if not isinstance(reply, dict) or not isinstance(reply.get("result"), dict):
+            return _Paging.NO_FIRST if page == 0 else _Paging.LISTED
+        result.state = Access.OPEN
+        cursor = _add_tools(result, reply)
+        if cursor is None:
+            break
+    return _Paging.LISTED
+
+
+def _modern_refusal(result: McpResult, reply: Any) -> bool:
+    """A modern error answered server/discover over SSE or WebSocket: the era is decided, nothing
+    is listed (HTTP words its own, with the message, and may retry another version)."""
+    named = modern_error(reply)
+    if named is not None:
+        result.era = MODERN
+        result.reason = f"server/discover answered the modern error {named}"
+    return named is not None
+
+
+async def _modern_tools(result: McpResult, discovered: dict[str, Any], ask: _Ask,
+                        version: str = MODERN_VERSION) -> _Paging:
+    """After a DiscoverResult: the server's info and era, then its tool pages (the reason is set
+    once they are listed; the caller words the other endings for its transport)."""
+    _modern_info(result, discovered)
+    result.protocol_version = version
+    paging = await _tool_pages(result, ask, lambda page, cursor: modern_request(
+        "tools/list", MODERN_LIST_ID + page, {"cursor": cursor} if cursor else None, version=version))
+    if paging is _Paging.LISTED:
+        result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
+    return paging
+
+
 # ---------------------------------------------------------------- OAuth protected resource metadata
 
 _RESOURCE_METADATA = re.compile(r'resource_metadata\s*=\s*"([^"]{1,500})"', re.I)
@@ -260,31 +317,23 @@ async def _modern_http(client: Client, url: str, sent: dict[str, str], result: M
             continue
         result.reason = f"server/discover answered the modern error {named} ({reply['error'].get('message', '')!s:.120})"
         return True
-    _modern_info(result, reply)
-    result.protocol_version = version
-    cursor: str | None = None
-    for page in range(MAX_PAGES):
-        message = modern_request("tools/list", MODERN_LIST_ID + page, {"cursor": cursor} if cursor else None,
-                                 version=version)
+    status: int | None = None
+
+    async def ask(message: dict[str, Any]) -> dict[str, Any] | None | bool:
+        """POST one page; False once refused (401/403 mid-listing closes the endpoint)."""
+        nonlocal status
         listing = await client.http("POST", url, headers={**sent, **modern_headers(message)}, json_body=message,
                                     stop=reply_arrived(message["id"]))
         result.exchanges.append(listing.exchange)
+        status = listing.status
         if listing.status in (401, 403):
             await _closed(client, url, listing, result, "tools/list (after server/discover answered)")
-            return True
-        reply = find_reply(listing.body, message["id"]) if listing.status is not None else None
-        if reply is None or not isinstance(reply.get("result"), dict):
-            if page == 0:
-                result.reason = (f"server/discover answered, but tools/list answered HTTP {listing.status} "
-                                 "without a JSON-RPC result")
-                return True
-            break
-        result.state = Access.OPEN
-        cursor = _add_tools(result, reply)
-        if cursor is None:
-            break
-    result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
-    return True
+            return False
+        return find_reply(listing.body, message["id"]) if listing.status is not None else None
+
+    if await _modern_tools(result, reply, ask, version) is _Paging.NO_FIRST:
+        result.reason = f"server/discover answered, but tools/list answered HTTP {status} without a JSON-RPC result"
+    return True  # listed, or refused mid-listing (_closed said so)
 
 
 async def _legacy_http(client: Client, url: str, sent: dict[str, str], tools: bool, result: McpResult,
@@ -314,15 +363,13 @@ async def _legacy_http(client: Client, url: str, sent: dict[str, str], tools: bo
     follow["mcp-protocol-version"] = str(reply["result"].get("protocolVersion", PROTOCOL_VERSION))
     note = await client.http("POST", url, headers=follow, json_body=INITIALIZED)
     result.exchanges.append(note.exchange)
-    list_id = FALLBACK_LIST_ID if fallback else LEGACY_LIST_ID
-    cursor: str | None = None
-    for page in range(MAX_PAGES):
-        listing = await client.http("POST", url, headers=follow, json_body=tools_list_request(list_id + page, cursor),
-                                    stop=reply_arrived(list_id + page))
+
+    async def ask(message: dict[str, Any]) -> dict[str, Any] | None:
+        listing = await client.http("POST", url, headers=follow, json_body=message, stop=reply_arrived(message["id"]))
         result.exchanges.append(listing.exchange)
-        cursor = _add_tools(result, find_reply(listing.body, list_id + page))
-        if cursor is None:
-            break
+        return find_reply(listing.body, message["id"])
+
+    await _tool_pages(result, ask, _legacy_page(FALLBACK_LIST_ID if fallback else LEGACY_LIST_ID))
     result.reason = (f"initialize and tools/list answered without credentials ({_listed(result)})"
                      if result.tools else "initialize answered without credentials")
     if session_id:  # end our own session; the server forgets it (a DELETE of nothing else)
@@ -396,30 +443,14 @@ async def _sse_conversation(client: Client, stream: EventStream, url: str, path:
         reply = await ask(discover_request())
         if reply is False:
             return
-        if isinstance(reply, dict) and (isinstance(reply.get("result"), dict) or modern_error(reply)):
-            if not isinstance(reply.get("result"), dict):
-                result.era = MODERN
-                result.reason = f"server/discover answered the modern error {modern_error(reply)}"
-                return
-            _modern_info(result, reply)
-            result.protocol_version = MODERN_VERSION
-            cursor: str | None = None
-            for page in range(MAX_PAGES):
-                listed = await ask(modern_request("tools/list", MODERN_LIST_ID + page,
-                                                  {"cursor": cursor} if cursor else None))
-                if listed is False:
-                    result.reason = f"server/discover answered, but {result.reason}"
-                    return
-                if not isinstance(listed, dict) or not isinstance(listed.get("result"), dict):
-                    if page == 0:
-                        result.reason = "server/discover answered, but no tools/list result came on the stream"
-                        return
-                    break
-                result.state = Access.OPEN
-                cursor = _add_tools(result, listed)
-                if cursor is None:
-                    break
-            result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
+        if isinstance(reply, dict) and isinstance(reply.get("result"), dict):
+            paging = await _modern_tools(result, reply, ask)
+            if paging is _Paging.REFUSED:
+                result.reason = f"server/discover answered, but {result.reason}"
+            elif paging is _Paging.NO_FIRST:
+                result.reason = "server/discover answered, but no tools/list result came on the stream"
+            return
+        if _modern_refusal(result, reply):
             return
         if era == MODERN:
             result.reason = "no modern reply to server/discover on the event stream"
@@ -443,15 +474,8 @@ async def _sse_conversation(client: Client, stream: EventStream, url: str, path:
         result.state = Access.OPEN  # initialize answered already
         return
     list_id = FALLBACK_LIST_ID if fallback else LEGACY_LIST_ID
-    cursor = None
-    for page in range(MAX_PAGES):
-        listed = await ask(tools_list_request(list_id + page, cursor))
-        if listed is False:
-            result.state = Access.OPEN
-            break
-        cursor = _add_tools(result, listed if isinstance(listed, dict) else None)
-        if cursor is None:
-            break
+    if await _tool_pages(result, ask, _legacy_page(list_id)) is _Paging.REFUSED:
+        result.state = Access.OPEN  # initialize answered already; the tools listed so far stand
     result.reason = f"initialize and tools/list answered without credentials ({_listed(result)})"
 
 
@@ -538,52 +562,33 @@ async def _ws_ask(ws, message: dict[str, Any], result: McpResult, budget: _Frame
 
 async def _ws_conversation(ws, result: McpResult, budget: _Frames, wait: float, era: str | None,
                            fallback: bool) -> None:
+    def ask(message: dict[str, Any]) -> Awaitable[dict[str, Any] | None]:
+        return _ws_ask(ws, message, result, budget, wait)
+
     if era != LEGACY:
         try:
-            reply = await _ws_ask(ws, discover_request(), result, budget, wait)
+            reply = await ask(discover_request())
         except ConnectionClosed:
             if era == MODERN:
                 raise
             raise _Closed() from None
-        if reply is not None and (isinstance(reply.get("result"), dict) or modern_error(reply)):
-            if not isinstance(reply.get("result"), dict):
-                result.era = MODERN
-                result.reason = f"server/discover answered the modern error {modern_error(reply)}"
-                return
-            _modern_info(result, reply)
-            result.protocol_version = MODERN_VERSION
-            cursor: str | None = None
-            for page in range(MAX_PAGES):
-                listed = await _ws_ask(ws, modern_request("tools/list", MODERN_LIST_ID + page,
-                                                          {"cursor": cursor} if cursor else None),
-                                       result, budget, wait)
-                if listed is None or not isinstance(listed.get("result"), dict):
-                    if page == 0:
-                        result.reason = "server/discover answered, but tools/list did not: " + result.reason
-                        return
-                    break
-                result.state = Access.OPEN
-                cursor = _add_tools(result, listed)
-                if cursor is None:
-                    break
-            result.reason = f"server/discover and tools/list answered without credentials ({_listed(result)})"
+        if reply is not None and isinstance(reply.get("result"), dict):
+            if await _modern_tools(result, reply, ask) is _Paging.NO_FIRST:
+                result.reason = "server/discover answered, but tools/list did not: " + result.reason
+            return
+        if _modern_refusal(result, reply):
             return
         if era == MODERN or budget.left <= 0:
             return
         fallback = True
     init_id, list_id = (FALLBACK_INIT_ID, FALLBACK_LIST_ID) if fallback else (INIT_ID, LEGACY_LIST_ID)
-    reply = await _ws_ask(ws, initialize_request(init_id), result, budget, wait)
+    reply = await ask(initialize_request(init_id))
     if reply is None:
         return
     if not isinstance(reply.get("result"), dict):
         result.reason = "initialize answered a JSON-RPC error"
         return
     _opened(result, reply)
-    await _ws_ask(ws, INITIALIZED, result, budget, wait)
-    cursor = None
-    for page in range(MAX_PAGES):
-        listed = await _ws_ask(ws, tools_list_request(list_id + page, cursor), result, budget, wait)
-        cursor = _add_tools(result, listed)
-        if cursor is None:
-            break
+    await ask(INITIALIZED)
+    await _tool_pages(result, ask, _legacy_page(list_id))
     result.reason = f"initialize and tools/list answered without credentials ({_listed(result)})"

@@ -9,8 +9,6 @@ Format and sources: docs/skills.md, "Indicators".
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import ipaddress
 import os
@@ -25,6 +23,7 @@ from .._paths import data_dir
 from ..model import Finding, FindingEvidence, Severity
 from ..typed import STRICT
 from ..userio import UserFileError, YamlError, load_yaml, read_user_text
+from .rules import FileContext, decode_base64, file_kind, read_head
 
 SCHEMA = "gatescan.iocs/v1"
 TEXT_TYPES = frozenset({"ip", "domain", "url", "string"})
@@ -139,10 +138,8 @@ class IocSet:
         for n, m in enumerate(_B64.finditer(raw)):
             if n >= MAX_BLOBS:
                 break
-            blob = m.group()[:MAX_BLOB_CHARS]
-            try:
-                decoded = base64.b64decode(blob + b"=" * (-len(blob) % 4), validate=False)
-            except (binascii.Error, ValueError):
+            decoded = decode_base64(m.group()[:MAX_BLOB_CHARS])
+            if decoded is None:
                 continue
             line = raw.count(b"\n", 0, m.start()) + 1
             at = len(raw[:m.start()].decode("utf-8", "surrogateescape"))
@@ -300,12 +297,9 @@ def match_skill(iocs: IocSet, ctx) -> Iterator[Finding]:
             break
         known = ctx.files.get(rel)
         try:
-            with open(path, "rb") as fh:
-                data = fh.read(min(MAX_FILE_BYTES, budget) + 1)
+            data, whole = read_head(path, min(MAX_FILE_BYTES, budget))
         except OSError:
             continue
-        whole = len(data) <= min(MAX_FILE_BYTES, budget)
-        data = data[:MAX_FILE_BYTES]
         budget -= len(data)
         digest = known or (hashlib.sha256(data).hexdigest() if whole else None)
         ind = iocs.by_hash("sha256", digest)
@@ -340,10 +334,8 @@ class _Mentions:
     judged exactly as the static rules judge theirs (skills/rules.py reads the context)."""
 
     def __init__(self, rel: str, data: bytes, text: str):
-        from .rules import _Context, file_kind
-
         self.text = text
-        self.context = _Context(data, file_kind(rel, data[:4096]))
+        self.context = FileContext(data, file_kind(rel, data[:4096]))
 
     def example(self, at: int, size: int, line: int) -> bool:
         start = len(self.text[:at].encode("utf-8", "surrogateescape"))

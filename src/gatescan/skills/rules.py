@@ -240,7 +240,7 @@ class RuleSet:
 
     # ---- signals over one view of a text
     def _signal_hits(self, data: bytes, kind: FileKind, stats: ScanStats, tags: tuple[str, ...],
-                     line_of: Callable[[int], int], negation: "_Context") -> list[_SignalHit]:
+                     line_of: Callable[[int], int], negation: "FileContext") -> list[_SignalHit]:
         stats.bytes_matched += len(data)
         candidates = [self._set_names[i] for i in (self._set.Match(data) or ())] + self._sensitive
         out: list[_SignalHit] = []
@@ -263,7 +263,7 @@ class RuleSet:
     # ---- one text, every view
     def _collect(self, data: bytes, kind: FileKind, stats: ScanStats, depth: int = 0,
                  line_base: int | None = None, tags: tuple[str, ...] = (), context: str = "script") -> list[_SignalHit]:
-        ctx = _Context(data, kind) if line_base is None else _Flat(line_base, context)
+        ctx = FileContext(data, kind) if line_base is None else _Flat(line_base, context)
         line_of = ctx.line_of
         hits = self._signal_hits(data, kind, stats, tags, line_of, ctx)
         # normalised: split, escaped, zero-width and look-alike text put back together
@@ -279,7 +279,7 @@ class RuleSet:
                     last = spans.get(first, first)
                     if any(first <= n <= last for n in raw.get(h.signal, ())):
                         continue
-                    if isinstance(ctx, _Context):  # the raw span matches by itself (past MAX_HITS, say)
+                    if isinstance(ctx, FileContext):  # the raw span matches by itself (past MAX_HITS, say)
                         span = b"\n".join(ctx._line_text(n) for n in range(first, last + 1))
                         if self.signals[h.signal].regex.search(span):
                             continue
@@ -509,8 +509,9 @@ def _negated(line: bytes, start: int, end: int) -> bool:
     return bool(_AFTER.search(line[end: end + 400]))
 
 
-class _Context:
-    """Line numbers and the context of a hit in one file's bytes."""
+class FileContext:
+    """Line numbers and the context of a hit in one file's bytes (also the indicators' judge of
+    a quoted example: skills/iocs.py)."""
 
     def __init__(self, data: bytes, kind: FileKind):
         self.data, self.kind = data, kind
@@ -601,7 +602,7 @@ class _Mapped:
         return bisect.bisect_right(self._nl or [], offset - 1)
 
     def at(self, start: int, end: int, line: int) -> tuple[str, bool]:
-        if isinstance(self.parent, _Context):
+        if isinstance(self.parent, FileContext):
             # the original line's context (prose/code, negation before the command)
             orig = self.parent
             if orig.kind in ("script", "manifest"):
@@ -765,11 +766,18 @@ def _decode_one(blob: bytes) -> tuple[str, bytes] | None:
                 return "hex", hexed
         except ValueError:
             pass
+    decoded = decode_base64(blob)
+    return None if decoded is None else ("base64", decoded)
+
+
+def decode_base64(blob: bytes) -> bytes | None:
+    """A base64 blob (either alphabet, padding optional) decoded leniently, or None; callers cut
+    the blob to their bound first (skills/iocs.py decodes its blobs here too)."""
     try:
         raw = blob.rstrip(b"=")
         raw += b"=" * (-len(raw) % 4)
         alt = b"-_" if (b"-" in raw or b"_" in raw) else None
-        return "base64", base64.b64decode(raw, altchars=alt, validate=False)
+        return base64.b64decode(raw, altchars=alt, validate=False)
     except (binascii.Error, ValueError):
         return None
 
@@ -855,12 +863,19 @@ def _skill_files(skill_dir: Path, out: SkillScan) -> Iterator[tuple[str, Path, i
             yield rel, Path(e.path), size
 
 
+def read_head(path: Path, limit: int) -> tuple[bytes, bool]:
+    """The first `limit` bytes of a regular file, and whether that is all of it (OSError for
+    anything else); skills/iocs.py reads its files here too."""
+    data = read_bounded(path, limit)
+    return data[:limit], len(data) <= limit
+
+
 def _read(path: Path, size: int) -> tuple[bytes, bool]:
     """The file, or its head and tail when larger than the bounds (True: truncated)."""
     if size <= MAX_FILE_HEAD + MAX_FILE_TAIL:
-        data = read_bounded(path, MAX_FILE_HEAD + MAX_FILE_TAIL)
-        return data[: MAX_FILE_HEAD + MAX_FILE_TAIL], len(data) > MAX_FILE_HEAD + MAX_FILE_TAIL
-    head = read_bounded(path, MAX_FILE_HEAD)[:MAX_FILE_HEAD]
+        data, whole = read_head(path, MAX_FILE_HEAD + MAX_FILE_TAIL)
+        return data, not whole
+    head = read_head(path, MAX_FILE_HEAD)[0]
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         os.lseek(fd, max(0, size - MAX_FILE_TAIL), os.SEEK_SET)
