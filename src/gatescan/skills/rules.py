@@ -237,6 +237,13 @@ class RuleSet:
             self._set.Add(self.signals[n].regex.pattern)
             self._set_names.append(n)
         self._set.Compile()
+        # each file and skill walks only the rules that can apply, sorted out once here
+        self._by_scope = {scope: [r for r in self.rules if not r.spec.builtin and r.spec.scope == scope]
+                          for scope in ("text", "skill")}
+        self._file_type = [r for r in self.rules if r.spec.builtin == "file-type-mismatch"]
+        self._text_builtins = [(r, _TEXT_BUILTINS[r.spec.builtin]) for r in self.rules if r.spec.builtin in _TEXT_BUILTINS]
+        self._skill_builtins = [(r, _SKILL_BUILTINS[r.spec.builtin]) for r in self.rules
+                                if r.spec.builtin in _SKILL_BUILTINS]
 
     # ---- signals over one view of a text
     def _signal_hits(self, data: bytes, kind: FileKind, stats: ScanStats, tags: tuple[str, ...],
@@ -305,11 +312,11 @@ class RuleSet:
         for h in hits:
             if not h.negated:
                 live.setdefault(h.signal, []).append(h)
-        out = []
-        for rule in self.rules:
+        out: list[RuleHit] = []
+        if not live:  # every alternative needs a hit of each of its signals
+            return out
+        for rule in self._by_scope[scope]:
             spec = rule.spec
-            if spec.builtin or spec.scope != scope:
-                continue
             if kinds is not None and spec.family not in kinds:
                 continue
             if spec.files and kind is not None and kind not in spec.files:
@@ -359,8 +366,8 @@ class RuleSet:
                                          f"{MAX_FILE_TAIL // 1024} KiB"))
             data = _utf16_to_utf8(data)
             sniff = _sniff(rel, data)
-            for rule in self.rules:
-                if rule.spec.builtin == "file-type-mismatch" and sniff.mismatch:
+            for rule in self._file_type:
+                if sniff.mismatch:
                     out.hits.append(SkillHit(rel, _builtin_hit(rule, 1, sniff.evidence, sniff.mismatch, ("magic",))))
             if sniff.binary:
                 out.skipped.append((rel, f"binary content ({sniff.evidence}): not scanned as text"))
@@ -370,19 +377,15 @@ class RuleSet:
             everything.extend((rel, h) for h in hits)
             for rh in self._evaluate(hits, kind, None, "text"):
                 out.hits.append(SkillHit(rel, rh))
-            for rule in self.rules:
-                fn = _TEXT_BUILTINS.get(rule.spec.builtin or "")
-                if fn is not None:
-                    out.hits.extend(SkillHit(rel, h) for h in fn(rule, data, kind, hits))
+            for rule, fn in self._text_builtins:
+                out.hits.extend(SkillHit(rel, h) for h in fn(rule, data, kind, hits))
         # skill scope: signals from several files compose
         live: dict[str, list[tuple[str, _SignalHit]]] = {}
         for rel, h in everything:
             if not h.negated:
                 live.setdefault(h.signal, []).append((rel, h))
-        for rule in self.rules:
-            if rule.spec.scope != "skill" or rule.spec.builtin:
-                continue
-            flat = {k: [h for _, h in v] for k, v in live.items()}
+        flat = {k: [h for _, h in v] for k, v in live.items()}
+        for rule in self._by_scope["skill"] if live else ():
             found = _satisfy(rule.spec, flat)
             if found is not None:
                 last = found[-1]
@@ -390,10 +393,9 @@ class RuleSet:
                 files = sorted({r for s in found for r, h in live[s.signal] if h is s})
                 rh = _rule_hit(rule, found, files)
                 out.hits.append(SkillHit(rel, rh))
-        for rule in self.rules:
-            fn = _SKILL_BUILTINS.get(rule.spec.builtin or "")
-            if fn is not None:
-                out.hits.extend(fn(rule, skill_dir, name, manifest, tuple(known_slugs), self))
+        known = tuple(known_slugs)
+        for rule, fn in self._skill_builtins:
+            out.hits.extend(fn(rule, skill_dir, name, manifest, known, self))
         out.hits = _one_per_file(out.hits)
         return out
 
@@ -1143,9 +1145,18 @@ def _random_tail(tail: str) -> bool:
     return (has_digit and has_alpha) or (has_alpha and len(tail) >= 5 and vowels == 0)
 
 
+@lru_cache(maxsize=64)
+def _squat_targets(well_known: tuple[str, ...], known: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, str, int], ...]]:
+    """The names a typosquat imitates (lowercased), and for each in sorted order its dashless
+    form and the edit distance that still counts as a misspelling: computed once per rule set
+    and allowlist, not once per skill."""
+    wanted = frozenset(k.lower() for k in (*well_known, *known) if k)
+    return wanted, tuple((k, k.replace("-", ""), 1 if len(k) < 10 else 2) for k in sorted(wanted))
+
+
 def _typosquat(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, known: tuple[str, ...],
                rules: "RuleSet") -> list[SkillHit]:
-    wanted = {k.lower() for k in (*rule.spec.params.get("well_known", ()), *known) if k}
+    wanted, targets = _squat_targets(tuple(rule.spec.params.get("well_known", ())), known)
     names = {re.sub(r"[\s_]+", "-", n.strip().lower()) for n in (name, skill_dir.name) if n}
     for n in sorted(names):
         if n in wanted:
@@ -1155,14 +1166,15 @@ def _typosquat(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, kn
         if m and m.group("base") in wanted and _random_tail(m.group("tail")):
             why = (m.group("base"), f"{n!r} is {m.group('base')!r} plus a random suffix (the clone pattern)")
         else:
-            for k in sorted(wanted):
+            bare = n.replace("-", "")
+            for k, k_bare, limit in targets:
                 if n.startswith(k + "-") or k.startswith(n + "-"):
                     continue  # an extension (`notion-skill`, `agent-browser-2`), not a misspelling
-                limit = 1 if len(k) < 10 else 2
-                if len(k) >= 5 and _distance(n, k) <= limit:
+                # a length gap past the limit is past it in distance too: no table to fill
+                if len(k) >= 5 and abs(len(n) - len(k)) <= limit and _distance(n, k, limit + 1) <= limit:
                     why = (k, f"{n!r} is {_distance(n, k)} edit(s) from {k!r}")
                     break
-                if n.replace("-", "") == k.replace("-", "") and n != k:
+                if bare == k_bare and n != k:
                     why = (k, f"{n!r} is {k!r} with its dashes moved")
                     break
         if why:
