@@ -822,11 +822,11 @@ SKIP_DIRS = {".git", "node_modules", ".clawhub", ".clawdhub", "__pycache__", ".v
 
 def _skill_files(skill_dir: Path, out: SkillScan) -> Iterator[tuple[str, Path, int]]:
     """(relative path, path, size) of each regular file, breadth first, symlinks not followed."""
-    stack = [skill_dir]
+    stack = [(str(skill_dir), "")]  # (folder, its path relative to skill_dir with a trailing "/")
     count = 0
     dirs = 0
     while stack:
-        d = stack.pop(0)
+        d, prefix = stack.pop(0)
         dirs += 1
         if dirs > 2_000:
             out.skipped.append((os.path.relpath(d, skill_dir), "not scanned: more than 2,000 folders"))
@@ -837,13 +837,13 @@ def _skill_files(skill_dir: Path, out: SkillScan) -> Iterator[tuple[str, Path, i
             out.skipped.append((os.path.relpath(d, skill_dir), f"cannot list: {exc.strerror or exc}"))
             continue
         for e in entries:
-            rel = os.path.relpath(e.path, skill_dir).replace(os.sep, "/")
+            rel = prefix + e.name
             try:
                 if e.is_symlink():
                     continue  # the inventory reports links that leave the root; targets are not ours to read
                 if e.is_dir():
                     if e.name not in SKIP_DIRS:
-                        stack.append(Path(e.path))
+                        stack.append((e.path, rel + "/"))
                     continue
                 if not e.is_file():
                     continue
@@ -1146,12 +1146,24 @@ def _random_tail(tail: str) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _squat_targets(well_known: tuple[str, ...], known: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, str, int], ...]]:
+def _squat_targets(well_known: tuple[str, ...], known: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, str, int, frozenset[str]], ...]]:
     """The names a typosquat imitates (lowercased), and for each in sorted order its dashless
-    form and the edit distance that still counts as a misspelling: computed once per rule set
-    and allowlist, not once per skill."""
+    form, the edit distance that still counts as a misspelling and its letters: computed once
+    per rule set and allowlist, not once per skill."""
     wanted = frozenset(k.lower() for k in (*well_known, *known) if k)
-    return wanted, tuple((k, k.replace("-", ""), 1 if len(k) < 10 else 2) for k in sorted(wanted))
+    return wanted, tuple((k, k.replace("-", ""), 1 if len(k) < 10 else 2, frozenset(k)) for k in sorted(wanted))
+
+
+def _near(n: str, k: str, limit: int, letters: frozenset[str]) -> bool:
+    """Damerau-Levenshtein(n, k) <= limit. Every edit changes one character's place at most, so a
+    length gap or more characters of `n` absent from `k` (or of `k` from `n`) than `limit`
+    settle it without the table."""
+    if abs(len(n) - len(k)) > limit or sum(c not in letters for c in n) > limit:
+        return False
+    mine = set(n)
+    if sum(c not in mine for c in k) > limit:
+        return False
+    return _distance(n, k, limit + 1) <= limit
 
 
 def _typosquat(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, known: tuple[str, ...],
@@ -1167,11 +1179,12 @@ def _typosquat(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, kn
             why = (m.group("base"), f"{n!r} is {m.group('base')!r} plus a random suffix (the clone pattern)")
         else:
             bare = n.replace("-", "")
-            for k, k_bare, limit in targets:
+            for k, k_bare, limit, letters in targets:
+                if abs(len(n) - len(k)) > limit and bare != k_bare:
+                    continue  # neither a misspelling (too long or short) nor its dashes moved
                 if n.startswith(k + "-") or k.startswith(n + "-"):
                     continue  # an extension (`notion-skill`, `agent-browser-2`), not a misspelling
-                # a length gap past the limit is past it in distance too: no table to fill
-                if len(k) >= 5 and abs(len(n) - len(k)) <= limit and _distance(n, k, limit + 1) <= limit:
+                if len(k) >= 5 and _near(n, k, limit, letters):
                     why = (k, f"{n!r} is {_distance(n, k)} edit(s) from {k!r}")
                     break
                 if bare == k_bare and n != k:
