@@ -237,6 +237,13 @@ class RuleSet:
             self._set.Add(self.signals[n].regex.pattern)
             self._set_names.append(n)
         self._set.Compile()
+        # each file and skill walks only the rules that can apply, sorted out once here
+        self._by_scope = {scope: [r for r in self.rules if not r.spec.builtin and r.spec.scope == scope]
+                          for scope in ("text", "skill")}
+        self._file_type = [r for r in self.rules if r.spec.builtin == "file-type-mismatch"]
+        self._text_builtins = [(r, _TEXT_BUILTINS[r.spec.builtin]) for r in self.rules if r.spec.builtin in _TEXT_BUILTINS]
+        self._skill_builtins = [(r, _SKILL_BUILTINS[r.spec.builtin]) for r in self.rules
+                                if r.spec.builtin in _SKILL_BUILTINS]
 
     # ---- signals over one view of a text
     def _signal_hits(self, data: bytes, kind: FileKind, stats: ScanStats, tags: tuple[str, ...],
@@ -305,11 +312,11 @@ class RuleSet:
         for h in hits:
             if not h.negated:
                 live.setdefault(h.signal, []).append(h)
-        out = []
-        for rule in self.rules:
+        out: list[RuleHit] = []
+        if not live:  # every alternative needs a hit of each of its signals
+            return out
+        for rule in self._by_scope[scope]:
             spec = rule.spec
-            if spec.builtin or spec.scope != scope:
-                continue
             if kinds is not None and spec.family not in kinds:
                 continue
             if spec.files and kind is not None and kind not in spec.files:
@@ -359,8 +366,8 @@ class RuleSet:
                                          f"{MAX_FILE_TAIL // 1024} KiB"))
             data = _utf16_to_utf8(data)
             sniff = _sniff(rel, data)
-            for rule in self.rules:
-                if rule.spec.builtin == "file-type-mismatch" and sniff.mismatch:
+            for rule in self._file_type:
+                if sniff.mismatch:
                     out.hits.append(SkillHit(rel, _builtin_hit(rule, 1, sniff.evidence, sniff.mismatch, ("magic",))))
             if sniff.binary:
                 out.skipped.append((rel, f"binary content ({sniff.evidence}): not scanned as text"))
@@ -370,19 +377,15 @@ class RuleSet:
             everything.extend((rel, h) for h in hits)
             for rh in self._evaluate(hits, kind, None, "text"):
                 out.hits.append(SkillHit(rel, rh))
-            for rule in self.rules:
-                fn = _TEXT_BUILTINS.get(rule.spec.builtin or "")
-                if fn is not None:
-                    out.hits.extend(SkillHit(rel, h) for h in fn(rule, data, kind, hits))
+            for rule, fn in self._text_builtins:
+                out.hits.extend(SkillHit(rel, h) for h in fn(rule, data, kind, hits))
         # skill scope: signals from several files compose
         live: dict[str, list[tuple[str, _SignalHit]]] = {}
         for rel, h in everything:
             if not h.negated:
                 live.setdefault(h.signal, []).append((rel, h))
-        for rule in self.rules:
-            if rule.spec.scope != "skill" or rule.spec.builtin:
-                continue
-            flat = {k: [h for _, h in v] for k, v in live.items()}
+        flat = {k: [h for _, h in v] for k, v in live.items()}
+        for rule in self._by_scope["skill"] if live else ():
             found = _satisfy(rule.spec, flat)
             if found is not None:
                 last = found[-1]
@@ -390,10 +393,9 @@ class RuleSet:
                 files = sorted({r for s in found for r, h in live[s.signal] if h is s})
                 rh = _rule_hit(rule, found, files)
                 out.hits.append(SkillHit(rel, rh))
-        for rule in self.rules:
-            fn = _SKILL_BUILTINS.get(rule.spec.builtin or "")
-            if fn is not None:
-                out.hits.extend(fn(rule, skill_dir, name, manifest, tuple(known_slugs), self))
+        known = tuple(known_slugs)
+        for rule, fn in self._skill_builtins:
+            out.hits.extend(fn(rule, skill_dir, name, manifest, known, self))
         out.hits = _one_per_file(out.hits)
         return out
 
@@ -828,11 +830,11 @@ SKIP_DIRS = {".git", "node_modules", ".clawhub", ".clawdhub", "__pycache__", ".v
 
 def _skill_files(skill_dir: Path, out: SkillScan) -> Iterator[tuple[str, Path, int]]:
     """(relative path, path, size) of each regular file, breadth first, symlinks not followed."""
-    stack = [skill_dir]
+    stack = [(str(skill_dir), "")]  # (folder, its path relative to skill_dir with a trailing "/")
     count = 0
     dirs = 0
     while stack:
-        d = stack.pop(0)
+        d, prefix = stack.pop(0)
         dirs += 1
         if dirs > 2_000:
             out.skipped.append((os.path.relpath(d, skill_dir), "not scanned: more than 2,000 folders"))
@@ -843,13 +845,13 @@ def _skill_files(skill_dir: Path, out: SkillScan) -> Iterator[tuple[str, Path, i
             out.skipped.append((os.path.relpath(d, skill_dir), f"cannot list: {exc.strerror or exc}"))
             continue
         for e in entries:
-            rel = os.path.relpath(e.path, skill_dir).replace(os.sep, "/")
+            rel = prefix + e.name
             try:
                 if e.is_symlink():
                     continue  # the inventory reports links that leave the root; targets are not ours to read
                 if e.is_dir():
                     if e.name not in SKIP_DIRS:
-                        stack.append(Path(e.path))
+                        stack.append((e.path, rel + "/"))
                     continue
                 if not e.is_file():
                     continue
@@ -1158,9 +1160,30 @@ def _random_tail(tail: str) -> bool:
     return (has_digit and has_alpha) or (has_alpha and len(tail) >= 5 and vowels == 0)
 
 
+@lru_cache(maxsize=64)
+def _squat_targets(well_known: tuple[str, ...], known: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, str, int, frozenset[str]], ...]]:
+    """The names a typosquat imitates (lowercased), and for each in sorted order its dashless
+    form, the edit distance that still counts as a misspelling and its letters: computed once
+    per rule set and allowlist, not once per skill."""
+    wanted = frozenset(k.lower() for k in (*well_known, *known) if k)
+    return wanted, tuple((k, k.replace("-", ""), 1 if len(k) < 10 else 2, frozenset(k)) for k in sorted(wanted))
+
+
+def _near(n: str, k: str, limit: int, letters: frozenset[str]) -> bool:
+    """Damerau-Levenshtein(n, k) <= limit. Every edit changes one character's place at most, so a
+    length gap or more characters of `n` absent from `k` (or of `k` from `n`) than `limit`
+    settle it without the table."""
+    if abs(len(n) - len(k)) > limit or sum(c not in letters for c in n) > limit:
+        return False
+    mine = set(n)
+    if sum(c not in mine for c in k) > limit:
+        return False
+    return _distance(n, k, limit + 1) <= limit
+
+
 def _typosquat(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, known: tuple[str, ...],
                rules: "RuleSet") -> list[SkillHit]:
-    wanted = {k.lower() for k in (*rule.spec.params.get("well_known", ()), *known) if k}
+    wanted, targets = _squat_targets(tuple(rule.spec.params.get("well_known", ())), known)
     names = {re.sub(r"[\s_]+", "-", n.strip().lower()) for n in (name, skill_dir.name) if n}
     for n in sorted(names):
         if n in wanted:
@@ -1170,14 +1193,16 @@ def _typosquat(rule: _Rule, skill_dir: Path, name: str | None, manifest: Any, kn
         if m and m.group("base") in wanted and _random_tail(m.group("tail")):
             why = (m.group("base"), f"{n!r} is {m.group('base')!r} plus a random suffix (the clone pattern)")
         else:
-            for k in sorted(wanted):
+            bare = n.replace("-", "")
+            for k, k_bare, limit, letters in targets:
+                if abs(len(n) - len(k)) > limit and bare != k_bare:
+                    continue  # neither a misspelling (too long or short) nor its dashes moved
                 if n.startswith(k + "-") or k.startswith(n + "-"):
                     continue  # an extension (`notion-skill`, `agent-browser-2`), not a misspelling
-                limit = 1 if len(k) < 10 else 2
-                if len(k) >= 5 and _distance(n, k) <= limit:
+                if len(k) >= 5 and _near(n, k, limit, letters):
                     why = (k, f"{n!r} is {_distance(n, k)} edit(s) from {k!r}")
                     break
-                if n.replace("-", "") == k.replace("-", "") and n != k:
+                if bare == k_bare and n != k:
                     why = (k, f"{n!r} is {k!r} with its dashes moved")
                     break
         if why:
