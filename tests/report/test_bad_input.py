@@ -184,3 +184,11 @@ def test_unknown_fields_nested_past_the_renderers_stack_are_refused():
         parse_report(json.dumps(doc), "deep.json")
     doc["future_field"] = json.loads("[" * 60 + "]" * 60)
     _render_all(parse_report(json.dumps(doc), "ok.json"))
+
+
+def test_a_port_written_as_a_float_renders(tmp_path):
+    """JSON Schema's integer admits 8080.0; a saved report carrying one still renders as HTML
+    (found by the mutated-reports fuzz: a `{port:05d}` format of a float raised)."""
+    from gatescan.report.html import address_key
+
+    assert address_key("10.0.0.1", 8080.0) == address_key("10.0.0.1", 8080)

@@ -80,7 +80,7 @@ def address_key(host: str | None, port: int | None = None) -> str:
         key = f"a{ip.version}:{int(ip):039d}"
     except ValueError:
         key = f"b:{str(host or '').lower()}"
-    return key if port is None else f"{key}:{port:05d}"
+    return key if port is None else f"{key}:{int(port):05d}"  # 8080.0 is a JSON integer too
 
 
 _LINES = "\n"  # what a <pre> block keeps as itself
