@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 PROVES = frozenset({"ws.origin.unchecked", "http.host.unchecked", "http.cors.permissive"})
 PROOF_DEADLINE = 15.0  # seconds for one finding's proof, both runs (a hostile target costs this)
+BROWSER_START = 20.0  # what the first proof may spend starting Chromium (cdp.Browser.launch's timeout)
 RUN_WAIT = 4.0  # seconds one page waits for the target inside the page
 READ_CAP = 2000  # characters of each frame or body the page keeps
 LNA_MARKS = ("local_network_access", "local network access", "address space", "more-private")
@@ -207,8 +208,11 @@ class BrowserProof:
             return None
         async with self._lock:  # proofs take turns: the seconds below are this proof's own
             started = time.monotonic()
+            # the first proof also starts Chromium (its own launch timeout): that start is not
+            # the target's doing, so it does not eat into the target's deadline
+            allowance = 0.0 if self._browsers else BROWSER_START
             try:
-                async with asyncio.timeout(self.deadline):
+                async with asyncio.timeout(self.deadline + allowance):
                     result = await self._prove(run, check_id, params, outcome)
             except TimeoutError:
                 result = _inconclusive(f"the proof's deadline ({self.deadline:g} s) ran out")
