@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Deal the suite's test files into N buckets of about equal expected time, one line per bucket.
+"""Deal the suite's test files into N buckets of about equal expected time (plus one per file
+that must run alone), one line per bucket.
 
 scripts/test runs each bucket in its own private network namespace at once: the tests mostly
 wait (timeouts, deadlines, real products starting), and namespaces keep their ports apart.
@@ -23,12 +24,17 @@ WEIGHTS = {  # the files that start real products, browsers, brokers or wait out
     "tests/identify/test_decoys_and_hostile.py": 40, "tests/identify/test_lab_runner.py": 30,
 }
 DIR_WEIGHTS = {"tests/distributed": 60}
+# files that get a namespace of their own: the real gateway's mDNS beacon must be the only
+# multicast traffic and the only responder on its namespace's lo
+ALONE = ("tests/discover/test_mdns.py",)
 
 
 def main() -> int:
     n = max(1, int(sys.argv[1]))
     root = Path(sys.argv[2] if len(sys.argv) > 2 else "tests")
     files = sorted(str(p) for p in root.rglob("test_*.py"))
+    alone = [f for f in files if f in ALONE]
+    files = [f for f in files if f not in ALONE]
     def weight(f: str) -> int:
         return WEIGHTS.get(f) or next((w for d, w in DIR_WEIGHTS.items() if f.startswith(d + "/")), DEFAULT)
     buckets: list[tuple[int, list[str]]] = [(0, []) for _ in range(n)]
@@ -39,6 +45,8 @@ def main() -> int:
     for _, items in buckets:
         if items:
             print(" ".join(sorted(items)))
+    for f in alone:
+        print(f)
     return 0
 
 
