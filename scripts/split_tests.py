@@ -26,7 +26,8 @@ WEIGHTS = {  # the files that start real products, browsers, brokers or wait out
 DIR_WEIGHTS = {"tests/distributed": 60}
 # files that get a namespace of their own: the real gateway's mDNS beacon must be the only
 # multicast traffic and the only responder on its namespace's lo
-ALONE = ("tests/discover/test_mdns.py",)
+ALONE = ("tests/discover/test_mdns.py",  # and local mode, which audits every listener of its namespace
+         "tests/local/test_audit.py")
 
 
 def main() -> int:
