@@ -265,7 +265,11 @@ async def test_the_real_gateways_own_beacon_is_found_scanned_and_recorded(multic
             report = await app.scan_async(app.ScanRequest(mdns=True, mdns_seconds=6, checks=False))
     finally:
         await asyncio.to_thread(gateway.stop)
-    [service] = [s for s in report.services if (s.host, s.port) == ("127.0.0.1", gateway.port)]
+    # the beacon's A records are the namespace's own addresses (127.0.0.1 and the 10.99.0.1 alias,
+    # in whichever order the gateway read them): the service is the one on the gateway's port
+    found = [s for s in report.services if s.port == gateway.port]
+    assert found, (report.errors, [(s.host, s.port) for s in report.services])
+    service = next((s for s in found if s.host == "127.0.0.1"), found[0])
     assert service.product == "openclaw-gateway" and service.version == gateway.version
     [seen] = service.discovery
     assert seen["service_type"] == "_openclaw-gw._tcp" and seen["instance"].endswith("(OpenClaw)")
