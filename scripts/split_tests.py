@@ -24,8 +24,9 @@ WEIGHTS = {  # the files that start real products, browsers, brokers or wait out
     "tests/identify/test_decoys_and_hostile.py": 40, "tests/identify/test_lab_runner.py": 30,
 }
 DIR_WEIGHTS = {"tests/distributed": 60}
-# files that get a namespace of their own: the real gateway's mDNS beacon must be the only
-# multicast traffic and the only responder on its namespace's lo
+# files that get a namespace of their own, run after the buckets on a quiet machine ("after: "
+# lines): the real gateway's mDNS beacon must be the only multicast traffic and the only
+# responder on its namespace's lo, and the browses are timed
 ALONE = ("tests/discover/test_mdns.py",  # and local mode, which audits every listener of its namespace
          "tests/local/test_audit.py")
 
@@ -47,7 +48,7 @@ def main() -> int:
         if items:
             print(" ".join(sorted(items)))
     for f in alone:
-        print(f)
+        print("after: " + f)
     return 0
 
 
